@@ -1,0 +1,18 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from './platform/config/config.module.js';
+import type { AppConfig } from './platform/config/app-config.js';
+import { PlatformModule } from './platform/platform.module.js';
+import { SettingsModule } from './settings/settings.module.js';
+
+/** Feature modules, in the order they start. Platform first: everything depends on it. */
+export const FEATURE_MODULES = [SettingsModule];
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), PlatformModule, ...FEATURE_MODULES],
+    };
+  }
+}

@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { Command, CommanderError } from 'commander';
+import { registerPlatformCommands } from './platform.commands.js';
+
+/**
+ * `switchboard` command line. Each module contributes its commands through a
+ * `register…Commands(program)` function listed here.
+ */
+export function buildProgram(): Command {
+  const program = new Command('switchboard')
+    .description('Switchboard customer-service appliance')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerPlatformCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`switchboard: ${message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The bus as the rest of the core sees it. Two adapters implement it: NATS JetStream
+ * (production, several instances) and in-process (embedded mode, one process).
+ */
+export type Headers = Record<string, string>;
+
+export interface PublishOptions {
+  /** Deduplication id (`Nats-Msg-Id`). Required: every durable publish is idempotent. */
+  msgId: string;
+  headers?: Headers;
+}
+
+export interface DeliveredMessage<T = unknown> {
+  subject: string;
+  msgId: string;
+  data: T;
+  headers: Headers;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+}
+
+export type Delivery = 'one-instance' | 'each-instance';
+
+export interface ConsumerSpec<T = unknown> {
+  /** Durable consumer name, unique per purpose, e.g. `settings-cache`. */
+  name: string;
+  /** One subject pattern, e.g. `sb.evt.settings.>`. */
+  subject: string;
+  /**
+   * `one-instance`: a work queue shared by all core instances (each message handled once).
+   * `each-instance`: every instance sees every message from now on (cache refresh, fan-out).
+   */
+  delivery: Delivery;
+  handler: (message: DeliveredMessage<T>) => Promise<void>;
+  maxDeliver?: number;
+  backoffMs?: number[];
+  /** Messages handled in parallel by this instance. Default 1 (ordered). */
+  concurrency?: number;
+}
+
+export interface Closable {
+  close(): Promise<void>;
+}
+
+export interface Bus {
+  readonly kind: 'nats' | 'inprocess';
+  start(): Promise<void>;
+  /** Durable publish into a stream. Resolves once the bus has stored it. */
+  publish<T>(subject: string, data: T, options: PublishOptions): Promise<void>;
+  consume<T>(spec: ConsumerSpec<T>): Promise<Closable>;
+  /** Request/reply for plugin calls. Rejects with BusError('no_responders' | 'timeout'). */
+  request<Req, Res>(subject: string, data: Req, options?: { timeoutMs?: number; headers?: Headers }): Promise<Res>;
+  /** Serves requests on a subject; instances share the load through a queue group. */
+  reply<Req, Res>(subject: string, handler: (data: Req, headers: Headers) => Promise<Res>): Promise<Closable>;
+  /** Fire-and-forget fan-out to every instance (`sb.rt.*`): not stored, not retried. */
+  broadcast<T>(subject: string, data: T): void;
+  listen<T>(subject: string, handler: (data: T, subject: string) => void): Closable;
+  isHealthy(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export const BUS = Symbol('BUS');

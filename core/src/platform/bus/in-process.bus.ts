@@ -1,0 +1,184 @@
+import { Logger } from '@nestjs/common';
+import type { Bus, Closable, ConsumerSpec, DeliveredMessage, Headers, PublishOptions } from './bus.port.js';
+import { BusError } from './bus.error.js';
+import { DUPLICATE_WINDOW_MS, deadLetterSubject, subjectMatches } from './subjects.js';
+import { runHandler } from './consumer-runner.js';
+import type { MetricsService } from '../metrics/metrics.service.js';
+
+interface Subscription {
+  spec: ConsumerSpec<unknown>;
+  active: number;
+  waiting: Array<() => void>;
+  closed: boolean;
+}
+
+/**
+ * Embedded-mode bus: one process, no network. It keeps the NATS adapter's contract
+ * (dedup by msgId, retries with backoff, dead-lettering, request/reply) so modules behave
+ * the same in both modes. `publish` resolves after each matching consumer's first attempt,
+ * which lets the outbox relay mark a row sent only once it was handled (see architecture.md).
+ */
+export class InProcessBus implements Bus {
+  readonly kind = 'inprocess' as const;
+  private readonly logger = new Logger('bus');
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly responders = new Map<string, (data: unknown, headers: Headers) => Promise<unknown>>();
+  private readonly listeners = new Set<{ subject: string; handler: (data: unknown, subject: string) => void }>();
+  private readonly seen = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Dead letters are kept in memory for inspection in embedded mode. */
+  readonly deadLetters: Array<DeliveredMessage<unknown> & { reason: string }> = [];
+  private closed = false;
+
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly defaults: { maxDeliver: number; backoffMs: number[] },
+  ) {}
+
+  async start(): Promise<void> {}
+
+  async publish<T>(subject: string, data: T, options: PublishOptions): Promise<void> {
+    if (this.closed) throw new BusError('bus_unavailable', 'The bus is closed.');
+    const now = Date.now();
+    this.forgetOldIds(now);
+    if (this.seen.has(options.msgId)) return;
+    this.seen.set(options.msgId, now);
+    this.metrics.busPublished.inc({ stream: subject.split('.').slice(0, 2).join('.') });
+    const message: DeliveredMessage<unknown> = {
+      subject,
+      msgId: options.msgId,
+      data: structuredClone(data),
+      headers: { ...(options.headers ?? {}) },
+      deliveryCount: 1,
+    };
+    const deliveries: Promise<void>[] = [];
+    const byName = new Map<string, Subscription[]>();
+    for (const subscription of this.subscriptions) {
+      if (!subjectMatches(subscription.spec.subject, subject)) continue;
+      const group = byName.get(subscription.spec.name) ?? [];
+      group.push(subscription);
+      byName.set(subscription.spec.name, group);
+    }
+    for (const group of byName.values()) {
+      // Competing subscriptions with one durable name share the work, as on JetStream.
+      const chosen = group[Math.floor(Math.random() * group.length)]!;
+      deliveries.push(this.deliver(chosen, { ...message, data: structuredClone(message.data) }));
+    }
+    await Promise.all(deliveries);
+  }
+
+  private forgetOldIds(now: number): void {
+    if (this.seen.size < 10_000) return;
+    for (const [id, at] of this.seen) {
+      if (now - at > DUPLICATE_WINDOW_MS) this.seen.delete(id);
+    }
+  }
+
+  private async deliver(subscription: Subscription, message: DeliveredMessage<unknown>): Promise<void> {
+    if (subscription.closed) return;
+    await this.acquire(subscription);
+    let outcome;
+    try {
+      outcome = await runHandler(subscription.spec, message, this.defaults, this.metrics, this.logger);
+    } finally {
+      this.release(subscription);
+    }
+    if (outcome.kind === 'retry') {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        void this.deliver(subscription, { ...message, deliveryCount: message.deliveryCount + 1 });
+      }, outcome.delayMs);
+      timer.unref();
+      this.timers.add(timer);
+    } else if (outcome.kind === 'dead_letter') {
+      this.deadLetters.push({ ...message, reason: outcome.reason });
+      if (this.deadLetters.length > 1000) this.deadLetters.shift();
+      await this.publish(deadLetterSubject(message.subject), message.data, {
+        msgId: `dlq:${subscription.spec.name}:${message.msgId}`,
+        headers: { ...message.headers, 'Sb-Dlq-Consumer': subscription.spec.name, 'Sb-Dlq-Reason': outcome.reason.slice(0, 500) },
+      }).catch(() => undefined);
+    }
+  }
+
+  private acquire(subscription: Subscription): Promise<void> {
+    const limit = subscription.spec.concurrency ?? 1;
+    if (subscription.active < limit) {
+      subscription.active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => subscription.waiting.push(() => resolve()));
+  }
+
+  private release(subscription: Subscription): void {
+    const next = subscription.waiting.shift();
+    if (next) next();
+    else subscription.active--;
+  }
+
+  async consume<T>(spec: ConsumerSpec<T>): Promise<Closable> {
+    const subscription: Subscription = { spec: spec as ConsumerSpec<unknown>, active: 0, waiting: [], closed: false };
+    this.subscriptions.add(subscription);
+    return {
+      close: async () => {
+        subscription.closed = true;
+        this.subscriptions.delete(subscription);
+      },
+    };
+  }
+
+  async request<Req, Res>(subject: string, data: Req, options: { timeoutMs?: number; headers?: Headers } = {}): Promise<Res> {
+    const responder = [...this.responders.entries()].find(([pattern]) => subjectMatches(pattern, subject))?.[1];
+    if (!responder) throw new BusError('no_responders', `Nothing serves ${subject}.`);
+    const timeoutMs = options.timeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return (await Promise.race([
+        responder(structuredClone(data), options.headers ?? {}),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new BusError('timeout', `${subject} did not answer within ${timeoutMs} ms.`, 504)), timeoutMs);
+        }),
+      ])) as Res;
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  async reply<Req, Res>(subject: string, handler: (data: Req, headers: Headers) => Promise<Res>): Promise<Closable> {
+    this.responders.set(subject, handler as (data: unknown, headers: Headers) => Promise<unknown>);
+    return { close: async () => void this.responders.delete(subject) };
+  }
+
+  broadcast<T>(subject: string, data: T): void {
+    for (const listener of this.listeners) {
+      if (!subjectMatches(listener.subject, subject)) continue;
+      const copy = structuredClone(data);
+      queueMicrotask(() => {
+        try {
+          listener.handler(copy, subject);
+        } catch (error) {
+          this.logger.warn({ subject, err: error }, 'broadcast listener failed');
+        }
+      });
+    }
+  }
+
+  listen<T>(subject: string, handler: (data: T, subject: string) => void): Closable {
+    const entry = { subject, handler: handler as (data: unknown, subject: string) => void };
+    this.listeners.add(entry);
+    return { close: async () => void this.listeners.delete(entry) };
+  }
+
+  async isHealthy(): Promise<boolean> {
+    return !this.closed;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const subscription of this.subscriptions) subscription.closed = true;
+    this.subscriptions.clear();
+    this.listeners.clear();
+    this.responders.clear();
+  }
+}

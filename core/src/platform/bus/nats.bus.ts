@@ -1,0 +1,363 @@
+import { Logger } from '@nestjs/common';
+import { connect, headers as natsHeaders, nanos, type NatsConnection, type MsgHdrs } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type ConsumerMessages,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import type { Bus, Closable, ConsumerSpec, DeliveredMessage, Headers, PublishOptions } from './bus.port.js';
+import { BusError } from './bus.error.js';
+import { DUPLICATE_WINDOW_MS, STREAMS, deadLetterSubject, streamFor } from './subjects.js';
+import { runHandler } from './consumer-runner.js';
+import type { MetricsService } from '../metrics/metrics.service.js';
+import type { NatsBusConfig } from '../config/app-config.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+interface ReplyEnvelope {
+  ok: boolean;
+  data?: unknown;
+  error?: { code: string; message: string };
+}
+
+/**
+ * Production bus on NATS JetStream. Streams are created or updated at start; consumers are
+ * durable pull consumers with explicit acks, acked only after the handler returned (that is,
+ * after its transaction committed). Redelivery uses nak-with-delay; after `maxDeliver`
+ * deliveries a message is copied to `sb.dlq.*` and terminated.
+ */
+export class NatsBus implements Bus {
+  readonly kind = 'nats' as const;
+  private readonly logger = new Logger('bus');
+  private nc?: NatsConnection;
+  private js?: JetStreamClient;
+  private jsm?: JetStreamManager;
+  private readonly loops = new Set<{ stop: () => void; done: Promise<void> }>();
+  private closing = false;
+
+  constructor(
+    private readonly config: NatsBusConfig,
+    private readonly instanceId: string,
+    private readonly metrics: MetricsService,
+    private readonly defaults: { maxDeliver: number; backoffMs: number[] },
+  ) {}
+
+  async start(): Promise<void> {
+    this.nc = await connect({
+      servers: this.config.url.split(',').map((server) => server.trim()),
+      name: `switchboard-core-${this.instanceId}`,
+      user: this.config.user,
+      pass: this.config.password,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      waitOnFirstConnect: false,
+      timeout: 5000,
+    });
+    void this.watchStatus(this.nc);
+    this.jsm = await jetstreamManager(this.nc, { timeout: 5000 });
+    this.js = jetstream(this.nc, { timeout: 5000 });
+    await this.ensureStreams();
+  }
+
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect' || status.type === 'reconnect') {
+        this.logger.warn({ status: status.type }, 'nats connection status changed');
+      }
+    }
+  }
+
+  private async ensureStreams(): Promise<void> {
+    const jsm = this.requireManager();
+    for (const spec of STREAMS) {
+      const wanted: Partial<StreamConfig> & { name: string } = {
+        name: spec.name,
+        subjects: spec.subjects,
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        max_age: nanos(spec.maxAgeMs),
+        duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+        num_replicas: this.config.replicas,
+      };
+      try {
+        const info = await jsm.streams.info(spec.name);
+        const current = info.config;
+        if (
+          current.max_age !== wanted.max_age ||
+          current.duplicate_window !== wanted.duplicate_window ||
+          current.subjects.join(',') !== spec.subjects.join(',')
+        ) {
+          await jsm.streams.update(spec.name, { ...current, ...wanted } as StreamConfig);
+          this.logger.log({ stream: spec.name }, 'stream updated');
+        }
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        await jsm.streams.add(wanted);
+        this.logger.log({ stream: spec.name }, 'stream created');
+      }
+    }
+  }
+
+  async publish<T>(subject: string, data: T, options: PublishOptions): Promise<void> {
+    const js = this.requireClient();
+    const stream = streamFor(subject);
+    if (!stream) throw new BusError('subject_not_allowed', `No stream stores ${subject}.`, 500);
+    try {
+      await js.publish(subject, encoder.encode(JSON.stringify(data)), {
+        msgID: options.msgId,
+        headers: toNatsHeaders(options.headers),
+        timeout: 5000,
+      });
+      this.metrics.busPublished.inc({ stream: stream.name });
+    } catch (error) {
+      throw new BusError('bus_unavailable', `Publishing to ${subject} failed: ${(error as Error).message}`);
+    }
+  }
+
+  async consume<T>(spec: ConsumerSpec<T>): Promise<Closable> {
+    const stream = streamFor(spec.subject);
+    if (!stream) throw new BusError('subject_not_allowed', `No stream stores ${spec.subject}.`, 500);
+    const jsm = this.requireManager();
+    const js = this.requireClient();
+    const concurrency = spec.concurrency ?? 1;
+    let getConsumer: () => ReturnType<JetStreamClient['consumers']['get']>;
+    if (spec.delivery === 'one-instance') {
+      const config = {
+        durable_name: spec.name,
+        ack_policy: AckPolicy.Explicit,
+        filter_subject: spec.subject,
+        deliver_policy: DeliverPolicy.All,
+        // Retry policy is ours (nak with delay, then dead-letter), so the server never gives up first.
+        max_deliver: -1,
+        ack_wait: nanos(60_000),
+        max_ack_pending: Math.max(64, concurrency * 4),
+      };
+      try {
+        const existing = await jsm.consumers.info(stream.name, spec.name);
+        if (existing.config.filter_subject !== spec.subject) {
+          await jsm.consumers.update(stream.name, spec.name, { filter_subject: spec.subject });
+        }
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        await jsm.consumers.add(stream.name, config);
+      }
+      getConsumer = () => js.consumers.get(stream.name, spec.name);
+    } else {
+      // Ordered ephemeral consumer: every instance reads everything published from now on.
+      getConsumer = () => js.consumers.get(stream.name, { filter_subjects: [spec.subject], deliver_policy: DeliverPolicy.New });
+    }
+
+    let stopped = false;
+    let current: ConsumerMessages | undefined;
+    const inFlight = new Set<Promise<void>>();
+    const done = (async () => {
+      while (!stopped && !this.closing) {
+        try {
+          const consumer = await getConsumer();
+          current = await consumer.consume({ max_messages: Math.max(16, concurrency * 2), expires: 5000 });
+          for await (const message of current) {
+            if (stopped) break;
+            const task = this.handle(spec, message, spec.delivery === 'each-instance').finally(() => inFlight.delete(task));
+            inFlight.add(task);
+            if (inFlight.size >= concurrency) await Promise.race(inFlight);
+          }
+        } catch (error) {
+          if (stopped || this.closing) break;
+          this.logger.warn({ consumer: spec.name, reason: (error as Error).message }, 'consumer loop interrupted; resuming');
+        }
+        if (!stopped && !this.closing) await sleep(500);
+      }
+      await Promise.allSettled(inFlight);
+    })();
+    const loop = {
+      stop: () => {
+        stopped = true;
+        void current?.close();
+      },
+      done,
+    };
+    this.loops.add(loop);
+    return {
+      close: async () => {
+        loop.stop();
+        await done;
+        this.loops.delete(loop);
+      },
+    };
+  }
+
+  private async handle<T>(spec: ConsumerSpec<T>, message: JsMsg, ordered: boolean): Promise<void> {
+    let data: T;
+    try {
+      data = JSON.parse(decoder.decode(message.data)) as T;
+    } catch {
+      this.logger.error({ consumer: spec.name, subject: message.subject }, 'undecodable message; terminating');
+      if (!ordered) message.term('undecodable');
+      return;
+    }
+    const headers = fromNatsHeaders(message.headers);
+    let deliveryCount = message.info.deliveryCount;
+    for (;;) {
+      const delivered: DeliveredMessage<T> = {
+        subject: message.subject,
+        msgId: headers['Nats-Msg-Id'] ?? `${message.info.stream}:${message.seq}`,
+        data,
+        headers,
+        deliveryCount,
+      };
+      const outcome = await runHandler(spec, delivered, this.defaults, this.metrics, this.logger);
+      if (outcome.kind === 'ack') {
+        if (!ordered) message.ack();
+        return;
+      }
+      if (outcome.kind === 'dead_letter') {
+        try {
+          await this.publish(deadLetterSubject(message.subject), data, {
+            msgId: `dlq:${spec.name}:${delivered.msgId}`,
+            headers: { ...headers, 'Sb-Dlq-Consumer': spec.name, 'Sb-Dlq-Reason': outcome.reason.slice(0, 500).replace(/[\r\n]/g, ' ') },
+          });
+          if (!ordered) message.term(outcome.reason.slice(0, 100));
+        } catch (error) {
+          // Keep the message: it is retried rather than lost if the DLQ write failed.
+          this.logger.error({ consumer: spec.name, reason: (error as Error).message }, 'dead-letter publish failed');
+          if (!ordered) message.nak(5000);
+        }
+        return;
+      }
+      if (!ordered) {
+        message.nak(outcome.delayMs);
+        return;
+      }
+      // Ordered consumers cannot nak; retry in place.
+      await sleep(outcome.delayMs);
+      deliveryCount++;
+    }
+  }
+
+  async request<Req, Res>(subject: string, data: Req, options: { timeoutMs?: number; headers?: Headers } = {}): Promise<Res> {
+    const nc = this.requireConnection();
+    let reply;
+    try {
+      reply = await nc.request(subject, encoder.encode(JSON.stringify(data)), {
+        timeout: options.timeoutMs ?? 5000,
+        headers: toNatsHeaders(options.headers),
+      });
+    } catch (error) {
+      const text = `${(error as Error).name} ${(error as Error).message}`;
+      if (/no ?responders/i.test(text)) throw new BusError('no_responders', `Nothing serves ${subject}.`);
+      if (/timeout/i.test(text)) throw new BusError('timeout', `${subject} did not answer in time.`, 504);
+      throw new BusError('bus_unavailable', `Request to ${subject} failed: ${(error as Error).message}`);
+    }
+    const envelope = JSON.parse(decoder.decode(reply.data)) as ReplyEnvelope;
+    if (!envelope.ok) throw new BusError('remote_error', envelope.error?.message ?? 'The responder failed.', 502);
+    return envelope.data as Res;
+  }
+
+  async reply<Req, Res>(subject: string, handler: (data: Req, headers: Headers) => Promise<Res>): Promise<Closable> {
+    const nc = this.requireConnection();
+    const subscription = nc.subscribe(subject, {
+      queue: 'sb-core',
+      callback: (error, message) => {
+        if (error) return;
+        void (async () => {
+          let envelope: ReplyEnvelope;
+          try {
+            const data = JSON.parse(decoder.decode(message.data)) as Req;
+            envelope = { ok: true, data: await handler(data, fromNatsHeaders(message.headers)) };
+          } catch (failure) {
+            envelope = { ok: false, error: { code: (failure as { code?: string }).code ?? 'error', message: (failure as Error).message } };
+          }
+          message.respond(encoder.encode(JSON.stringify(envelope)));
+        })();
+      },
+    });
+    return { close: async () => subscription.unsubscribe() };
+  }
+
+  broadcast<T>(subject: string, data: T): void {
+    try {
+      this.requireConnection().publish(subject, encoder.encode(JSON.stringify(data)));
+    } catch (error) {
+      this.logger.warn({ subject, reason: (error as Error).message }, 'broadcast failed');
+    }
+  }
+
+  listen<T>(subject: string, handler: (data: T, subject: string) => void): Closable {
+    const subscription = this.requireConnection().subscribe(subject, {
+      callback: (error, message) => {
+        if (error) return;
+        try {
+          handler(JSON.parse(decoder.decode(message.data)) as T, message.subject);
+        } catch (failure) {
+          this.logger.warn({ subject, reason: (failure as Error).message }, 'listener failed');
+        }
+      },
+    });
+    return { close: async () => subscription.unsubscribe() };
+  }
+
+  async isHealthy(): Promise<boolean> {
+    const nc = this.nc;
+    if (!nc || nc.isClosed()) return false;
+    try {
+      await Promise.race([nc.flush(), sleep(1000).then(() => Promise.reject(new Error('flush timeout')))]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const loop of this.loops) loop.stop();
+    await Promise.race([Promise.allSettled([...this.loops].map((loop) => loop.done)), sleep(3000)]);
+    this.loops.clear();
+    if (this.nc && !this.nc.isClosed()) {
+      await Promise.race([this.nc.drain().catch(() => this.nc?.close()), sleep(3000)]);
+      if (!this.nc.isClosed()) await this.nc.close();
+    }
+  }
+
+  private requireConnection(): NatsConnection {
+    if (!this.nc) throw new BusError('bus_unavailable', 'The bus is not started.');
+    return this.nc;
+  }
+  private requireClient(): JetStreamClient {
+    if (!this.js) throw new BusError('bus_unavailable', 'The bus is not started.');
+    return this.js;
+  }
+  private requireManager(): JetStreamManager {
+    if (!this.jsm) throw new BusError('bus_unavailable', 'The bus is not started.');
+    return this.jsm;
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  const text = `${(error as { code?: unknown }).code ?? ''} ${(error as Error).message ?? ''}`;
+  return /not found|10059|10014/i.test(text);
+}
+
+function toNatsHeaders(headers?: Headers): MsgHdrs | undefined {
+  if (!headers || Object.keys(headers).length === 0) return undefined;
+  const result = natsHeaders();
+  for (const [key, value] of Object.entries(headers)) result.set(key, value);
+  return result;
+}
+
+function fromNatsHeaders(headers?: MsgHdrs): Headers {
+  const result: Headers = {};
+  if (!headers) return result;
+  for (const [key, values] of headers) result[key] = values[0] ?? '';
+  return result;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

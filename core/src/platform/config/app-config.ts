@@ -1,0 +1,50 @@
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface SqliteDatabaseConfig {
+  kind: 'sqlite';
+  path: string;
+}
+
+export interface MysqlDatabaseConfig {
+  kind: 'mysql';
+  url: string;
+  poolSize: number;
+}
+
+export type DatabaseConfig = SqliteDatabaseConfig | MysqlDatabaseConfig;
+
+export interface NatsBusConfig {
+  kind: 'nats';
+  url: string;
+  /** JetStream stream replicas: 1 on a single server, 3 on a cluster. */
+  replicas: number;
+  user?: string;
+  password?: string;
+}
+
+export type BusConfig = { kind: 'inprocess' } | NatsBusConfig;
+
+export interface AppConfig {
+  /** Where this came from, for `config check`. */
+  sources: string[];
+  instanceId: string;
+  dataDir: string;
+  http: {
+    host: string;
+    port: number;
+    /** Longest JSON body accepted, in bytes. */
+    bodyLimit: number;
+    trustProxy: boolean;
+    publicUrl?: string;
+  };
+  database: DatabaseConfig;
+  bus: BusConfig;
+  log: { level: LogLevel; pretty: boolean };
+  migrations: { runAtStart: boolean };
+  outbox: { pollIntervalMs: number; batchSize: number; retainSentHours: number };
+  consumers: { maxDeliver: number; backoffMs: number[] };
+  scheduler: { pollIntervalMs: number; leaseMs: number };
+  shutdown: { graceMs: number };
+}
+
+export const isEmbedded = (config: AppConfig): boolean => config.database.kind === 'sqlite' && config.bus.kind === 'inprocess';

@@ -1,0 +1,233 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import type { AppConfig, LogLevel } from './app-config.js';
+import { ConfigError } from './config.error.js';
+
+type Env = Record<string, string | undefined>;
+type Raw = Record<string, unknown>;
+
+/**
+ * Each setting has one key in the YAML file (dotted path) and one environment variable.
+ * The environment wins over the file, so operators can override a single value.
+ */
+interface Field {
+  key: string;
+  env: string;
+  parse: (value: unknown, describe: string) => unknown;
+  default?: unknown;
+}
+
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+const str =
+  (options: { pattern?: RegExp; hint?: string; max?: number } = {}) =>
+  (value: unknown, name: string): string => {
+    if (typeof value !== 'string' && typeof value !== 'number') throw `${name} must be a string`;
+    const text = String(value).trim();
+    if (options.max !== undefined && text.length > options.max) throw `${name} must be at most ${options.max} characters`;
+    if (options.pattern && !options.pattern.test(text)) throw `${name} ${options.hint ?? 'has an invalid format'}, got "${text}"`;
+    return text;
+  };
+
+const int =
+  (min: number, max: number) =>
+  (value: unknown, name: string): number => {
+    const text = String(value).trim();
+    if (!/^-?\d+$/.test(text)) throw `${name} must be an integer between ${min} and ${max}, got "${text}"`;
+    const number = Number(text);
+    if (number < min || number > max) throw `${name} must be an integer between ${min} and ${max}, got ${number}`;
+    return number;
+  };
+
+const bool = (value: unknown, name: string): boolean => {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+  if (['0', 'false', 'no', 'off'].includes(text)) return false;
+  throw `${name} must be true or false, got "${text}"`;
+};
+
+const oneOf =
+  <T extends string>(choices: readonly T[]) =>
+  (value: unknown, name: string): T => {
+    const text = String(value).trim();
+    if (!choices.includes(text as T)) throw `${name} must be one of ${choices.join(', ')}, got "${text}"`;
+    return text as T;
+  };
+
+const intList =
+  (min: number, max: number) =>
+  (value: unknown, name: string): number[] => {
+    const items = Array.isArray(value) ? value : String(value).split(',');
+    if (items.length === 0) throw `${name} must list at least one number`;
+    return items.map((item, index) => int(min, max)(item, `${name}[${index}]`));
+  };
+
+const FIELDS: Field[] = [
+  { key: 'instanceId', env: 'SWITCHBOARD_INSTANCE_ID', parse: str({ pattern: /^[A-Za-z0-9_.-]{1,64}$/, hint: 'may hold only letters, digits, "_", "." and "-" (1–64)' }) },
+  { key: 'dataDir', env: 'SWITCHBOARD_DATA_DIR', parse: str({ max: 4096 }), default: './data' },
+  { key: 'http.host', env: 'HOST', parse: str({ pattern: /^[A-Za-z0-9.:\-[\]]+$/, hint: 'must be a host name or IP address' }), default: '0.0.0.0' },
+  { key: 'http.port', env: 'PORT', parse: int(0, 65535), default: 3000 },
+  { key: 'http.bodyLimit', env: 'SWITCHBOARD_HTTP_BODY_LIMIT', parse: int(1024, 64 * 1024 * 1024), default: 1024 * 1024 },
+  { key: 'http.trustProxy', env: 'SWITCHBOARD_TRUST_PROXY', parse: bool, default: false },
+  { key: 'http.publicUrl', env: 'SWITCHBOARD_PUBLIC_URL', parse: str({ pattern: /^https?:\/\/[^\s]+$/, hint: 'must be an http(s) URL' }) },
+  { key: 'database.url', env: 'DATABASE_URL', parse: str({ pattern: /^(mysql|mariadb|sqlite):/, hint: 'must start with mysql://, mariadb:// or sqlite:' }) },
+  { key: 'database.poolSize', env: 'DATABASE_POOL_SIZE', parse: int(1, 500), default: 20 },
+  { key: 'bus.natsUrl', env: 'NATS_URL', parse: str({ pattern: /^(nats|tls):\/\/[^\s]+$/, hint: 'must be a nats:// or tls:// URL (comma-separate cluster members)' }) },
+  { key: 'bus.replicas', env: 'NATS_STREAM_REPLICAS', parse: int(1, 5), default: 1 },
+  { key: 'bus.user', env: 'NATS_USER', parse: str({ max: 256 }) },
+  { key: 'bus.password', env: 'NATS_PASSWORD', parse: str({ max: 1024 }) },
+  { key: 'log.level', env: 'LOG_LEVEL', parse: oneOf(LOG_LEVELS), default: 'info' },
+  { key: 'log.pretty', env: 'LOG_PRETTY', parse: bool, default: false },
+  { key: 'migrations.runAtStart', env: 'SWITCHBOARD_MIGRATE_AT_START', parse: bool, default: true },
+  { key: 'outbox.pollIntervalMs', env: 'SWITCHBOARD_OUTBOX_POLL_MS', parse: int(10, 60_000), default: 250 },
+  { key: 'outbox.batchSize', env: 'SWITCHBOARD_OUTBOX_BATCH', parse: int(1, 5000), default: 200 },
+  { key: 'outbox.retainSentHours', env: 'SWITCHBOARD_OUTBOX_RETAIN_HOURS', parse: int(0, 24 * 365), default: 72 },
+  { key: 'consumers.maxDeliver', env: 'SWITCHBOARD_CONSUMER_MAX_DELIVER', parse: int(1, 1000), default: 8 },
+  { key: 'consumers.backoffMs', env: 'SWITCHBOARD_CONSUMER_BACKOFF_MS', parse: intList(1, 3_600_000), default: [200, 1000, 5000, 30_000] },
+  { key: 'scheduler.pollIntervalMs', env: 'SWITCHBOARD_SCHEDULER_POLL_MS', parse: int(10, 60_000), default: 500 },
+  { key: 'scheduler.leaseMs', env: 'SWITCHBOARD_SCHEDULER_LEASE_MS', parse: int(1000, 3_600_000), default: 60_000 },
+  { key: 'shutdown.graceMs', env: 'SWITCHBOARD_SHUTDOWN_GRACE_MS', parse: int(0, 600_000), default: 10_000 },
+];
+
+const KNOWN_FILE_KEYS = new Set(FIELDS.map((field) => field.key));
+
+function flatten(value: unknown, prefix = '', into: Raw = {}): Raw {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [key, inner] of Object.entries(value as Raw)) flatten(inner, prefix ? `${prefix}.${key}` : key, into);
+  } else {
+    into[prefix] = value;
+  }
+  return into;
+}
+
+function readFile(path: string, problems: string[]): Raw {
+  if (!existsSync(path)) {
+    problems.push(`SWITCHBOARD_CONFIG points to ${path}, which does not exist`);
+    return {};
+  }
+  try {
+    const parsed = parseYaml(readFileSync(path, 'utf8')) as unknown;
+    if (parsed === null || parsed === undefined) return {};
+    if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+      problems.push(`${path} must hold a YAML mapping at the top level`);
+      return {};
+    }
+    const flat = flatten(parsed);
+    for (const key of Object.keys(flat)) {
+      // Arrays are leaf values, so `consumers.backoffMs: [1,2]` stays one key.
+      if (!KNOWN_FILE_KEYS.has(key)) problems.push(`${path}: unknown key "${key}"`);
+    }
+    return flat;
+  } catch (error) {
+    problems.push(`${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    return {};
+  }
+}
+
+function setPath(target: Raw, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cursor = target;
+  for (const part of parts.slice(0, -1)) {
+    cursor[part] = (cursor[part] as Raw | undefined) ?? {};
+    cursor = cursor[part] as Raw;
+  }
+  cursor[parts.at(-1)!] = value;
+}
+
+/**
+ * Reads the environment and the optional YAML file once, validates every value, and
+ * throws a ConfigError that names each bad key. Nothing else in the core reads process.env.
+ */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const sources: string[] = [];
+  const filePath = env.SWITCHBOARD_CONFIG?.trim();
+  const file = filePath ? readFile(resolve(filePath), problems) : {};
+  if (filePath) sources.push(`file:${resolve(filePath)}`);
+
+  const values: Raw = {};
+  for (const field of FIELDS) {
+    const fromEnv = env[field.env];
+    const raw = fromEnv !== undefined && fromEnv !== '' ? fromEnv : file[field.key];
+    const label = fromEnv !== undefined && fromEnv !== '' ? `${field.env}` : `${field.key}`;
+    if (raw === undefined || raw === null || raw === '') {
+      if (field.default !== undefined) setPath(values, field.key, field.default);
+      continue;
+    }
+    if (fromEnv !== undefined && fromEnv !== '') sources.push(`env:${field.env}`);
+    try {
+      setPath(values, field.key, field.parse(raw, label));
+    } catch (problem) {
+      problems.push(typeof problem === 'string' ? problem : `${label}: ${(problem as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const v = values as {
+    instanceId?: string;
+    dataDir: string;
+    http: AppConfig['http'];
+    database: { url?: string; poolSize: number };
+    bus: { natsUrl?: string; replicas: number; user?: string; password?: string };
+    log: AppConfig['log'];
+    migrations: AppConfig['migrations'];
+    outbox: AppConfig['outbox'];
+    consumers: AppConfig['consumers'];
+    scheduler: AppConfig['scheduler'];
+    shutdown: AppConfig['shutdown'];
+  };
+
+  const dataDir = resolve(v.dataDir);
+  let database: AppConfig['database'];
+  const url = v.database.url;
+  if (!url || url.startsWith('sqlite:')) {
+    const path = url ? url.replace(/^sqlite:(\/\/)?/, '') : '';
+    database = { kind: 'sqlite', path: path === '' ? resolve(dataDir, 'switchboard.sqlite') : path === ':memory:' ? ':memory:' : resolve(path) };
+  } else {
+    try {
+      const parsed = new URL(url);
+      if (!parsed.pathname || parsed.pathname === '/') problems.push('DATABASE_URL must name a database, e.g. mysql://user:pass@host:3306/switchboard');
+    } catch {
+      problems.push('DATABASE_URL is not a valid URL');
+    }
+    database = { kind: 'mysql', url, poolSize: v.database.poolSize };
+  }
+
+  const bus: AppConfig['bus'] = v.bus.natsUrl
+    ? { kind: 'nats', url: v.bus.natsUrl, replicas: v.bus.replicas, user: v.bus.user, password: v.bus.password }
+    : { kind: 'inprocess' };
+
+  if (bus.kind === 'inprocess' && database.kind === 'mysql') {
+    problems.push('NATS_URL is required when DATABASE_URL points to MySQL/MariaDB: the in-process bus cannot reach other core instances');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    sources: sources.length ? sources : ['defaults (embedded mode)'],
+    instanceId: v.instanceId ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    dataDir,
+    http: v.http,
+    database,
+    bus,
+    log: v.log,
+    migrations: v.migrations,
+    outbox: v.outbox,
+    consumers: v.consumers,
+    scheduler: v.scheduler,
+    shutdown: v.shutdown,
+  };
+}
+
+/** A printable copy with credentials removed, for `config check` and the startup log. */
+export function redactConfig(config: AppConfig): unknown {
+  const hide = (url: string) => url.replace(/\/\/([^@/]+)@/, '//***@');
+  return {
+    ...config,
+    database: config.database.kind === 'mysql' ? { ...config.database, url: hide(config.database.url) } : config.database,
+    bus: config.bus.kind === 'nats' ? { ...config.bus, url: hide(config.bus.url), password: config.bus.password ? '***' : undefined } : config.bus,
+  };
+}

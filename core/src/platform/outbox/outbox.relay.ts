@@ -1,0 +1,143 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { DATA_SOURCE } from '../database/database.tokens.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/app-config.js';
+import { BUS, type Bus } from '../bus/bus.port.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { OutboxSignal } from './outbox.signal.js';
+import { CLOCK, type Clock } from '../clock/clock.js';
+import { sqlTime } from '../database/sql-time.js';
+
+interface PendingRow {
+  seq: number | string;
+  event_id: string;
+  subject: string;
+  envelope: string;
+  headers: string | null;
+}
+
+/**
+ * Publishes committed outbox rows. On MySQL several instances relay at once: each claims a
+ * batch with `FOR UPDATE SKIP LOCKED`, publishes it with the event id as `Nats-Msg-Id`, and
+ * marks it sent in the same transaction. A crash between publish and commit re-publishes
+ * the batch, and JetStream's duplicate window drops the copies.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('outbox');
+  private running = false;
+  private loop?: Promise<void>;
+  private lastGaugeAt = 0;
+  private consecutiveFailures = 0;
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(BUS) private readonly bus: Bus,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly metrics: MetricsService,
+    private readonly signal: OutboxSignal,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.running = false;
+    this.signal.notify();
+    await this.loop;
+  }
+
+  private get mysql(): boolean {
+    return this.dataSource.options.type === 'mysql' || this.dataSource.options.type === 'mariadb';
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let relayed = 0;
+      try {
+        relayed = await this.relayBatch();
+        this.consecutiveFailures = 0;
+        await this.updateGauges();
+      } catch (error) {
+        this.consecutiveFailures++;
+        if (this.consecutiveFailures === 1 || this.consecutiveFailures % 20 === 0) {
+          this.logger.warn({ reason: (error as Error).message, failures: this.consecutiveFailures }, 'outbox relay failed; backing off');
+        }
+        await sleep(Math.min(5000, 100 * 2 ** Math.min(this.consecutiveFailures, 6)));
+        continue;
+      }
+      if (relayed < this.config.outbox.batchSize && this.running) await this.signal.wait(this.config.outbox.pollIntervalMs);
+    }
+  }
+
+  /** Publishes one batch; returns how many rows were sent. Exposed for tests and benchmarks. */
+  async relayBatch(): Promise<number> {
+    if (!this.mysql) {
+      // SQLite: one process, no competing relays. No transaction is held while publishing,
+      // because in-process consumers may open their own.
+      const rows = await this.selectPending(this.dataSource.manager, false);
+      if (rows.length === 0) return 0;
+      const sent = await this.publishRows(rows);
+      await this.markSent(this.dataSource.manager, sent);
+      return sent.length;
+    }
+    return this.dataSource.transaction(async (manager) => {
+      const rows = await this.selectPending(manager, true);
+      if (rows.length === 0) return 0;
+      const sent = await this.publishRows(rows);
+      await this.markSent(manager, sent);
+      if (sent.length < rows.length) throw new Error(`published ${sent.length} of ${rows.length} outbox rows`);
+      return sent.length;
+    });
+  }
+
+  private async selectPending(manager: EntityManager, lock: boolean): Promise<PendingRow[]> {
+    const suffix = lock ? ' FOR UPDATE SKIP LOCKED' : '';
+    return manager.query(
+      `SELECT seq, event_id, subject, envelope, headers FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ${Number(this.config.outbox.batchSize)}${suffix}`,
+    );
+  }
+
+  private async publishRows(rows: PendingRow[]): Promise<PendingRow[]> {
+    const results = await Promise.allSettled(
+      rows.map((row) =>
+        this.bus.publish(row.subject, JSON.parse(row.envelope) as unknown, {
+          msgId: row.event_id,
+          headers: row.headers ? (JSON.parse(row.headers) as Record<string, string>) : undefined,
+        }),
+      ),
+    );
+    const sent = rows.filter((_, index) => results[index]!.status === 'fulfilled');
+    const failure = results.find((result) => result.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failure && sent.length === 0) throw failure.reason;
+    this.metrics.outboxRelayed.inc(sent.length);
+    return sent;
+  }
+
+  private async markSent(manager: EntityManager, rows: PendingRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const now = sqlTime(manager, this.clock.now());
+    const ids = rows.map((row) => Number(row.seq));
+    const placeholders = ids.map(() => '?').join(',');
+    await manager.query(`UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE seq IN (${placeholders})`, [now, ...ids]);
+  }
+
+  private async updateGauges(): Promise<void> {
+    const nowMs = Date.now();
+    if (nowMs - this.lastGaugeAt < 2000) return;
+    this.lastGaugeAt = nowMs;
+    const [row] = (await this.dataSource.query('SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM outbox WHERE sent_at IS NULL')) as Array<{
+      pending: number | string;
+      oldest: string | Date | null;
+    }>;
+    this.metrics.outboxPending.set(Number(row?.pending ?? 0));
+    const oldest = row?.oldest ? new Date(row.oldest instanceof Date ? row.oldest : `${String(row.oldest).replace(' ', 'T')}Z`) : null;
+    this.metrics.outboxLagSeconds.set(oldest ? Math.max(0, (this.clock.now().getTime() - oldest.getTime()) / 1000) : 0);
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

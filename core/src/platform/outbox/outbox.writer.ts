@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { OutboxRow, type EventEnvelope } from './outbox.entity.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/app-config.js';
+import type { Json } from '../database/entity-columns.js';
+import { CLOCK, type Clock } from '../clock/clock.js';
+import { isValidPublishSubject, streamFor } from '../bus/subjects.js';
+
+export interface EventToEmit<T> {
+  subject: string;
+  data: T;
+  /** Supply a stable id to make the emit itself idempotent; otherwise a UUID is generated. */
+  id?: string;
+  headers?: Record<string, string>;
+}
+
+export type EmittedEvent<T> = EventEnvelope<T>;
+
+@Injectable()
+export class OutboxWriter {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async append<T>(manager: EntityManager, event: EventToEmit<T>): Promise<EmittedEvent<T>> {
+    if (!isValidPublishSubject(event.subject) || !streamFor(event.subject)) {
+      throw new Error(`Outbox refuses subject "${event.subject}": it must be a concrete subject stored by a stream`);
+    }
+    const now = this.clock.now();
+    const envelope: EventEnvelope<T> = {
+      id: event.id ?? randomUUID(),
+      subject: event.subject,
+      occurredAt: now.toISOString(),
+      source: this.config.instanceId,
+      data: event.data,
+    };
+    const row: Partial<OutboxRow> = {
+      eventId: envelope.id,
+      subject: event.subject,
+      envelope: envelope as EventEnvelope<Json>,
+      headers: event.headers ?? null,
+      createdAt: now,
+      sentAt: null,
+      attempts: 0,
+      lastError: null,
+    };
+    await manager.insert(OutboxRow, row as never);
+    return envelope;
+  }
+}

@@ -7,11 +7,7 @@ import { registerPlatformCommands } from './platform.commands.js';
  * `register…Commands(program)` function listed here.
  */
 export function buildProgram(): Command {
-  const program = new Command('switchboard')
-    .description('Switchboard customer-service appliance')
-    .version('0.1.0')
-    .showHelpAfterError()
-    .exitOverride();
+  const program = new Command('switchboard').description('Switchboard customer-service appliance').version('0.1.0').showHelpAfterError().exitOverride();
   registerPlatformCommands(program);
   return program;
 }

@@ -13,7 +13,9 @@ export function registerPlatformCommands(program: Command): void {
       const running = await startServer(config, { handleSignals: true });
       const mode = isEmbedded(config) ? 'embedded mode (SQLite + in-process bus)' : `${config.database.kind} + ${config.bus.kind}`;
       running.logger.info({ url: running.url, mode }, 'Switchboard is ready');
-      process.stdout.write(`\nSwitchboard is running in ${mode} at ${running.url}\n  health:  ${running.url}/health/ready\n  API docs: ${running.url}/api/docs\n\n`);
+      process.stdout.write(
+        `\nSwitchboard is running in ${mode} at ${running.url}\n  health:  ${running.url}/health/ready\n  API docs: ${running.url}/api/docs\n\n`,
+      );
       // Keep running until a signal arrives.
       await new Promise(() => undefined);
     });
@@ -27,7 +29,9 @@ export function registerPlatformCommands(program: Command): void {
       await dataSource.initialize();
       try {
         const applied = await runMigrations(dataSource);
-        process.stdout.write(applied.length ? `Applied ${applied.length} migration(s):\n${applied.map((name) => `  ${name}`).join('\n')}\n` : 'Database is up to date.\n');
+        process.stdout.write(
+          applied.length ? `Applied ${applied.length} migration(s):\n${applied.map((name) => `  ${name}`).join('\n')}\n` : 'Database is up to date.\n',
+        );
       } finally {
         await dataSource.destroy();
       }

@@ -88,6 +88,18 @@ async function startBus(config: AppConfig, metrics: MetricsService): Promise<Bus
     HealthContributors,
     PlatformLifecycle,
   ],
-  exports: [CLOCK, MetricsService, DATA_SOURCE, BUS, UnitOfWork, OutboxWriter, OutboxSignal, OutboxRelay, IdempotentConsumers, SchedulerService, HealthContributors],
+  exports: [
+    CLOCK,
+    MetricsService,
+    DATA_SOURCE,
+    BUS,
+    UnitOfWork,
+    OutboxWriter,
+    OutboxSignal,
+    OutboxRelay,
+    IdempotentConsumers,
+    SchedulerService,
+    HealthContributors,
+  ],
 })
 export class PlatformModule {}

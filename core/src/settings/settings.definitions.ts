@@ -42,6 +42,11 @@ export const CORE_SETTINGS: SettingDefinition[] = [
     default: 'UTC',
     validate: (value) => (typeof value === 'string' && value.length <= 64 && isTimeZone(value) ? null : 'must be an IANA time zone such as Asia/Shanghai'),
   },
-  { key: 'conversations.autoResolveAfterHours', description: 'Resolve idle conversations after this many hours (0 = never)', default: 0, validate: integer(0, 720) },
+  {
+    key: 'conversations.autoResolveAfterHours',
+    description: 'Resolve idle conversations after this many hours (0 = never)',
+    default: 0,
+    validate: integer(0, 720),
+  },
   { key: 'privacy.retentionDays', description: 'Days to keep resolved conversations before erasure', default: 730, validate: integer(30, 3650) },
 ];

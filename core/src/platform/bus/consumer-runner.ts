@@ -35,7 +35,10 @@ export async function runHandler<T>(
     }
     const delayMs = backoff[Math.min(message.deliveryCount - 1, backoff.length - 1)] ?? 1000;
     metrics.busConsumed.inc({ consumer: spec.name, outcome: 'retry' });
-    logger.warn({ consumer: spec.name, subject: message.subject, msgId: message.msgId, deliveries: message.deliveryCount, delayMs, reason }, 'handler failed; will retry');
+    logger.warn(
+      { consumer: spec.name, subject: message.subject, msgId: message.msgId, deliveries: message.deliveryCount, delayMs, reason },
+      'handler failed; will retry',
+    );
     return { kind: 'retry', delayMs };
   }
 }

@@ -153,7 +153,7 @@ export class NatsBus implements Bus {
       getConsumer = () => js.consumers.get(stream.name, spec.name);
     } else {
       // Ordered ephemeral consumer: every instance reads everything published from now on.
-      getConsumer = () => js.consumers.get(stream.name, { filter_subjects: [spec.subject], deliver_policy: DeliverPolicy.New });
+      getConsumer = () => js.consumers.get(stream.name, { filter_subjects: spec.subject, deliver_policy: DeliverPolicy.New });
     }
 
     let stopped = false;

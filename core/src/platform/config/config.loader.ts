@@ -67,7 +67,11 @@ const intList =
   };
 
 const FIELDS: Field[] = [
-  { key: 'instanceId', env: 'SWITCHBOARD_INSTANCE_ID', parse: str({ pattern: /^[A-Za-z0-9_.-]{1,64}$/, hint: 'may hold only letters, digits, "_", "." and "-" (1–64)' }) },
+  {
+    key: 'instanceId',
+    env: 'SWITCHBOARD_INSTANCE_ID',
+    parse: str({ pattern: /^[A-Za-z0-9_.-]{1,64}$/, hint: 'may hold only letters, digits, "_", "." and "-" (1–64)' }),
+  },
   { key: 'dataDir', env: 'SWITCHBOARD_DATA_DIR', parse: str({ max: 4096 }), default: './data' },
   { key: 'http.host', env: 'HOST', parse: str({ pattern: /^[A-Za-z0-9.:\-[\]]+$/, hint: 'must be a host name or IP address' }), default: '0.0.0.0' },
   { key: 'http.port', env: 'PORT', parse: int(0, 65535), default: 3000 },
@@ -76,7 +80,11 @@ const FIELDS: Field[] = [
   { key: 'http.publicUrl', env: 'SWITCHBOARD_PUBLIC_URL', parse: str({ pattern: /^https?:\/\/[^\s]+$/, hint: 'must be an http(s) URL' }) },
   { key: 'database.url', env: 'DATABASE_URL', parse: str({ pattern: /^(mysql|mariadb|sqlite):/, hint: 'must start with mysql://, mariadb:// or sqlite:' }) },
   { key: 'database.poolSize', env: 'DATABASE_POOL_SIZE', parse: int(1, 500), default: 20 },
-  { key: 'bus.natsUrl', env: 'NATS_URL', parse: str({ pattern: /^(nats|tls):\/\/[^\s]+$/, hint: 'must be a nats:// or tls:// URL (comma-separate cluster members)' }) },
+  {
+    key: 'bus.natsUrl',
+    env: 'NATS_URL',
+    parse: str({ pattern: /^(nats|tls):\/\/[^\s]+$/, hint: 'must be a nats:// or tls:// URL (comma-separate cluster members)' }),
+  },
   { key: 'bus.replicas', env: 'NATS_STREAM_REPLICAS', parse: int(1, 5), default: 1 },
   { key: 'bus.user', env: 'NATS_USER', parse: str({ max: 256 }) },
   { key: 'bus.password', env: 'NATS_PASSWORD', parse: str({ max: 1024 }) },
@@ -208,7 +216,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   return {
     sources: sources.length ? sources : ['defaults (embedded mode)'],
-    instanceId: v.instanceId ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    instanceId:
+      v.instanceId ??
+      `${hostname()
+        .replace(/[^A-Za-z0-9_.-]/g, '-')
+        .slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`,
     dataDir,
     http: v.http,
     database,

@@ -12,7 +12,12 @@ const jsonTransformer: ValueTransformer = {
 const dateTransformer: ValueTransformer = {
   to: (value: unknown) => value,
   // SQLite hands back strings; MySQL hands back Date objects. Both are UTC.
-  from: (value: unknown) => (value === null || value === undefined ? value : value instanceof Date ? value : new Date(String(value).replace(' ', 'T') + (String(value).endsWith('Z') ? '' : 'Z'))),
+  from: (value: unknown) =>
+    value === null || value === undefined
+      ? value
+      : value instanceof Date
+        ? value
+        : new Date(String(value).replace(' ', 'T') + (String(value).endsWith('Z') ? '' : 'Z')),
 };
 
 const bigintTransformer: ValueTransformer = {
@@ -24,7 +29,11 @@ export const JsonColumn = (options: ColumnOptions = {}) => Column({ type: 'text'
 export const TimestampColumn = (options: ColumnOptions = {}) => Column({ type: 'datetime', transformer: dateTransformer, ...options });
 export const BigIntColumn = (options: ColumnOptions = {}) => Column({ type: 'bigint', transformer: bigintTransformer, ...options });
 export const BoolColumn = (options: ColumnOptions = {}) =>
-  Column({ type: 'boolean', transformer: { to: (v: unknown) => v, from: (v: unknown) => (v === null || v === undefined ? v : Boolean(Number(v))) }, ...options });
+  Column({
+    type: 'boolean',
+    transformer: { to: (v: unknown) => v, from: (v: unknown) => (v === null || v === undefined ? v : Boolean(Number(v))) },
+    ...options,
+  });
 
 /** A value a JSON column can hold. */
 export type Json = string | number | boolean | null | object;

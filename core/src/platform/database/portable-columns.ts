@@ -20,7 +20,12 @@ export function portable(queryRunner: QueryRunner) {
       unsigned: mysql ? true : undefined,
     }),
     uuid: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'varchar', length: '36', ...extra }),
-    string: (name: string, length: number, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'varchar', length: String(length), ...extra }),
+    string: (name: string, length: number, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({
+      name,
+      type: 'varchar',
+      length: String(length),
+      ...extra,
+    }),
     /** Up to 16 MB on MySQL (mediumtext); SQLite text is unbounded. */
     text: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: mysql ? 'mediumtext' : 'text', ...extra }),
     int: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'integer', ...extra }),
@@ -28,7 +33,12 @@ export function portable(queryRunner: QueryRunner) {
     bool: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: mysql ? 'tinyint' : 'boolean', ...extra }),
     double: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: mysql ? 'double' : 'real', ...extra }),
     /** Millisecond UTC timestamps. */
-    timestamp: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'datetime', precision: mysql ? 3 : undefined, ...extra }),
+    timestamp: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({
+      name,
+      type: 'datetime',
+      precision: mysql ? 3 : undefined,
+      ...extra,
+    }),
   };
 }
 

@@ -66,7 +66,10 @@ export function isDatabaseConnectionError(error: unknown): boolean {
     const candidate = current as { code?: unknown; errno?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
     if (typeof candidate.code === 'string' && CONNECTION_ERROR_CODES.has(candidate.code)) return true;
     if (typeof candidate.errno === 'number' && [2002, 2003, 2006, 2013, 1053, 1927].includes(candidate.errno)) return true;
-    if (typeof candidate.message === 'string' && /Pool is closed|connection is in closed state|Can't add new command when connection is in closed state|Connection lost/i.test(candidate.message)) {
+    if (
+      typeof candidate.message === 'string' &&
+      /Pool is closed|connection is in closed state|Can't add new command when connection is in closed state|Connection lost/i.test(candidate.message)
+    ) {
       return true;
     }
     current = candidate.driverError ?? candidate.cause;

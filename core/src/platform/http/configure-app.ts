@@ -12,9 +12,7 @@ export const API_VERSION = '0.1.0';
 export function buildOpenApiDocument(app: NestFastifyApplication) {
   const config = new DocumentBuilder()
     .setTitle('Switchboard API')
-    .setDescription(
-      'Self-hosted customer-service appliance. Errors always have the shape `{ "error": { "code", "message", "details" } }`.',
-    )
+    .setDescription('Self-hosted customer-service appliance. Errors always have the shape `{ "error": { "code", "message", "details" } }`.')
     .setVersion(API_VERSION)
     .addBearerAuth()
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, 'api-key')

@@ -30,9 +30,7 @@ export function createValidationPipe(): ValidationPipe {
     exceptionFactory: (errors) => {
       const details = flatten(errors);
       const unknown = details.filter((detail) => detail.problems.some((problem) => problem.includes('should not exist'))).map((detail) => detail.field);
-      const message = unknown.length
-        ? `Unknown field(s): ${unknown.join(', ')}`
-        : `Invalid field(s): ${details.map((detail) => detail.field).join(', ')}`;
+      const message = unknown.length ? `Unknown field(s): ${unknown.join(', ')}` : `Invalid field(s): ${details.map((detail) => detail.field).join(', ')}`;
       return new PlatformError('validation_failed', message, 400, { fields: details, unknownFields: unknown });
     },
   });

@@ -57,7 +57,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async run(): Promise<void> {
     while (this.running) {
-      let relayed = 0;
+      let relayed: number;
       try {
         relayed = await this.relayBatch();
         this.consecutiveFailures = 0;

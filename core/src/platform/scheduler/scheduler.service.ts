@@ -65,7 +65,16 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
       await manager.update(
         SchedulerTimerRow,
         { id: existing.id },
-        { kind: timer.kind, dueAt: timer.dueAt, payload: timer.payload ?? null, firedAt: null, claimedBy: null, claimedUntil: null, attempts: 0, lastError: null },
+        {
+          kind: timer.kind,
+          dueAt: timer.dueAt,
+          payload: timer.payload ?? null,
+          firedAt: null,
+          claimedBy: null,
+          claimedUntil: null,
+          attempts: 0,
+          lastError: null,
+        },
       );
     } else {
       await manager.insert(SchedulerTimerRow, {

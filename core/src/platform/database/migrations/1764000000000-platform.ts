@@ -65,7 +65,13 @@ export class Platform1764000000000 implements MigrationInterface {
     await queryRunner.createTable(
       new Table({
         name: 'settings',
-        columns: [c.string('key', 128, { isPrimary: true }), c.text('value'), c.int('version'), c.timestamp('updated_at'), c.string('updated_by', 191, { isNullable: true })],
+        columns: [
+          c.string('key', 128, { isPrimary: true }),
+          c.text('value'),
+          c.int('version'),
+          c.timestamp('updated_at'),
+          c.string('updated_by', 191, { isNullable: true }),
+        ],
       }),
     );
   }

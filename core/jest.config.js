@@ -1,0 +1,37 @@
+/** Native-ESM Jest with swc (see docs/testing.md). */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+    module: { type: 'es6' },
+    sourceMaps: 'inline',
+  },
+];
+
+const CJS_FROM_ESM = ['hexy', 'cookie'];
+
+export default {
+  rootDir: '.',
+  testEnvironment: '<rootDir>/test/harness/jest-environment.cjs',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': swc,
+    // CommonJS packages that `require()` an ESM-only dependency: compile those to CommonJS.
+    [`^.+/node_modules/(${CJS_FROM_ESM.join('|')})/.+\\.js$`]: ['@swc/jest', { module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${CJS_FROM_ESM.join('|')})/)`],
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^content-disposition$': '<rootDir>/test/harness/content-disposition.cjs',
+  },
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+  globalSetup: '<rootDir>/test/harness/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/harness/global-teardown.mjs',
+  testTimeout: 60_000,
+  maxWorkers: 2,
+};

@@ -3,9 +3,10 @@ import { ConfigModule } from './platform/config/config.module.js';
 import type { AppConfig } from './platform/config/app-config.js';
 import { PlatformModule } from './platform/platform.module.js';
 import { SettingsModule } from './settings/settings.module.js';
+import { IdentityModule } from './identity/identity.module.js';
 
 /** Feature modules, in the order they start. Platform first: everything depends on it. */
-export const FEATURE_MODULES = [SettingsModule];
+export const FEATURE_MODULES = [IdentityModule, SettingsModule];
 
 @Module({})
 export class AppModule {

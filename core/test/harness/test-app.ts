@@ -11,6 +11,7 @@ import { createFastifyAdapter } from '../../src/platform/http/fastify-adapter.js
 import { configureApp } from '../../src/platform/http/configure-app.js';
 import { createLogger } from '../../src/platform/logging/logger.js';
 import { CLOCK, type Clock } from '../../src/platform/clock/clock.js';
+import type { Role } from '../../src/identity/decorators/roles.decorator.js';
 
 export type BackendName = 'sqlite+inprocess' | 'mariadb+nats';
 
@@ -77,10 +78,24 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
   });
 }
 
+export interface TestActor {
+  roles: Role[];
+  teamIds?: string[];
+  /** Stable subject; defaults to one derived from the roles and teams. */
+  sub?: string;
+  name?: string;
+  email?: string;
+}
+
 export interface TestApp {
   app: NestFastifyApplication;
   config: AppConfig;
   url: string;
+  /**
+   * HTTP headers that authenticate as the given actor. Until the identity module's real issuer
+   * is wired into the harness this returns no headers (routes are not guarded yet).
+   */
+  authHeaders(actor: TestActor): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -108,6 +123,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     app,
     config,
     url: `http://127.0.0.1:${port}`,
+    authHeaders: async () => ({}),
     close: async () => {
       await app.close();
       if (config.database.kind === 'sqlite' && !options.env?.SWITCHBOARD_DATA_DIR) rmSync(config.dataDir, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig, redactConfig } from '../platform/config/config.loader.js';
 import { isEmbedded } from '../platform/config/app-config.js';
 import { createDataSource, runMigrations } from '../platform/database/data-source.factory.js';
+import { sqlTime } from '../platform/database/sql-time.js';
 
 export function registerPlatformCommands(program: Command): void {
   program
@@ -32,6 +33,29 @@ export function registerPlatformCommands(program: Command): void {
         process.stdout.write(
           applied.length ? `Applied ${applied.length} migration(s):\n${applied.map((name) => `  ${name}`).join('\n')}\n` : 'Database is up to date.\n',
         );
+      } finally {
+        await dataSource.destroy();
+      }
+    });
+
+  const outbox = program.command('outbox').description('Outbox tools');
+  outbox
+    .command('replay')
+    .description('Re-publish events committed since a time (after a bus power cut); consumers ignore copies')
+    .requiredOption('--since <iso-time>', 'replay rows sent at or after this UTC time, e.g. 2026-11-22T08:00:00Z')
+    .action(async (options: { since: string }) => {
+      const since = new Date(options.since);
+      if (Number.isNaN(since.getTime())) throw new Error(`--since must be an ISO time, got "${options.since}"`);
+      const config = loadConfig();
+      const dataSource = createDataSource(config.database);
+      await dataSource.initialize();
+      try {
+        const runner = dataSource.createQueryRunner();
+        const result = await runner
+          .query('UPDATE outbox SET sent_at = NULL WHERE sent_at >= ?', [sqlTime(dataSource, since)], true)
+          .finally(() => runner.release());
+        const count = result.affected ?? 0;
+        process.stdout.write(`Marked ${count} event(s) for re-publishing; running cores relay them within seconds.\n`);
       } finally {
         await dataSource.destroy();
       }

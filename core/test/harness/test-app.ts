@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Test } from '@nestjs/testing';
+import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig } from '../../src/platform/config/config.loader.js';
 import type { AppConfig } from '../../src/platform/config/app-config.js';
 import { AppModule } from '../../src/app.module.js';
 import { createFastifyAdapter } from '../../src/platform/http/fastify-adapter.js';
 import { configureApp } from '../../src/platform/http/configure-app.js';
-import { createLogger } from '../../src/platform/logging/logger.js';
+import { createLogger, PinoNestLogger } from '../../src/platform/logging/logger.js';
 import { CLOCK, type Clock } from '../../src/platform/clock/clock.js';
 import type { Role } from '../../src/identity/decorators/roles.decorator.js';
 
@@ -104,17 +105,26 @@ export interface TestAppOptions {
   clock?: Clock;
   /** Extra provider overrides: [token, value]. */
   overrides?: Array<[unknown, unknown]>;
+  /** Extra modules (test-only controllers, jobs, consumers) imported next to the AppModule. */
+  imports?: Array<Type<unknown> | DynamicModule>;
+  /**
+   * Where the JSON logs go. When given, Nest's own logger writes through pino too (as in
+   * `switchboard start`), so tests can read every line. Set LOG_LEVEL in `env` to choose the level.
+   */
+  logDestination?: NodeJS.WritableStream;
 }
 
 /** Boots a real core (real DB, real bus) on a free loopback port. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(options.env);
-  const logger = createLogger(config);
-  let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
+  const logger = createLogger(config, options.logDestination);
+  let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config), ...(options.imports ?? [])] });
   if (options.clock) builder = builder.overrideProvider(CLOCK).useValue(options.clock);
   for (const [token, value] of options.overrides ?? []) builder = builder.overrideProvider(token as string).useValue(value);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(config), { logger: false });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(config), {
+    logger: options.logDestination ? new PinoNestLogger(logger) : false,
+  });
   configureApp(app, logger, config);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.getHttpServer().address();

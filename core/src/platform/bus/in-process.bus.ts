@@ -131,9 +131,18 @@ export class InProcessBus implements Bus {
     if (!responder) throw new BusError('no_responders', `Nothing serves ${subject}.`);
     const timeoutMs = options.timeoutMs ?? 5000;
     let timer: NodeJS.Timeout | undefined;
+    // Same contract as the NATS adapter: a responder's failure arrives as `remote_error`.
+    const answer = Promise.resolve()
+      .then(() => responder(structuredClone(data), options.headers ?? {}))
+      .then(
+        (result) => structuredClone(result),
+        (error: unknown) => {
+          throw new BusError('remote_error', error instanceof Error ? error.message : 'The responder failed.', 502);
+        },
+      );
     try {
       return (await Promise.race([
-        responder(structuredClone(data), options.headers ?? {}),
+        answer,
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new BusError('timeout', `${subject} did not answer within ${timeoutMs} ms.`, 504)), timeoutMs);
         }),

@@ -201,7 +201,8 @@ export class NatsBus implements Bus {
       data = JSON.parse(decoder.decode(message.data)) as T;
     } catch {
       this.logger.error({ consumer: spec.name, subject: message.subject }, 'undecodable message; terminating');
-      if (!ordered) message.term('undecodable');
+      // No reason string: nats-server before 2.10 ignores `+TERM <reason>` (see terminate()).
+      if (!ordered) message.term();
       return;
     }
     const headers = fromNatsHeaders(message.headers);
@@ -225,7 +226,9 @@ export class NatsBus implements Bus {
             msgId: `dlq:${spec.name}:${delivered.msgId}`,
             headers: { ...headers, 'Sb-Dlq-Consumer': spec.name, 'Sb-Dlq-Reason': outcome.reason.slice(0, 500).replace(/[\r\n]/g, ' ') },
           });
-          if (!ordered) message.term(outcome.reason.slice(0, 100));
+          // Plain `+TERM`: nats-server 2.9 silently ignores `+TERM <reason>`, which left the
+          // poison message pending and redelivered every ack_wait. The reason is in the DLQ headers.
+          if (!ordered) message.term();
         } catch (error) {
           // Keep the message: it is retried rather than lost if the DLQ write failed.
           this.logger.error({ consumer: spec.name, reason: (error as Error).message }, 'dead-letter publish failed');

@@ -107,6 +107,13 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('da
     expect(afterCommit).toEqual([]);
   });
 
+  it('accepts stable event ids up to 128 characters and refuses longer ones', async () => {
+    const long = `settings:${'x'.repeat(100)}:${randomUUID()}`.slice(0, 128);
+    await uow.run((tx) => tx.emit({ subject: 'sb.evt.platformtest.long', id: long, data: {} }));
+    expect(await dataSource.manager.countBy(OutboxRow, { eventId: long })).toBe(1);
+    await expect(uow.run((tx) => tx.emit({ subject: 'sb.evt.platformtest.long', id: `${long}!`, data: {} }))).rejects.toThrow(/1–128 characters/);
+  });
+
   it('rolls back everything when an emit is refused, and keeps concurrent units of work apart', async () => {
     const good = randomUUID();
     await expect(

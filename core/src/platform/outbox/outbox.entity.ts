@@ -7,7 +7,7 @@ export class OutboxRow {
   @PrimaryGeneratedColumn({ name: 'seq' })
   seq: number;
 
-  @Column({ name: 'event_id', type: 'varchar', length: 36, unique: true })
+  @Column({ name: 'event_id', type: 'varchar', length: 128, unique: true })
   eventId: string;
 
   @Column({ type: 'varchar', length: 256 })

@@ -18,6 +18,9 @@ export interface EventToEmit<T> {
 
 export type EmittedEvent<T> = EventEnvelope<T>;
 
+/** Width of `outbox.event_id` and `processed_events.event_id`. */
+export const MAX_EVENT_ID_LENGTH = 128;
+
 @Injectable()
 export class OutboxWriter {
   constructor(
@@ -28,6 +31,9 @@ export class OutboxWriter {
   async append<T>(manager: EntityManager, event: EventToEmit<T>): Promise<EmittedEvent<T>> {
     if (!isValidPublishSubject(event.subject) || !streamFor(event.subject)) {
       throw new Error(`Outbox refuses subject "${event.subject}": it must be a concrete subject stored by a stream`);
+    }
+    if (event.id !== undefined && (event.id.length === 0 || event.id.length > MAX_EVENT_ID_LENGTH)) {
+      throw new Error(`Outbox refuses event id "${event.id.slice(0, 40)}…": it must be 1–${MAX_EVENT_ID_LENGTH} characters`);
     }
     const now = this.clock.now();
     const envelope: EventEnvelope<T> = {

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { backends, startTestApp, waitFor, type TestApp } from '../harness/test-app.js';
+import { BUS, type Bus, type Closable } from '../../src/platform/bus/bus.port.js';
+import { DATA_SOURCE } from '../../src/platform/database/database.tokens.js';
+import { UnitOfWork } from '../../src/platform/database/unit-of-work.js';
+import { IdempotentConsumers } from '../../src/platform/outbox/idempotent-consumers.js';
+import type { EventEnvelope } from '../../src/platform/outbox/outbox.entity.js';
+import { OutboxRow } from '../../src/platform/outbox/outbox.entity.js';
+import { ProcessedEvent } from '../../src/platform/outbox/processed-event.entity.js';
+
+const unique = (prefix: string) => `${prefix}${randomBytes(4).toString('hex')}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.each(backends().map((backend) => [backend.name, backend] as const))('outbox on %s', (name, backend) => {
+  /** Two instances on one store with MariaDB+NATS (both relay); one in embedded mode. */
+  const cores: TestApp[] = [];
+  const handles: Closable[] = [];
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    const env = await backend.env();
+    cores.push(await startTestApp({ env }));
+    if (name === 'mariadb+nats') cores.push(await startTestApp({ env }));
+    dataSource = cores[0]!.app.get<DataSource>(DATA_SOURCE);
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(handles.map((handle) => handle.close()));
+    for (const core of cores.reverse()) await core.close();
+  });
+
+  it('publishes every committed event exactly once, and never a rolled-back one', async () => {
+    const module = unique('relay');
+    const subject = `sb.evt.${module}.happened`;
+    const deliveries = new Map<string, number>();
+    const bus = cores[0]!.app.get<Bus>(BUS);
+    handles.push(
+      await bus.consume<EventEnvelope<{ n: number }>>({
+        name: unique('relay-count-'),
+        subject,
+        delivery: 'one-instance',
+        concurrency: 8,
+        handler: async (message) => {
+          expect(message.msgId).toBe(message.data.id);
+          deliveries.set(message.data.id, (deliveries.get(message.data.id) ?? 0) + 1);
+        },
+      }),
+    );
+    const committed: string[] = [];
+    const rolledBack: string[] = [];
+    const total = 300;
+    await Promise.all(
+      Array.from({ length: total }, async (_, n) => {
+        const core = cores[n % cores.length]!;
+        const id = randomUUID();
+        const fail = n % 7 === 3;
+        try {
+          await core.app.get(UnitOfWork).run(async (tx) => {
+            await tx.emit({ subject, id, data: { n } });
+            // A second event per transaction on every tenth one.
+            if (n % 10 === 0) {
+              const second = randomUUID();
+              await tx.emit({ subject, id: second, data: { n } });
+              tx.afterCommit(() => committed.push(second));
+              if (fail) rolledBack.push(second);
+            }
+            if (fail) throw new Error('rolled back on purpose');
+          });
+          committed.push(id);
+        } catch {
+          rolledBack.push(id);
+        }
+      }),
+    );
+    expect(rolledBack.length).toBeGreaterThan(0);
+    await waitFor(() => committed.every((id) => deliveries.has(id)), 30_000, 'every committed event');
+    await sleep(500);
+    const duplicates = [...deliveries.entries()].filter(([, count]) => count !== 1);
+    expect(duplicates).toEqual([]);
+    expect(rolledBack.filter((id) => deliveries.has(id))).toEqual([]);
+    expect(deliveries.size).toBe(committed.length);
+    // Every row is marked sent; none is left pending.
+    await waitFor(async () => (await pendingRows(dataSource, subject)) === 0, 10_000, 'the outbox to drain');
+
+    if (name === 'mariadb+nats') {
+      // The stream itself holds each event once (the two relays never double-published).
+      const stored = await readStream(cores[0]!, subject);
+      expect(stored.length).toBe(committed.length);
+      expect(new Set(stored).size).toBe(committed.length);
+    }
+  });
+
+  it('processes a redelivered or re-published event once (idempotent consumer)', async () => {
+    const module = unique('idem');
+    const subject = `sb.evt.${module}.happened`;
+    const effectSubject = `sb.evt.${module}.effect`;
+    const consumer = unique('idem-consumer-');
+    const committedEffects: string[] = [];
+    let calls = 0;
+    let failFirst = true;
+    const register = (core: TestApp) =>
+      core.app.get(IdempotentConsumers).register<{ n: number }>({
+        name: consumer,
+        subject,
+        backoffMs: [20],
+        handle: async (event, tx) => {
+          calls++;
+          // Its effect is a write in the same transaction as the processed marker.
+          await tx.emit({ subject: effectSubject, id: `effect:${event.id}`, data: { of: event.id } });
+          if (failFirst) {
+            failFirst = false;
+            throw new Error('fails once after writing');
+          }
+          tx.afterCommit(() => committedEffects.push(event.id));
+        },
+      });
+    for (const core of cores) handles.push(await register(core));
+
+    const envelope: EventEnvelope<{ n: number }> = {
+      id: randomUUID(),
+      subject,
+      occurredAt: new Date().toISOString(),
+      source: 'test',
+      data: { n: 1 },
+    };
+    const bus = cores[0]!.app.get<Bus>(BUS);
+    // The same event arrives three times under different message ids (a relay crash, a replay).
+    await bus.publish(subject, envelope, { msgId: envelope.id });
+    await waitFor(() => committedEffects.length === 1, 10_000, 'the effect');
+    await bus.publish(subject, envelope, { msgId: `${envelope.id}:replay-1` });
+    await bus.publish(subject, envelope, { msgId: `${envelope.id}:replay-2` });
+    await sleep(700);
+    expect(committedEffects).toEqual([envelope.id]);
+    expect(calls).toBe(2); // the failed attempt and the one that committed; copies never reach the handler
+    expect(await dataSource.manager.countBy(ProcessedEvent, { consumer, eventId: envelope.id })).toBe(1);
+    expect(await dataSource.manager.countBy(OutboxRow, { eventId: `effect:${envelope.id}` })).toBe(1);
+  });
+});
+
+async function pendingRows(dataSource: DataSource, subject: string): Promise<number> {
+  const [row] = (await dataSource.query('SELECT COUNT(*) AS n FROM outbox WHERE subject = ? AND sent_at IS NULL', [subject])) as Array<{ n: number | string }>;
+  return Number(row?.n ?? 0);
+}
+
+/** Every event id stored in SB_EVENTS under `subject`, read straight from the stream. */
+export async function readStream(core: TestApp, subject: string): Promise<string[]> {
+  if (core.config.bus.kind !== 'nats') throw new Error('readStream needs NATS');
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstream, DeliverPolicy } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers: core.config.bus.url });
+  try {
+    const js = jetstream(nc);
+    const consumer = await js.consumers.get('SB_EVENTS', { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
+    const ids: string[] = [];
+    const pending = (await consumer.info(true)).num_pending;
+    if (pending === 0) return ids;
+    const messages = await consumer.fetch({ max_messages: pending, expires: 5000 });
+    for await (const message of messages) {
+      ids.push((message.json() as { id: string }).id);
+      if (message.info.pending === 0) break;
+    }
+    return ids;
+  } finally {
+    await nc.close();
+  }
+}

@@ -35,6 +35,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly logger = new Logger('scheduler');
   private readonly jobs = new Map<string, { intervalMs: number; handler: JobHandler }>();
   private readonly timerHandlers = new Map<string, TimerHandler>();
+  /** Jobs whose database row this instance has not ensured yet. */
+  private readonly unregistered = new Set<string>();
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
@@ -47,9 +49,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly metrics: MetricsService,
   ) {}
 
-  /** Registers a periodic job. Call during module init. */
+  /** Registers a periodic job. Usually called during module init; later calls work too (the row is created on the next pass). */
   every(name: string, intervalMs: number, handler: JobHandler): void {
     this.jobs.set(name, { intervalMs, handler });
+    this.unregistered.add(name);
+    this.poke();
   }
 
   /** Registers the handler for a timer kind. */
@@ -113,13 +117,9 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   private async run(): Promise<void> {
-    let registered = false;
     while (this.running) {
       try {
-        if (!registered) {
-          await this.registerJobs();
-          registered = true;
-        }
+        if (this.unregistered.size > 0) await this.registerJobs();
         await this.tick();
       } catch (error) {
         this.logger.warn({ reason: (error as Error).message }, 'scheduler tick failed');
@@ -137,32 +137,37 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   private async registerJobs(): Promise<void> {
-    for (const [name, job] of this.jobs) {
+    for (const name of [...this.unregistered]) {
+      const job = this.jobs.get(name)!;
       const existing = await this.dataSource.manager.findOne(SchedulerJobRow, { where: { name } });
       if (existing) {
         if (existing.intervalMs !== job.intervalMs) await this.dataSource.manager.update(SchedulerJobRow, { name }, { intervalMs: job.intervalMs });
-        continue;
+      } else {
+        try {
+          await this.dataSource.manager.insert(SchedulerJobRow, {
+            name,
+            intervalMs: job.intervalMs,
+            nextRunAt: this.clock.now(),
+            lockedBy: null,
+            lockedUntil: null,
+            lastRunAt: null,
+            lastOutcome: null,
+            runCount: 0,
+          });
+        } catch (error) {
+          // Another instance inserted it first; anything else is retried on the next pass.
+          if (!(await this.dataSource.manager.exists(SchedulerJobRow, { where: { name } }))) throw error;
+        }
       }
-      try {
-        await this.dataSource.manager.insert(SchedulerJobRow, {
-          name,
-          intervalMs: job.intervalMs,
-          nextRunAt: this.clock.now(),
-          lockedBy: null,
-          lockedUntil: null,
-          lastRunAt: null,
-          lastOutcome: null,
-          runCount: 0,
-        });
-      } catch {
-        // Another instance inserted it first.
-      }
+      this.unregistered.delete(name);
     }
   }
 
   /** One pass over due jobs and timers. Public so tests can drive it. */
   async tick(): Promise<void> {
-    for (const [name, job] of this.jobs) await this.tryRunJob(name, job.intervalMs, job.handler);
+    for (const [name, job] of this.jobs) {
+      if (!this.unregistered.has(name)) await this.tryRunJob(name, job.intervalMs, job.handler);
+    }
     await this.fireDueTimers();
   }
 

@@ -4,9 +4,10 @@ import type { AppConfig } from './platform/config/app-config.js';
 import { PlatformModule } from './platform/platform.module.js';
 import { SettingsModule } from './settings/settings.module.js';
 import { IdentityModule } from './identity/identity.module.js';
+import { AuditModule } from './compliance/audit/audit.module.js';
 
 /** Feature modules, in the order they start. Platform first: everything depends on it. */
-export const FEATURE_MODULES = [IdentityModule, SettingsModule];
+export const FEATURE_MODULES = [AuditModule, IdentityModule, SettingsModule];
 
 @Module({})
 export class AppModule {

@@ -7,4 +7,10 @@ import { ProcessedEvent } from './platform/outbox/processed-event.entity.js';
 import { SchedulerJobRow, SchedulerTimerRow } from './platform/scheduler/scheduler.entities.js';
 import { SettingRow } from './settings/entities/setting.entity.js';
 
-export const ALL_ENTITIES = [OutboxRow, ProcessedEvent, SchedulerJobRow, SchedulerTimerRow, SettingRow];
+import { UserRow } from './identity/entities/user.entity.js';
+import { TeamMemberRow, TeamRow } from './identity/entities/team.entity.js';
+import { ApiKeyRow } from './identity/entities/api-key.entity.js';
+import { LocalCredentialRow, LoginStateRow, SessionRow } from './identity/entities/session.entity.js';
+import { AuditHeadRow, AuditRow } from './compliance/audit/audit.entity.js';
+
+export const ALL_ENTITIES = [OutboxRow, ProcessedEvent, SchedulerJobRow, SchedulerTimerRow, SettingRow, UserRow, TeamRow, TeamMemberRow, ApiKeyRow, SessionRow, LoginStateRow, LocalCredentialRow, AuditRow, AuditHeadRow];

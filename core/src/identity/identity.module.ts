@@ -1,9 +1,26 @@
 import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { AccessPolicy } from './access-policy.js';
+import { AuthGuard } from './auth.guard.js';
+import { Authenticator } from './authenticator.js';
+import { TokenVerifier } from './oidc/token-verifier.js';
+import { UsersService } from './users.service.js';
+import { TeamsService } from './teams.service.js';
+import { ApiKeysService } from './api-keys.service.js';
+import { SessionsService } from './sessions.service.js';
 
 @Global()
 @Module({
-  providers: [AccessPolicy],
-  exports: [AccessPolicy],
+  providers: [
+    AccessPolicy,
+    TokenVerifier,
+    UsersService,
+    TeamsService,
+    ApiKeysService,
+    SessionsService,
+    Authenticator,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [AccessPolicy, Authenticator, UsersService, TeamsService, ApiKeysService, TokenVerifier],
 })
 export class IdentityModule {}

@@ -13,6 +13,26 @@ import { configureApp } from '../../src/platform/http/configure-app.js';
 import { createLogger, PinoNestLogger } from '../../src/platform/logging/logger.js';
 import { CLOCK, type Clock } from '../../src/platform/clock/clock.js';
 import type { Role } from '../../src/identity/decorators/roles.decorator.js';
+import { startTestIssuer, type TestIssuer } from './oidc-issuer.js';
+
+export { startTestIssuer, type TestIssuer } from './oidc-issuer.js';
+
+let sharedIssuer: Promise<TestIssuer> | undefined;
+/** One loopback OIDC issuer per test process, shared by every app (so several instances accept the same tokens). */
+export function defaultTestIssuer(): Promise<TestIssuer> {
+  sharedIssuer ??= startTestIssuer();
+  return sharedIssuer;
+}
+
+/** The subject `authHeaders` uses for an actor without `sub`. */
+export function testSubject(actor: TestActor): string {
+  return actor.sub ?? `test-${[...actor.roles].sort().join('+') || 'none'}-${[...(actor.teamIds ?? [])].sort().join('+') || 'noteam'}`;
+}
+
+/** A real access token (RS256, Keycloak-shaped) for the actor: roles in realm_access, teams in the groups claim. */
+export async function accessTokenFor(issuer: TestIssuer, actor: TestActor): Promise<string> {
+  return issuer.accessToken({ sub: testSubject(actor), roles: actor.roles, groups: actor.teamIds ?? [], name: actor.name, email: actor.email });
+}
 
 export type BackendName = 'sqlite+inprocess' | 'mariadb+nats';
 
@@ -93,10 +113,13 @@ export interface TestApp {
   config: AppConfig;
   url: string;
   /**
-   * HTTP headers that authenticate as the given actor. Until the identity module's real issuer
-   * is wired into the harness this returns no headers (routes are not guarded yet).
+   * HTTP headers that authenticate as the given actor: `authorization: Bearer <access token>`
+   * minted by the loopback OIDC issuer (roles → realm_access.roles, teamIds → groups claim, so
+   * teams need not exist first). Without an issuer (`oidc: false`) this throws.
    */
   authHeaders(actor: TestActor): Promise<Record<string, string>>;
+  /** The loopback OIDC issuer this app trusts (undefined with `oidc: false`). */
+  issuer?: TestIssuer;
   close(): Promise<void>;
 }
 
@@ -112,11 +135,22 @@ export interface TestAppOptions {
    * `switchboard start`), so tests can read every line. Set LOG_LEVEL in `env` to choose the level.
    */
   logDestination?: NodeJS.WritableStream;
+  /**
+   * The OIDC issuer to trust: default a shared loopback issuer; pass your own (e.g. to rotate keys)
+   * or `false` for no SSO. Ignored when `env.OIDC_ISSUER_URL` is given.
+   */
+  oidc?: TestIssuer | false;
 }
 
 /** Boots a real core (real DB, real bus) on a free loopback port. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const config = testConfig(options.env);
+  const issuer = options.oidc === false || options.env?.OIDC_ISSUER_URL ? undefined : (options.oidc ?? (await defaultTestIssuer()));
+  const config = testConfig({
+    SESSION_COOKIE_SECURE: 'false',
+    LOCAL_ADMIN_GENERATE_AT_START: 'false',
+    ...(issuer ? { OIDC_ISSUER_URL: issuer.url, OIDC_AUDIENCE: issuer.audience, OIDC_CLIENT_ID: issuer.clientId } : {}),
+    ...options.env,
+  });
   const logger = createLogger(config, options.logDestination);
   let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config), ...(options.imports ?? [])] });
   if (options.clock) builder = builder.overrideProvider(CLOCK).useValue(options.clock);
@@ -133,7 +167,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     app,
     config,
     url: `http://127.0.0.1:${port}`,
-    authHeaders: async () => ({}),
+    issuer,
+    authHeaders: async (actor: TestActor) => {
+      if (!issuer) throw new Error('authHeaders needs the loopback OIDC issuer (started without oidc: false)');
+      return { authorization: `Bearer ${await accessTokenFor(issuer, actor)}` };
+    },
     close: async () => {
       await app.close();
       if (config.database.kind === 'sqlite' && !options.env?.SWITCHBOARD_DATA_DIR) rmSync(config.dataDir, { recursive: true, force: true });

@@ -1,17 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { backends, startTestApp, waitFor, type TestApp } from '../harness/test-app.js';
 
-const json = { 'content-type': 'application/json' };
-
 describe.each(backends().map((backend) => [backend.name, backend] as const))('settings on %s', (_name, backend) => {
   let first: TestApp;
   let second: TestApp;
+  let admin: Record<string, string>;
+  let json: Record<string, string>;
 
   beforeAll(async () => {
     const env = await backend.env();
     first = await startTestApp({ env });
     // A second instance on the same store: in embedded mode this is only meaningful for MySQL.
     if (backend.name === 'mariadb+nats') second = await startTestApp({ env });
+    admin = await first.authHeaders({ roles: ['admin'], sub: 'settings-admin' });
+    json = { ...admin, 'content-type': 'application/json' };
   });
 
   afterAll(async () => {
@@ -19,8 +21,22 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('se
     await first?.close();
   });
 
+  it('refuses anonymous callers with 401 and agents on admin routes with 403', async () => {
+    const anonymous = await fetch(`${first.url}/api/v1/settings`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    const agent = await first.authHeaders({ roles: ['agent'], teamIds: ['team-a'] });
+    const denied = await fetch(`${first.url}/api/v1/settings/general.timezone`, {
+      method: 'PUT',
+      headers: { ...agent, 'content-type': 'application/json' },
+      body: JSON.stringify({ value: 'UTC' }),
+    });
+    expect(denied.status).toBe(403);
+    expect(((await denied.json()) as { error: { code: string } }).error.code).toBe('forbidden');
+  });
+
   it('lists settings with defaults', async () => {
-    const response = await fetch(`${first.url}/api/v1/settings`);
+    const response = await fetch(`${first.url}/api/v1/settings`, { headers: admin });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { items: Array<{ key: string; version: number }> };
     expect(body.items.find((item) => item.key === 'general.timezone')).toMatchObject({ version: 0 });
@@ -51,7 +67,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('se
     expect(body.error.code).toBe('validation_failed');
     expect(body.error.message).toContain('colour');
 
-    const unknownKey = await fetch(`${first.url}/api/v1/settings/no.such.key`);
+    const unknownKey = await fetch(`${first.url}/api/v1/settings/no.such.key`, { headers: admin });
     expect(unknownKey.status).toBe(404);
 
     const stale = await fetch(`${first.url}/api/v1/settings/general.timezone`, {
@@ -67,7 +83,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('se
     const name = '客服中心 🎧 Support';
     const put = await fetch(`${first.url}/api/v1/settings/general.organizationName`, { method: 'PUT', headers: json, body: JSON.stringify({ value: name }) });
     expect(put.status).toBe(200);
-    const get = await fetch(`${first.url}/api/v1/settings/general.organizationName`);
+    const get = await fetch(`${first.url}/api/v1/settings/general.organizationName`, { headers: admin });
     expect(((await get.json()) as { value: string }).value).toBe(name);
   });
 
@@ -77,7 +93,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('se
     expect(put.status).toBe(200);
     await waitFor(
       async () => {
-        const response = await fetch(`${second.url}/api/v1/settings/general.defaultLocale`);
+        const response = await fetch(`${second.url}/api/v1/settings/general.defaultLocale`, { headers: admin });
         const body = (await response.json()) as { value: string };
         return body.value === 'zh-CN';
       },

@@ -45,6 +45,33 @@ export interface AppConfig {
   consumers: { maxDeliver: number; backoffMs: number[] };
   scheduler: { pollIntervalMs: number; leaseMs: number };
   shutdown: { graceMs: number };
+  identity: IdentityConfig;
+}
+
+/** Identity and access (see docs/security.md). */
+export interface IdentityConfig {
+  oidc: {
+    /** Exact `iss` of the realm, e.g. https://sso.example.com/realms/switchboard. Without it bearer JWTs are refused. */
+    issuerUrl?: string;
+    /** Required `aud` of access tokens (Keycloak needs an audience mapper). */
+    audience: string;
+    /** The console's OIDC client (authorization code + PKCE). */
+    clientId: string;
+    clientSecret?: string;
+    /** `azp` values accepted on access tokens; empty means just `clientId`. */
+    allowedClients: string[];
+    algorithms: string[];
+    clockLeewaySeconds: number;
+    /** Least time between two JWKS refetches triggered by an unknown `kid`. */
+    jwksCooldownMs: number;
+    /** `realm:<role>=<switchboard role>` or `client:<clientId>:<role>=<switchboard role>`; empty: same-named roles. */
+    roleMapping: string[];
+    groupsClaim: string;
+    scopes: string;
+    allowInsecureHttp: boolean;
+  };
+  session: { cookieName: string; cookieSecure: boolean; ttlMinutes: number };
+  localLogin: { enabled: boolean; generateAtStart: boolean };
 }
 
 export const isEmbedded = (config: AppConfig): boolean => config.database.kind === 'sqlite' && config.bus.kind === 'inprocess';

@@ -66,6 +66,21 @@ const intList =
     return items.map((item, index) => int(min, max)(item, `${name}[${index}]`));
   };
 
+const strList = (value: unknown, name: string): string[] => {
+  const items = (Array.isArray(value) ? value : String(value).split(',')).map((item) => String(item).trim()).filter(Boolean);
+  if (items.some((item) => item.length > 256)) throw `${name} items must be at most 256 characters`;
+  return items;
+};
+
+/** Only asymmetric JWS algorithms: `none` and HMAC (forgeable with a public key) are refused. */
+const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+const asymmetricAlgs = (value: unknown, name: string): string[] => {
+  const items = strList(value, name);
+  if (items.length === 0) throw `${name} must list at least one algorithm`;
+  for (const item of items) if (!ASYMMETRIC_ALGS.includes(item)) throw `${name} may list only ${ASYMMETRIC_ALGS.join(', ')}, got "${item}"`;
+  return items;
+};
+
 const FIELDS: Field[] = [
   {
     key: 'instanceId',
@@ -99,6 +114,29 @@ const FIELDS: Field[] = [
   { key: 'scheduler.pollIntervalMs', env: 'SWITCHBOARD_SCHEDULER_POLL_MS', parse: int(10, 60_000), default: 500 },
   { key: 'scheduler.leaseMs', env: 'SWITCHBOARD_SCHEDULER_LEASE_MS', parse: int(1000, 3_600_000), default: 60_000 },
   { key: 'shutdown.graceMs', env: 'SWITCHBOARD_SHUTDOWN_GRACE_MS', parse: int(0, 600_000), default: 10_000 },
+  // identity (see docs/security.md)
+  { key: 'identity.oidc.issuerUrl', env: 'OIDC_ISSUER_URL', parse: str({ pattern: /^https?:\/\/[^\s]+$/, hint: 'must be an http(s) URL' }) },
+  { key: 'identity.oidc.audience', env: 'OIDC_AUDIENCE', parse: str({ max: 256 }), default: 'switchboard-api' },
+  { key: 'identity.oidc.clientId', env: 'OIDC_CLIENT_ID', parse: str({ max: 256 }), default: 'switchboard-console' },
+  { key: 'identity.oidc.clientSecret', env: 'OIDC_CLIENT_SECRET', parse: str({ max: 1024 }) },
+  { key: 'identity.oidc.allowedClients', env: 'OIDC_ALLOWED_CLIENTS', parse: strList },
+  { key: 'identity.oidc.algorithms', env: 'OIDC_ALGORITHMS', parse: asymmetricAlgs, default: ['RS256'] },
+  { key: 'identity.oidc.clockLeewaySeconds', env: 'OIDC_CLOCK_LEEWAY_S', parse: int(0, 300), default: 30 },
+  { key: 'identity.oidc.jwksCooldownMs', env: 'OIDC_JWKS_COOLDOWN_MS', parse: int(0, 3_600_000), default: 30_000 },
+  { key: 'identity.oidc.roleMapping', env: 'OIDC_ROLE_MAPPING', parse: strList },
+  { key: 'identity.oidc.groupsClaim', env: 'OIDC_GROUPS_CLAIM', parse: str({ max: 128 }), default: 'groups' },
+  { key: 'identity.oidc.scopes', env: 'OIDC_SCOPES', parse: str({ max: 512 }), default: 'openid profile email' },
+  { key: 'identity.oidc.allowInsecureHttp', env: 'OIDC_ALLOW_INSECURE_HTTP', parse: bool, default: false },
+  {
+    key: 'identity.session.cookieName',
+    env: 'SESSION_COOKIE_NAME',
+    parse: str({ pattern: /^[A-Za-z0-9_-]{1,64}$/, hint: 'may hold only letters, digits, "_" and "-"' }),
+    default: 'sb_session',
+  },
+  { key: 'identity.session.cookieSecure', env: 'SESSION_COOKIE_SECURE', parse: bool, default: true },
+  { key: 'identity.session.ttlMinutes', env: 'SESSION_TTL_MINUTES', parse: int(5, 60 * 24 * 30), default: 12 * 60 },
+  { key: 'identity.localLogin.enabled', env: 'LOCAL_LOGIN_ENABLED', parse: bool, default: true },
+  { key: 'identity.localLogin.generateAtStart', env: 'LOCAL_ADMIN_GENERATE_AT_START', parse: bool, default: true },
 ];
 
 const KNOWN_FILE_KEYS = new Set(FIELDS.map((field) => field.key));
@@ -187,6 +225,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     consumers: AppConfig['consumers'];
     scheduler: AppConfig['scheduler'];
     shutdown: AppConfig['shutdown'];
+    identity: AppConfig['identity'];
   };
 
   const dataDir = resolve(v.dataDir);
@@ -231,6 +270,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     consumers: v.consumers,
     scheduler: v.scheduler,
     shutdown: v.shutdown,
+    identity: {
+      ...v.identity,
+      oidc: { ...v.identity.oidc, allowedClients: v.identity.oidc.allowedClients ?? [], roleMapping: v.identity.oidc.roleMapping ?? [] },
+    },
   };
 }
 
@@ -241,5 +284,6 @@ export function redactConfig(config: AppConfig): unknown {
     ...config,
     database: config.database.kind === 'mysql' ? { ...config.database, url: hide(config.database.url) } : config.database,
     bus: config.bus.kind === 'nats' ? { ...config.bus, url: hide(config.bus.url), password: config.bus.password ? '***' : undefined } : config.bus,
+    identity: { ...config.identity, oidc: { ...config.identity.oidc, clientSecret: config.identity.oidc.clientSecret ? '***' : undefined } },
   };
 }

@@ -5,9 +5,10 @@ import { PlatformModule } from './platform/platform.module.js';
 import { SettingsModule } from './settings/settings.module.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { AuditModule } from './compliance/audit/audit.module.js';
+import { TicketsModule } from './tickets/tickets.module.js';
 
 /** Feature modules, in the order they start. Platform first: everything depends on it. */
-export const FEATURE_MODULES = [AuditModule, IdentityModule, SettingsModule];
+export const FEATURE_MODULES = [AuditModule, IdentityModule, SettingsModule, TicketsModule];
 
 @Module({})
 export class AppModule {

@@ -12,5 +12,6 @@ import { TeamMemberRow, TeamRow } from './identity/entities/team.entity.js';
 import { ApiKeyRow } from './identity/entities/api-key.entity.js';
 import { LocalCredentialRow, LoginStateRow, SessionRow } from './identity/entities/session.entity.js';
 import { AuditHeadRow, AuditRow } from './compliance/audit/audit.entity.js';
+import { TICKETS_ENTITIES } from './tickets/entities/index.js';
 
-export const ALL_ENTITIES = [OutboxRow, ProcessedEvent, SchedulerJobRow, SchedulerTimerRow, SettingRow, UserRow, TeamRow, TeamMemberRow, ApiKeyRow, SessionRow, LoginStateRow, LocalCredentialRow, AuditRow, AuditHeadRow];
+export const ALL_ENTITIES = [OutboxRow, ProcessedEvent, SchedulerJobRow, SchedulerTimerRow, SettingRow, UserRow, TeamRow, TeamMemberRow, ApiKeyRow, SessionRow, LoginStateRow, LocalCredentialRow, AuditRow, AuditHeadRow, ...TICKETS_ENTITIES];

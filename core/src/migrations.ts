@@ -6,5 +6,6 @@ import { Platform1764000000000 } from './platform/database/migrations/1764000000
 import { PlatformOutboxEventId1764000000100 } from './platform/database/migrations/1764000000100-platform-outbox-event-id.js';
 import { Identity1764100000001 } from './identity/migrations/1764100000001-identity-access.js';
 import { Audit1764100000002 } from './compliance/audit/migrations/1764100000002-compliance-audit-log.js';
+import { TicketsInitial1764300000010 } from './tickets/migrations/1764300000010-tickets-initial.js';
 
-export const ALL_MIGRATIONS = [Platform1764000000000, PlatformOutboxEventId1764000000100, Identity1764100000001, Audit1764100000002];
+export const ALL_MIGRATIONS = [Platform1764000000000, PlatformOutboxEventId1764000000100, Identity1764100000001, Audit1764100000002, TicketsInitial1764300000010];

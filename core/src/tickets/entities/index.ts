@@ -1,0 +1,16 @@
+import { TicketRow } from './ticket.entity.js';
+import { TicketCommentRow, TicketCounterRow, TicketFieldRow, TicketFollowerRow, TicketHistoryRow, TicketLinkRow } from './ticket-parts.entity.js';
+import { SlaCalendarRow, SlaPolicyRow, TicketSlaClockRow } from './sla.entity.js';
+
+export const TICKETS_ENTITIES = [
+  TicketRow,
+  TicketCounterRow,
+  TicketLinkRow,
+  TicketFollowerRow,
+  TicketCommentRow,
+  TicketHistoryRow,
+  TicketFieldRow,
+  SlaCalendarRow,
+  SlaPolicyRow,
+  TicketSlaClockRow,
+];

@@ -45,6 +45,8 @@ export interface AppConfig {
   consumers: { maxDeliver: number; backoffMs: number[] };
   scheduler: { pollIntervalMs: number; leaseMs: number };
   shutdown: { graceMs: number };
+  /** Field encryption (compliance/crypto). Without a key one is generated into the data dir. */
+  encryption?: { key?: string };
   identity: IdentityConfig;
 }
 

@@ -114,6 +114,12 @@ const FIELDS: Field[] = [
   { key: 'scheduler.pollIntervalMs', env: 'SWITCHBOARD_SCHEDULER_POLL_MS', parse: int(10, 60_000), default: 500 },
   { key: 'scheduler.leaseMs', env: 'SWITCHBOARD_SCHEDULER_LEASE_MS', parse: int(1000, 3_600_000), default: 60_000 },
   { key: 'shutdown.graceMs', env: 'SWITCHBOARD_SHUTDOWN_GRACE_MS', parse: int(0, 600_000), default: 10_000 },
+  // field encryption (compliance/crypto)
+  {
+    key: 'encryption.key',
+    env: 'SWITCHBOARD_ENCRYPTION_KEY',
+    parse: str({ pattern: /^(?:[A-Fa-f0-9]{64}|[A-Za-z0-9+/]{43}=)$/, hint: 'must be 32 bytes as 64 hex digits or base64' }),
+  },
   // identity (see docs/security.md)
   { key: 'identity.oidc.issuerUrl', env: 'OIDC_ISSUER_URL', parse: str({ pattern: /^https?:\/\/[^\s]+$/, hint: 'must be an http(s) URL' }) },
   { key: 'identity.oidc.audience', env: 'OIDC_AUDIENCE', parse: str({ max: 256 }), default: 'switchboard-api' },
@@ -225,6 +231,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     consumers: AppConfig['consumers'];
     scheduler: AppConfig['scheduler'];
     shutdown: AppConfig['shutdown'];
+    encryption?: { key?: string };
     identity: AppConfig['identity'];
   };
 
@@ -270,6 +277,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     consumers: v.consumers,
     scheduler: v.scheduler,
     shutdown: v.shutdown,
+    encryption: { key: v.encryption?.key },
     identity: {
       ...v.identity,
       oidc: { ...v.identity.oidc, allowedClients: v.identity.oidc.allowedClients ?? [], roleMapping: v.identity.oidc.roleMapping ?? [] },
@@ -285,5 +293,6 @@ export function redactConfig(config: AppConfig): unknown {
     database: config.database.kind === 'mysql' ? { ...config.database, url: hide(config.database.url) } : config.database,
     bus: config.bus.kind === 'nats' ? { ...config.bus, url: hide(config.bus.url), password: config.bus.password ? '***' : undefined } : config.bus,
     identity: { ...config.identity, oidc: { ...config.identity.oidc, clientSecret: config.identity.oidc.clientSecret ? '***' : undefined } },
+    encryption: { key: config.encryption?.key ? '***' : undefined },
   };
 }

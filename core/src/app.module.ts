@@ -4,11 +4,14 @@ import type { AppConfig } from './platform/config/app-config.js';
 import { PlatformModule } from './platform/platform.module.js';
 import { SettingsModule } from './settings/settings.module.js';
 import { IdentityModule } from './identity/identity.module.js';
+import { ContactsModule } from './contacts/contacts.module.js';
+import { ConversationsModule } from './conversations/conversations.module.js';
 import { AuditModule } from './compliance/audit/audit.module.js';
 import { TicketsModule } from './tickets/tickets.module.js';
+import { AnalyticsModule } from './analytics/analytics.module.js';
 
 /** Feature modules, in the order they start. Platform first: everything depends on it. */
-export const FEATURE_MODULES = [AuditModule, IdentityModule, SettingsModule, TicketsModule];
+export const FEATURE_MODULES = [AuditModule, IdentityModule, SettingsModule, ContactsModule, ConversationsModule, TicketsModule, AnalyticsModule];
 
 @Module({})
 export class AppModule {

@@ -8,9 +8,10 @@ import { ContactsModule } from './contacts/contacts.module.js';
 import { ConversationsModule } from './conversations/conversations.module.js';
 import { AuditModule } from './compliance/audit/audit.module.js';
 import { TicketsModule } from './tickets/tickets.module.js';
+import { AnalyticsModule } from './analytics/analytics.module.js';
 
 /** Feature modules, in the order they start. Platform first: everything depends on it. */
-export const FEATURE_MODULES = [AuditModule, IdentityModule, SettingsModule, ContactsModule, ConversationsModule, TicketsModule];
+export const FEATURE_MODULES = [AuditModule, IdentityModule, SettingsModule, ContactsModule, ConversationsModule, TicketsModule, AnalyticsModule];
 
 @Module({})
 export class AppModule {

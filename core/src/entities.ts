@@ -15,5 +15,6 @@ import { ApiKeyRow } from './identity/entities/api-key.entity.js';
 import { LocalCredentialRow, LoginStateRow, SessionRow } from './identity/entities/session.entity.js';
 import { AuditHeadRow, AuditRow } from './compliance/audit/audit.entity.js';
 import { TICKETS_ENTITIES } from './tickets/entities/index.js';
+import { ConversationFactRow, ResponseFactRow, TicketFactRow } from './analytics/entities/analytics-facts.entity.js';
 
-export const ALL_ENTITIES = [OutboxRow, ProcessedEvent, SchedulerJobRow, SchedulerTimerRow, SettingRow, ContactRow, ContactIdentityRow, ContactLookupRow, ContactMergeRow, ContactAttributeDefRow, InboxRow, ConversationRow, MessageRow, UserRow, TeamRow, TeamMemberRow, ApiKeyRow, SessionRow, LoginStateRow, LocalCredentialRow, AuditRow, AuditHeadRow, ...TICKETS_ENTITIES];
+export const ALL_ENTITIES = [OutboxRow, ProcessedEvent, SchedulerJobRow, SchedulerTimerRow, SettingRow, ContactRow, ContactIdentityRow, ContactLookupRow, ContactMergeRow, ContactAttributeDefRow, InboxRow, ConversationRow, MessageRow, UserRow, TeamRow, TeamMemberRow, ApiKeyRow, SessionRow, LoginStateRow, LocalCredentialRow, AuditRow, AuditHeadRow, ...TICKETS_ENTITIES, ConversationFactRow, ResponseFactRow, TicketFactRow];

@@ -9,5 +9,6 @@ import { Audit1764100000002 } from './compliance/audit/migrations/1764100000002-
 import { ContactsInit1764200000010 } from './contacts/migrations/1764200000010-contacts-init.js';
 import { ConversationsInit1764200000020 } from './conversations/migrations/1764200000020-conversations-init.js';
 import { TicketsInitial1764300000010 } from './tickets/migrations/1764300000010-tickets-initial.js';
+import { AnalyticsInitial1764700000000 } from './analytics/migrations/1764700000000-analytics-initial.js';
 
-export const ALL_MIGRATIONS = [Platform1764000000000, PlatformOutboxEventId1764000000100, Identity1764100000001, Audit1764100000002, ContactsInit1764200000010, ConversationsInit1764200000020, TicketsInitial1764300000010];
+export const ALL_MIGRATIONS = [Platform1764000000000, PlatformOutboxEventId1764000000100, Identity1764100000001, Audit1764100000002, ContactsInit1764200000010, ConversationsInit1764200000020, TicketsInitial1764300000010, AnalyticsInitial1764700000000];

@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG } from './config/config.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { DATA_SOURCE } from './database/database.tokens.js';
@@ -37,7 +37,10 @@ class PlatformLifecycle implements OnModuleInit, OnApplicationShutdown {
     const retainMs = this.config.outbox.retainSentHours * 3_600_000;
     this.scheduler.every('outbox.purge-sent', 10 * 60_000, async () => {
       const cutoff = sqlTime(this.dataSource, new Date(this.clock.now().getTime() - retainMs));
-      await this.dataSource.query('DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?', [cutoff]);
+      // READ COMMITTED on MySQL: no gap locks that would block commits inserting new outbox rows.
+      const mysql = this.dataSource.options.type === 'mysql' || this.dataSource.options.type === 'mariadb';
+      const purge = (manager: EntityManager) => manager.query('DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?', [cutoff]);
+      await (mysql ? this.dataSource.transaction('READ COMMITTED', purge) : purge(this.dataSource.manager));
     });
   }
 

@@ -85,7 +85,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       await this.markSent(this.dataSource.manager, sent);
       return sent.length;
     }
-    return this.dataSource.transaction(async (manager) => {
+    // READ COMMITTED: under REPEATABLE READ the locking SELECT takes next-key (gap) locks on
+    // the pending index, and concurrent commits inserting outbox rows deadlocked against the
+    // relay (found by the two-process fault test). SKIP LOCKED only needs record locks.
+    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
       const rows = await this.selectPending(manager, true);
       if (rows.length === 0) return 0;
       const sent = await this.publishRows(rows);

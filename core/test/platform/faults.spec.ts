@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { MariaDbServer, NatsServer, freePort, hasMariadb, hasNats } from '../harness/servers.mjs';
-import { startTestApp, waitFor, type TestApp } from '../harness/test-app.js';
+import { startTestApp, waitFor } from '../harness/test-app.js';
 import { DATA_SOURCE } from '../../src/platform/database/database.tokens.js';
 import { UnitOfWork } from '../../src/platform/database/unit-of-work.js';
 import { ProbeModule, PROBE_SUBJECT } from './support/probe.module.js';

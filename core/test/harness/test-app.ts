@@ -14,6 +14,7 @@ import { createLogger, PinoNestLogger } from '../../src/platform/logging/logger.
 import { CLOCK, type Clock } from '../../src/platform/clock/clock.js';
 import type { Role } from '../../src/identity/decorators/roles.decorator.js';
 import { startTestIssuer, type TestIssuer } from './oidc-issuer.js';
+import { NatsServer } from './servers.mjs';
 
 export { startTestIssuer, type TestIssuer } from './oidc-issuer.js';
 
@@ -75,9 +76,30 @@ export const MYSQL_BACKEND: Backend = {
   name: 'mariadb+nats',
   async env(shared) {
     if (shared) return shared;
-    return { DATABASE_URL: await createMysqlDatabase(), NATS_URL: process.env.SB_TEST_NATS_URL! };
+    return { DATABASE_URL: await createMysqlDatabase(), NATS_URL: await isolatedNatsUrl() };
   },
 };
+
+const isolatedNats: NatsServer[] = [];
+
+/**
+ * A nats-server of its own for each store: durable consumer names (e.g. `analytics-conversation`)
+ * are global to a NATS server, so apps of different test files sharing one would steal each other's
+ * events. Servers are killed when the test worker exits.
+ */
+export async function isolatedNatsUrl(): Promise<string> {
+  if (isolatedNats.length === 0) {
+    process.once('exit', () => {
+      for (const server of isolatedNats) {
+        server.child?.kill('SIGKILL');
+        rmSync(server.dir, { recursive: true, force: true });
+      }
+    });
+  }
+  const server = await NatsServer.create();
+  isolatedNats.push(server);
+  return server.url;
+}
 
 /** The backends a platform test must pass on. MariaDB+NATS is left out only outside CI when absent. */
 export function backends(): Backend[] {

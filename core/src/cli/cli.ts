@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { registerPlatformCommands } from './platform.commands.js';
+import { registerIdentityCommands } from '../identity/identity.commands.js';
+import { registerAuditCommands } from '../compliance/audit/audit.commands.js';
 
 /**
  * `switchboard` command line. Each module contributes its commands through a
@@ -9,6 +11,8 @@ import { registerPlatformCommands } from './platform.commands.js';
 export function buildProgram(): Command {
   const program = new Command('switchboard').description('Switchboard customer-service appliance').version('0.1.0').showHelpAfterError().exitOverride();
   registerPlatformCommands(program);
+  registerIdentityCommands(program);
+  registerAuditCommands(program);
   return program;
 }
 

@@ -8,10 +8,17 @@ import { UsersService } from './users.service.js';
 import { TeamsService } from './teams.service.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { SessionsService } from './sessions.service.js';
+import { OidcLoginService } from './oidc/oidc-login.service.js';
+import { LocalLoginService } from './local-login.service.js';
+import { AuthController } from './auth.controller.js';
+import { ApiKeysController, TeamsController, UsersController } from './identity.controller.js';
 
 @Global()
 @Module({
+  controllers: [AuthController, TeamsController, UsersController, ApiKeysController],
   providers: [
+    OidcLoginService,
+    LocalLoginService,
     AccessPolicy,
     TokenVerifier,
     UsersService,

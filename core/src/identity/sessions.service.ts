@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { SchedulerService } from '../platform/scheduler/scheduler.service.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { LessThan, type DataSource } from 'typeorm';
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
@@ -19,11 +20,16 @@ export interface CreatedSession {
 
 /** Server-side console sessions. Times are wall-clock (security), not the test CLOCK. */
 @Injectable()
-export class SessionsService {
+export class SessionsService implements OnModuleInit {
   constructor(
+    private readonly scheduler: SchedulerService,
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  onModuleInit(): void {
+    this.scheduler.every('identity.sessions.purge', 15 * 60_000, () => this.purgeExpired());
+  }
 
   async create(input: { userId: string; method: 'oidc' | 'local'; sid?: string | null; idToken?: string | null }): Promise<CreatedSession> {
     const token = randomBytes(32).toString('base64url');

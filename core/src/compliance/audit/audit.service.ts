@@ -53,6 +53,8 @@ export interface VerifyReport {
   ok: boolean;
   checked: number;
   lastSeq: number;
+  /** Hash at the head: record it elsewhere to detect a rewrite of the whole chain. */
+  lastHash: string;
   problems: VerifyProblem[];
 }
 
@@ -83,32 +85,8 @@ export class AuditService {
     this.record(entry).catch((error: Error) => this.logger.warn({ action: entry.action, reason: error.message }, 'audit record failed'));
   }
 
-  private async append(manager: EntityManager, entry: AuditEntry): Promise<{ seq: number; hash: string }> {
-    const mysql = this.uow.isMysql;
-    const rows = (await manager.query(`SELECT last_seq AS lastSeq, last_hash AS lastHash FROM audit_head WHERE id = 1${mysql ? ' FOR UPDATE' : ''}`)) as Array<{
-      lastSeq: number | string;
-      lastHash: string;
-    }>;
-    const head = rows[0] ?? { lastSeq: 0, lastHash: GENESIS_HASH };
-    const at = new Date(this.clock.now().getTime());
-    const row: AuditRow = Object.assign(new AuditRow(), {
-      seq: Number(head.lastSeq) + 1,
-      at,
-      actorKind: entry.actor?.kind ?? 'anonymous',
-      actorId: cut(entry.actor?.id, 191),
-      action: entry.action.slice(0, 128),
-      objectType: cut(entry.objectType, 64),
-      objectId: cut(entry.objectId, 191),
-      outcome: entry.outcome,
-      ip: cut(entry.ip, 64),
-      details: entry.details ? stableJson(entry.details) : null,
-      prevHash: head.lastHash,
-      hash: '',
-    });
-    row.hash = chainHash(row.prevHash, row);
-    await manager.insert(AuditRow, row);
-    await manager.update(AuditHeadRow, { id: 1 }, { lastSeq: row.seq, lastHash: row.hash });
-    return { seq: row.seq, hash: row.hash };
+  private append(manager: EntityManager, entry: AuditEntry): Promise<{ seq: number; hash: string }> {
+    return appendAuditEntry(manager, entry, this.clock.now());
   }
 
   async query(query: AuditQuery): Promise<AuditView[]> {
@@ -127,50 +105,90 @@ export class AuditService {
   }
 
   /**
-   * Recomputes the whole chain in seq order. An edited row fails its own hash; a deleted row
-   * leaves a gap (named by its seq); a rewritten row with a recomputed hash breaks the next
-   * row's link; a deleted tail disagrees with the head.
+   * Recomputes the whole chain in seq order and names every edited or deleted entry
+   * (see `verifyAuditChain`).
    */
-  async verify(batch = 1000): Promise<VerifyReport> {
-    const problems: VerifyProblem[] = [];
-    const repo = this.dataSource.getRepository(AuditRow);
-    let expectedSeq = 1;
-    let prevHash = GENESIS_HASH;
-    let checked = 0;
-    for (;;) {
-      const rows = await repo.createQueryBuilder('a').where('a.seq >= :from', { from: expectedSeq }).orderBy('a.seq', 'ASC').take(batch).getMany();
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        for (let missing = expectedSeq; missing < row.seq; missing++) {
-          problems.push({ seq: missing, problem: 'deleted', message: `audit entry ${missing} is missing (deleted)` });
-        }
-        if (row.prevHash !== prevHash && row.seq === expectedSeq) {
-          problems.push({
-            seq: row.seq,
-            problem: 'chain_broken',
-            message: `audit entry ${row.seq} does not link to entry ${row.seq - 1} (that entry was edited and re-hashed)`,
-          });
-        }
-        if (chainHash(row.prevHash, row) !== row.hash) {
-          problems.push({ seq: row.seq, problem: 'edited', message: `audit entry ${row.seq} was edited: its content no longer matches its hash` });
-        }
-        prevHash = row.hash;
-        expectedSeq = row.seq + 1;
-        checked++;
-      }
-      if (rows.length < batch) break;
-    }
-    const head = await this.dataSource.getRepository(AuditHeadRow).findOneBy({ id: 1 });
-    const lastSeq = expectedSeq - 1;
-    if (head && (head.lastSeq !== lastSeq || head.lastHash !== prevHash)) {
-      for (let missing = lastSeq + 1; missing <= head.lastSeq; missing++) {
-        problems.push({ seq: missing, problem: 'deleted', message: `audit entry ${missing} is missing (deleted from the end)` });
-      }
-      if (head.lastSeq === lastSeq)
-        problems.push({ seq: lastSeq, problem: 'head_mismatch', message: `audit entry ${lastSeq} does not match the chain head (edited and re-hashed)` });
-    }
-    return { ok: problems.length === 0, checked, lastSeq: head?.lastSeq ?? lastSeq, problems };
+  verify(): Promise<VerifyReport> {
+    return verifyAuditChain(this.dataSource);
   }
+}
+
+/**
+ * Appends one entry inside the caller's transaction: locks the chain head (FOR UPDATE on
+ * MySQL; SQLite has a single writer), links to the previous hash and moves the head.
+ */
+export async function appendAuditEntry(manager: EntityManager, entry: AuditEntry, now: Date): Promise<{ seq: number; hash: string }> {
+  const type = manager.connection.options.type;
+  const mysql = type === 'mysql' || type === 'mariadb';
+  const rows = (await manager.query(`SELECT last_seq AS lastSeq, last_hash AS lastHash FROM audit_head WHERE id = 1${mysql ? ' FOR UPDATE' : ''}`)) as Array<{
+    lastSeq: number | string;
+    lastHash: string;
+  }>;
+  const head = rows[0] ?? { lastSeq: 0, lastHash: GENESIS_HASH };
+  const row: AuditRow = Object.assign(new AuditRow(), {
+    seq: Number(head.lastSeq) + 1,
+    at: new Date(now.getTime()),
+    actorKind: entry.actor?.kind ?? 'anonymous',
+    actorId: cut(entry.actor?.id, 191),
+    action: entry.action.slice(0, 128),
+    objectType: cut(entry.objectType, 64),
+    objectId: cut(entry.objectId, 191),
+    outcome: entry.outcome,
+    ip: cut(entry.ip, 64),
+    details: entry.details ? stableJson(entry.details) : null,
+    prevHash: head.lastHash,
+    hash: '',
+  });
+  row.hash = chainHash(row.prevHash, row);
+  await manager.insert(AuditRow, row);
+  await manager.update(AuditHeadRow, { id: 1 }, { lastSeq: row.seq, lastHash: row.hash });
+  return { seq: row.seq, hash: row.hash };
+}
+
+/**
+ * Recomputes the whole chain in seq order. An edited row fails its own hash; a deleted row
+ * leaves a gap (named by its seq); a rewritten row with a recomputed hash breaks the next
+ * row's link; a deleted or rewritten tail disagrees with the head.
+ */
+export async function verifyAuditChain(dataSource: DataSource, batch = 1000): Promise<VerifyReport> {
+  const problems: VerifyProblem[] = [];
+  const repo = dataSource.getRepository(AuditRow);
+  let expectedSeq = 1;
+  let prevHash = GENESIS_HASH;
+  let checked = 0;
+  for (;;) {
+    const rows = await repo.createQueryBuilder('a').where('a.seq >= :from', { from: expectedSeq }).orderBy('a.seq', 'ASC').take(batch).getMany();
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      for (let missing = expectedSeq; missing < row.seq; missing++) {
+        problems.push({ seq: missing, problem: 'deleted', message: `audit entry ${missing} is missing (deleted)` });
+      }
+      if (row.prevHash !== prevHash && row.seq === expectedSeq) {
+        problems.push({
+          seq: row.seq - 1,
+          problem: 'chain_broken',
+          message: `audit entry ${row.seq - 1} was rewritten: entry ${row.seq} no longer links to it`,
+        });
+      }
+      if (chainHash(row.prevHash, row) !== row.hash) {
+        problems.push({ seq: row.seq, problem: 'edited', message: `audit entry ${row.seq} was edited: its content no longer matches its hash` });
+      }
+      prevHash = row.hash;
+      expectedSeq = row.seq + 1;
+      checked++;
+    }
+    if (rows.length < batch) break;
+  }
+  const head = await dataSource.getRepository(AuditHeadRow).findOneBy({ id: 1 });
+  const lastSeq = expectedSeq - 1;
+  if (head && (head.lastSeq !== lastSeq || head.lastHash !== prevHash)) {
+    for (let missing = lastSeq + 1; missing <= head.lastSeq; missing++) {
+      problems.push({ seq: missing, problem: 'deleted', message: `audit entry ${missing} is missing (deleted from the end)` });
+    }
+    if (head.lastSeq === lastSeq)
+      problems.push({ seq: lastSeq, problem: 'head_mismatch', message: `audit entry ${lastSeq} was rewritten: it no longer matches the chain head` });
+  }
+  return { ok: problems.length === 0, checked, lastSeq: head?.lastSeq ?? lastSeq, lastHash: head?.lastHash ?? prevHash, problems };
 }
 
 function view(row: AuditRow): AuditView {

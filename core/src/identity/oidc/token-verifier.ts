@@ -173,6 +173,36 @@ export class TokenVerifier {
     }
     return { payload };
   }
+
+  /**
+   * OpenID Back-Channel Logout 1.0 logout token: signed by the realm, `aud` is the console
+   * client, carries the back-channel-logout event and `sid` or `sub`, and never a nonce.
+   */
+  async verifyLogoutToken(token: string): Promise<LogoutClaims> {
+    if (!this.configured) throw new IdentityError('oidc_not_configured', 'Single sign-on is not configured.');
+    const keys = await this.keys();
+    const { payload } = await jwtVerify(token, keys.getKey, {
+      issuer: this.oidc.issuerUrl,
+      audience: this.oidc.clientId,
+      algorithms: this.oidc.algorithms,
+      clockTolerance: this.oidc.clockLeewaySeconds,
+      requiredClaims: ['iss', 'aud', 'iat', 'jti', 'events'],
+      maxTokenAge: '10 minutes',
+    });
+    const events = payload.events as Record<string, unknown> | undefined;
+    if (!events || typeof events !== 'object' || !('http://schemas.openid.net/event/backchannel-logout' in events)) throw new Error('not a logout token');
+    if ('nonce' in payload) throw new Error('a logout token must not carry a nonce');
+    const sid = typeof payload.sid === 'string' ? payload.sid : undefined;
+    const sub = typeof payload.sub === 'string' ? payload.sub : undefined;
+    if (!sid && !sub) throw new Error('a logout token needs sid or sub');
+    return { sid, sub };
+  }
+}
+
+/** Back-channel logout token claims that matter. */
+export interface LogoutClaims {
+  sid?: string;
+  sub?: string;
 }
 
 function describeJoseError(error: unknown): string {

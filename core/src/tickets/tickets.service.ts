@@ -196,7 +196,7 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
     return tx ? work(tx) : this.uow.run(work);
   }
 
-  private lock(manager: EntityManager): { mode: 'pessimistic_write' } | undefined {
+  private lock(_manager: EntityManager): { mode: 'pessimistic_write' } | undefined {
     return this.uow.isMysql ? { mode: 'pessimistic_write' } : undefined;
   }
 

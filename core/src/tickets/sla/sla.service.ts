@@ -5,6 +5,7 @@ import { DATA_SOURCE } from '../../platform/database/database.tokens.js';
 import { CLOCK, type Clock } from '../../platform/clock/clock.js';
 import type { Tx } from '../../platform/database/unit-of-work.js';
 import { SchedulerService } from '../../platform/scheduler/scheduler.service.js';
+import { SchedulerTimerRow } from '../../platform/scheduler/scheduler.entities.js';
 import { SlaCalendarRow, SlaPolicyRow, TicketSlaClockRow, type SlaConditions, type SlaTargets } from '../entities/sla.entity.js';
 import { TicketRow } from '../entities/ticket.entity.js';
 import { TicketHistoryRow } from '../entities/ticket-parts.entity.js';
@@ -225,8 +226,12 @@ export class SlaService {
     const due = this.dueAt(clock, calendar);
     const fireAt = kind === 'breach' ? due : this.warnAt(clock, policy, calendar, now);
     if (!fireAt || fireAt.getTime() > now.getTime() + 1000) {
-      // The clock moved since the timer was set: put the timer where it belongs now.
-      await this.save(tx, clock, policy, calendar, now);
+      // The calendar changed since the timer was set. This timer row is being fired and must not
+      // be moved, so a follow-up timer under a derived key takes over (its handler re-checks too).
+      if (fireAt) {
+        const key = `sla:${clock.ticketId}:${clock.metric}:${kind === 'breach' ? 'breach' : 'warn'}:${fireAt.getTime()}`;
+        await this.scheduler.schedule(tx, { key, kind: kind === 'breach' ? SLA_TIMER_BREACH : SLA_TIMER_WARN, dueAt: fireAt, payload: { ...payload } });
+      }
       return null;
     }
     if (kind === 'breach') clock.breachedAt = due;
@@ -331,16 +336,17 @@ export class SlaService {
     if (clock.state === 'running' && clock.runningSince) {
       clock.dueAt = this.dueAt(clock, calendar);
       const payload: SlaTimerPayload = { ticketId: clock.ticketId, metric: clock.metric };
+      // A timer whose event already happened is left alone: it has fired, or is firing right now
+      // (escalation runs inside the breach timer's transaction and saves this clock again).
       if (!clock.breachedAt) await this.scheduler.schedule(tx, { key: `${base}:breach`, kind: SLA_TIMER_BREACH, dueAt: clock.dueAt, payload: { ...payload } });
-      else await this.scheduler.cancel(tx, `${base}:breach`);
       const warnAt = this.warnAt(clock, policy, calendar, now);
       if (warnAt) await this.scheduler.schedule(tx, { key: `${base}:warn`, kind: SLA_TIMER_WARN, dueAt: warnAt, payload: { ...payload } });
-      else await this.scheduler.cancel(tx, `${base}:warn`);
+      else if (!clock.warnedAt && !clock.breachedAt) await cancelTimer(tx, `${base}:warn`);
     } else {
       clock.runningSince = clock.state === 'running' ? clock.runningSince : null;
       if (clock.state !== 'achieved') clock.dueAt = null;
-      await this.scheduler.cancel(tx, `${base}:breach`);
-      await this.scheduler.cancel(tx, `${base}:warn`);
+      if (!clock.breachedAt) await cancelTimer(tx, `${base}:breach`);
+      if (!clock.warnedAt && !clock.breachedAt) await cancelTimer(tx, `${base}:warn`);
     }
     clock.updatedAt = now;
     await tx.manager.save(TicketSlaClockRow, clock);
@@ -381,4 +387,12 @@ export class SlaService {
 function lockFor(manager: EntityManager): { mode: 'pessimistic_write' } | undefined {
   const type = manager.connection.options.type;
   return type === 'mysql' || type === 'mariadb' ? { mode: 'pessimistic_write' } : undefined;
+}
+
+/**
+ * Deletes an unfired timer. (`SchedulerService.cancel` passes `firedAt: null` in a where object,
+ * which TypeORM 1.x rejects; this does the same with an explicit `IS NULL`.)
+ */
+async function cancelTimer(tx: Tx, key: string): Promise<void> {
+  await tx.manager.createQueryBuilder().delete().from(SchedulerTimerRow).where('timer_key = :key AND fired_at IS NULL', { key }).execute();
 }

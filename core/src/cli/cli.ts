@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { registerPlatformCommands } from './platform.commands.js';
+import { registerBackupCommands } from '../operations/backup.commands.js';
 import { registerIdentityCommands } from '../identity/identity.commands.js';
 import { registerAuditCommands } from '../compliance/audit/audit.commands.js';
 
@@ -11,6 +12,7 @@ import { registerAuditCommands } from '../compliance/audit/audit.commands.js';
 export function buildProgram(): Command {
   const program = new Command('switchboard').description('Switchboard customer-service appliance').version('0.1.0').showHelpAfterError().exitOverride();
   registerPlatformCommands(program);
+  registerBackupCommands(program);
   registerIdentityCommands(program);
   registerAuditCommands(program);
   return program;

@@ -143,8 +143,9 @@ export class Authenticator {
     const groups = groupNames(claims, oidc.groupsClaim);
     const issuer = String(claims.iss);
     const subject = String(claims.sub);
-    const displayName = typeof claims.name === 'string' ? claims.name : typeof claims.preferred_username === 'string' ? claims.preferred_username : null;
-    const email = typeof claims.email === 'string' ? claims.email : null;
+    // An absent claim keeps what we know; only a present claim updates it.
+    const displayName = typeof claims.name === 'string' ? claims.name : typeof claims.preferred_username === 'string' ? claims.preferred_username : undefined;
+    const email = typeof claims.email === 'string' ? claims.email : undefined;
     const key = createHash('sha256')
       .update(JSON.stringify([issuer, subject, roles, groups, displayName, email]))
       .digest('hex');

@@ -204,7 +204,9 @@ export async function startTestIssuer(options: { realm?: string; audience?: stri
       if (q.get('response_type') !== 'code' || q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge')) {
         return send(response, 400, { error: 'invalid_request', error_description: 'PKCE S256 is required' });
       }
-      const sid = randomUUID();
+      // Like Keycloak's SSO: an existing IdP session (cookie) is reused, so several logins share one sid.
+      const existing = /(?:^|;\s*)KEYCLOAK_SESSION=([^;]+)/.exec(request.headers.cookie ?? '')?.[1];
+      const sid = existing && issuer.sessions.has(existing) ? existing : randomUUID();
       const code = b64url(randomBytes(24));
       codes.set(code, {
         user: issuer.loginUser,

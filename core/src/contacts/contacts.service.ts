@@ -609,7 +609,7 @@ export class ContactsService {
     };
   }
 
-  private cleanEmails(points: ContactPoint[]): ContactPoint[] {
+  private cleanEmails(points: Array<{ value: string; verified?: boolean }>): ContactPoint[] {
     const result: ContactPoint[] = [];
     for (const point of points) {
       if (!isEmail(point.value)) throw new ContactsError('contact_invalid', 'emails must hold email addresses', { field: 'emails' });
@@ -618,7 +618,7 @@ export class ContactsService {
     return result;
   }
 
-  private cleanPhones(points: ContactPoint[]): ContactPoint[] {
+  private cleanPhones(points: Array<{ value: string; verified?: boolean }>): ContactPoint[] {
     const result: ContactPoint[] = [];
     for (const point of points) {
       const value = normalisePhone(point.value);

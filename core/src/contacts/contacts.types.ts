@@ -45,8 +45,8 @@ export interface ResolveIdentityInput {
 
 export interface ContactInput {
   name?: string | null;
-  emails?: ContactPoint[];
-  phones?: ContactPoint[];
+  emails?: Array<{ value: string; verified?: boolean }>;
+  phones?: Array<{ value: string; verified?: boolean }>;
   language?: string | null;
   vip?: boolean;
   tags?: string[];

@@ -4,8 +4,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { createValidationPipe } from './validation.js';
 import { GlobalExceptionFilter } from '../errors/global-exception.filter.js';
+import { PlatformError } from '../errors/app-error.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { AppConfig } from '../config/app-config.js';
+import { WsAdapter } from '@nestjs/platform-ws';
 
 export const API_VERSION = '0.1.0';
 
@@ -21,7 +23,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
 }
 
 /** Everything an HTTP app needs beyond its modules; shared by `start` and the test harness. */
-export function configureApp(app: NestFastifyApplication, logger: PinoLogger, _config: AppConfig): void {
+export function configureApp(app: NestFastifyApplication, logger: PinoLogger, config: AppConfig): void {
   const metrics = app.get(MetricsService);
   const fastify = app.getHttpAdapter().getInstance();
 
@@ -30,7 +32,18 @@ export function configureApp(app: NestFastifyApplication, logger: PinoLogger, _c
     void reply.header('cache-control', 'no-store').send({ status: 'live' });
   });
 
+  // Graceful shutdown: requests in flight when closing starts still finish, but their keep-alive
+  // connections must not hold the server open afterwards (Fastify closes idle connections only
+  // once, when close() begins, so a connection that went idle later kept `app.close()` waiting
+  // for the 72 s keep-alive timeout and `switchboard start` hit its grace timeout).
+  let closing = false;
+  fastify.addHook('preClose', (done: () => void) => {
+    closing = true;
+    done();
+  });
+
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (closing) setImmediate(() => fastify.server.closeIdleConnections?.());
     const route = request.routeOptions?.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, seconds);
@@ -43,10 +56,25 @@ export function configureApp(app: NestFastifyApplication, logger: PinoLogger, _c
 
   fastify.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
     void reply.header('x-request-id', String(request.id));
+    if (closing) void reply.header('connection', 'close');
     done(null, payload);
+  });
+
+  // JSON bodies: Fastify's parser (with prototype-poisoning protection), but a body that does not
+  // parse is reported as `malformed_json`. Without this Nest turned the SyntaxError into a generic
+  // 400 `bad_request`.
+  const defaultJsonParser = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser('application/json', { bodyLimit: config.http.bodyLimit }, (request, body, done) => {
+    defaultJsonParser(request as Parameters<typeof defaultJsonParser>[0], body as unknown as string, (error: Error | null, value?: unknown) => {
+      if (!error) return done(null, value);
+      const empty = (error as { code?: string }).code === 'FST_ERR_CTP_EMPTY_JSON_BODY';
+      done(new PlatformError('malformed_json', empty ? 'The JSON body is empty.' : 'The body is not valid JSON.', 400), undefined);
+    });
   });
 
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new GlobalExceptionFilter());
+  // WebSocket gateways (realtime, `/ws`) share the Fastify HTTP server through ws (see docs/realtime.md).
+  app.useWebSocketAdapter(new WsAdapter(app));
   SwaggerModule.setup('api/docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'api/docs/openapi.json', yamlDocumentUrl: 'api/docs/openapi.yaml' });
 }

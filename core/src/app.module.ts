@@ -9,9 +9,10 @@ import { ConversationsModule } from './conversations/conversations.module.js';
 import { AuditModule } from './compliance/audit/audit.module.js';
 import { TicketsModule } from './tickets/tickets.module.js';
 import { AnalyticsModule } from './analytics/analytics.module.js';
+import { NlpModule } from './nlp/nlp.module.js';
 
 /** Feature modules, in the order they start. Platform first: everything depends on it. */
-export const FEATURE_MODULES = [AuditModule, IdentityModule, SettingsModule, ContactsModule, ConversationsModule, TicketsModule, AnalyticsModule];
+export const FEATURE_MODULES = [AuditModule, IdentityModule, SettingsModule, ContactsModule, ConversationsModule, TicketsModule, AnalyticsModule, NlpModule];
 
 @Module({})
 export class AppModule {

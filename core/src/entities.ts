@@ -16,5 +16,6 @@ import { LocalCredentialRow, LoginStateRow, SessionRow } from './identity/entiti
 import { AuditHeadRow, AuditRow } from './compliance/audit/audit.entity.js';
 import { TICKETS_ENTITIES } from './tickets/entities/index.js';
 import { ConversationFactRow, ResponseFactRow, TicketFactRow } from './analytics/entities/analytics-facts.entity.js';
+import { NlpModelRow, NlpTrainingJobRow } from './nlp/entities/nlp-model.entity.js';
 
-export const ALL_ENTITIES = [OutboxRow, ProcessedEvent, SchedulerJobRow, SchedulerTimerRow, SettingRow, ContactRow, ContactIdentityRow, ContactLookupRow, ContactMergeRow, ContactAttributeDefRow, InboxRow, ConversationRow, MessageRow, UserRow, TeamRow, TeamMemberRow, ApiKeyRow, SessionRow, LoginStateRow, LocalCredentialRow, AuditRow, AuditHeadRow, ...TICKETS_ENTITIES, ConversationFactRow, ResponseFactRow, TicketFactRow];
+export const ALL_ENTITIES = [OutboxRow, ProcessedEvent, SchedulerJobRow, SchedulerTimerRow, SettingRow, ContactRow, ContactIdentityRow, ContactLookupRow, ContactMergeRow, ContactAttributeDefRow, InboxRow, ConversationRow, MessageRow, UserRow, TeamRow, TeamMemberRow, ApiKeyRow, SessionRow, LoginStateRow, LocalCredentialRow, AuditRow, AuditHeadRow, ...TICKETS_ENTITIES, ConversationFactRow, ResponseFactRow, TicketFactRow, NlpModelRow, NlpTrainingJobRow];

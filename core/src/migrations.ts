@@ -10,5 +10,6 @@ import { ContactsInit1764200000010 } from './contacts/migrations/1764200000010-c
 import { ConversationsInit1764200000020 } from './conversations/migrations/1764200000020-conversations-init.js';
 import { TicketsInitial1764300000010 } from './tickets/migrations/1764300000010-tickets-initial.js';
 import { AnalyticsInitial1764700000000 } from './analytics/migrations/1764700000000-analytics-initial.js';
+import { NlpModels1764400000001 } from './nlp/migrations/1764400000001-nlp-models.js';
 
-export const ALL_MIGRATIONS = [Platform1764000000000, PlatformOutboxEventId1764000000100, Identity1764100000001, Audit1764100000002, ContactsInit1764200000010, ConversationsInit1764200000020, TicketsInitial1764300000010, AnalyticsInitial1764700000000];
+export const ALL_MIGRATIONS = [Platform1764000000000, PlatformOutboxEventId1764000000100, Identity1764100000001, Audit1764100000002, ContactsInit1764200000010, ConversationsInit1764200000020, TicketsInitial1764300000010, AnalyticsInitial1764700000000, NlpModels1764400000001];

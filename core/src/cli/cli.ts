@@ -4,6 +4,7 @@ import { registerPlatformCommands } from './platform.commands.js';
 import { registerBackupCommands } from '../operations/backup.commands.js';
 import { registerIdentityCommands } from '../identity/identity.commands.js';
 import { registerAuditCommands } from '../compliance/audit/audit.commands.js';
+import { registerNlpCommands } from '../nlp/nlp.commands.js';
 
 /**
  * `switchboard` command line. Each module contributes its commands through a
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerBackupCommands(program);
   registerIdentityCommands(program);
   registerAuditCommands(program);
+  registerNlpCommands(program);
   return program;
 }
 

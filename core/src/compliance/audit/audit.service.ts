@@ -192,7 +192,7 @@ export async function verifyAuditChain(dataSource: DataSource, batch = 1000): Pr
 }
 
 function view(row: AuditRow): AuditView {
-  let details: unknown = null;
+  let details: unknown;
   try {
     details = row.details ? JSON.parse(row.details) : null;
   } catch {

@@ -1,0 +1,99 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { BUS, type Bus, type Closable } from '../platform/bus/bus.port.js';
+import { CLOCK, type Clock } from '../platform/clock/clock.js';
+import { UnitOfWork } from '../platform/database/unit-of-work.js';
+import { ProcessedEvent } from '../platform/outbox/processed-event.entity.js';
+import type { EventEnvelope } from '../platform/outbox/outbox.entity.js';
+import { ConversationsService } from '../conversations/conversations.service.js';
+import { CONVERSATION_MESSAGE_CREATED, type MessageCreatedEvent } from '../conversations/conversations.events.js';
+import { NlpService } from './nlp.service.js';
+import { NLP_MESSAGE_ANNOTATED, type NlpMessageAnnotatedEvent } from './nlp.events.js';
+
+export const ANNOTATOR_CONSUMER = 'nlp-annotate-inbound';
+const DUPLICATE_CODES = new Set(['ER_DUP_ENTRY', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT']);
+
+/** The part of ConversationsService this consumer uses (tests pass a fake). */
+export type ConversationsPort = Pick<ConversationsService, 'getMessage' | 'annotateMessage'>;
+
+/**
+ * Annotates every inbound message: reads its text through ConversationsService, stores the
+ * annotations with `annotateMessage` (conversations' own transaction, idempotent), then records
+ * the processed marker and emits `sb.evt.nlp.message_annotated` together. A redelivery after a
+ * crash repeats the (idempotent) store and finds or writes the marker.
+ */
+@Injectable()
+export class AnnotationConsumer implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('nlp-annotate');
+  private handle?: Closable;
+
+  constructor(
+    @Inject(BUS) private readonly bus: Bus,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly uow: UnitOfWork,
+    private readonly nlp: NlpService,
+    @Inject(ConversationsService) private readonly conversations: ConversationsPort,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.handle = await this.bus.consume<EventEnvelope<MessageCreatedEvent>>({
+      name: ANNOTATOR_CONSUMER,
+      subject: CONVERSATION_MESSAGE_CREATED,
+      delivery: 'one-instance',
+      concurrency: 4,
+      handler: async (message) => this.handle_(message.data, message.msgId),
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.handle?.close();
+  }
+
+  async handle_(event: EventEnvelope<MessageCreatedEvent>, msgId: string): Promise<void> {
+    const data = event?.data;
+    if (!data || data.direction !== 'in') return;
+    const eventId = event.id ?? msgId;
+    const message = await this.conversations.getMessage(data.messageId);
+    const annotation = await this.nlp.annotate(message.text ?? '', { scope: data.inboxId });
+    const flags = [
+      ...(annotation.anger ? ['anger'] : []),
+      ...(annotation.anxiety ? ['anxiety'] : []),
+      ...(annotation.outOfScope ? ['out_of_scope'] : []),
+    ];
+    await this.conversations.annotateMessage(data.messageId, {
+      language: annotation.language,
+      intent: annotation.intent,
+      intentConfidence: annotation.intentConfidence,
+      emotion: annotation.sentiment,
+      flags,
+    });
+    await this.uow.run(async (tx) => {
+      try {
+        await tx.manager.insert(ProcessedEvent, { consumer: ANNOTATOR_CONSUMER, eventId, processedAt: this.clock.now() });
+      } catch (error) {
+        const code = (error as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (error as { code?: string }).code;
+        if (code && DUPLICATE_CODES.has(code)) return;
+        throw error;
+      }
+      const annotated: NlpMessageAnnotatedEvent = {
+        conversationId: data.conversationId,
+        messageId: data.messageId,
+        seq: data.seq,
+        language: annotation.language,
+        languageConfidence: annotation.languageConfidence,
+        intent: annotation.intent,
+        intentConfidence: annotation.intentConfidence,
+        intentCandidate: annotation.intentCandidate,
+        outOfScope: annotation.outOfScope,
+        sentiment: annotation.sentiment,
+        emotionConfidence: annotation.emotionConfidence,
+        anger: annotation.anger,
+        anxiety: annotation.anxiety,
+        // Types and normalised values only: raw matched text stays out of the bus.
+        entities: annotation.entities.map((e) => ({ type: e.type, value: e.value, start: e.start, end: e.end })),
+        models: annotation.models,
+      };
+      await tx.emit({ subject: NLP_MESSAGE_ANNOTATED, id: `nlp-annotated:${data.messageId}`, data: annotated });
+    });
+    this.logger.debug({ messageId: data.messageId, intent: annotation.intent, language: annotation.language }, 'message annotated');
+  }
+}

@@ -1,0 +1,44 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { NLP_TASKS, type NlpTask } from '../pack.js';
+
+export class ExampleDto {
+  @ApiProperty() @IsString() @MaxLength(10_000) text: string;
+  @ApiProperty() @IsString() @MaxLength(128) label: string;
+}
+
+export class TrainingOptionsDto {
+  @ApiPropertyOptional({ enum: ['linear', 'embedding'], isArray: true }) @IsOptional() @IsArray() @IsIn(['linear', 'embedding'], { each: true }) branches?: Array<'linear' | 'embedding'>;
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(100) maxEpochs?: number;
+  @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(0) @Max(0.5) validationFraction?: number;
+  @ApiPropertyOptional({ enum: ['balanced', 'none'] }) @IsOptional() @IsIn(['balanced', 'none']) classWeights?: 'balanced' | 'none';
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(4) @Max(512) embeddingDim?: number;
+  @ApiPropertyOptional() @IsOptional() @IsInt() seed?: number;
+}
+
+export class StartTrainingDto {
+  @ApiProperty({ enum: NLP_TASKS }) @IsIn([...NLP_TASKS]) task: NlpTask;
+  @ApiPropertyOptional({ description: 'Registry name; default the task. Per inbox: `intent:<inboxId>`.' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_.:-]{0,100}$/i)
+  name?: string;
+  @ApiProperty({ type: ExampleDto, isArray: true }) @IsArray() @ArrayMinSize(2) @ArrayMaxSize(200_000) @ValidateNested({ each: true }) @Type(() => ExampleDto) examples: ExampleDto[];
+  @ApiPropertyOptional({ description: 'Activate the new version when training succeeds' }) @IsOptional() @IsBoolean() activate?: boolean;
+  @ApiPropertyOptional({ type: TrainingOptionsDto }) @IsOptional() @ValidateNested() @Type(() => TrainingOptionsDto) options?: TrainingOptionsDto;
+}
+
+export class ActivateDto {
+  @ApiProperty() @IsString() @MaxLength(64) version: string;
+}
+
+export class EvaluateDto {
+  @ApiPropertyOptional({ description: 'Default: the active version' }) @IsOptional() @IsString() @MaxLength(64) version?: string;
+  @ApiProperty({ type: ExampleDto, isArray: true }) @IsArray() @ArrayMinSize(1) @ArrayMaxSize(100_000) @ValidateNested({ each: true }) @Type(() => ExampleDto) examples: ExampleDto[];
+}
+
+export class PredictDto {
+  @ApiProperty() @IsString() @MaxLength(100_000) text: string;
+  @ApiPropertyOptional({ description: 'Inbox/bot scope for the intent model' }) @IsOptional() @IsString() @MaxLength(100) scope?: string;
+}

@@ -1,0 +1,56 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CLOCK, type Clock } from '../platform/clock/clock.js';
+import { ModelRegistry } from './registry.service.js';
+import { annotateText, detectLanguage, type Annotation } from './annotator.js';
+import { EntityExtractor, type Entity, type EntityConfig } from './entities.js';
+import type { Prediction } from './runtime.js';
+import { NlpError } from './nlp.error.js';
+
+/**
+ * What other modules call: annotate a message (language, intent + calibrated confidence with
+ * out-of-scope, sentiment + anger/anxiety, entities), or run one task.
+ */
+@Injectable()
+export class NlpService {
+  private entityExtractor = new EntityExtractor();
+
+  constructor(
+    private readonly registry: ModelRegistry,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** Intent model for an inbox/bot: `intent:<scope>` when registered, else the default `intent`. */
+  private intentModel(scope?: string) {
+    return (scope && this.registry.get(`intent:${scope}`)) || this.registry.get('intent');
+  }
+
+  async annotate(text: string, options: { scope?: string } = {}): Promise<Annotation> {
+    await this.registry.whenReady();
+    return annotateText(
+      text,
+      { intent: this.intentModel(options.scope), emotion: this.registry.get('emotion'), language: this.registry.get('language') },
+      { entities: this.entityExtractor, now: this.clock.now() },
+    );
+  }
+
+  async classify(modelName: string, text: string, topK = 3): Promise<Prediction> {
+    await this.registry.whenReady();
+    const model = this.registry.get(modelName);
+    if (!model) throw new NlpError('nlp_model_not_found', `No version of ${modelName} is active.`, { name: modelName });
+    return model.predict(text, topK);
+  }
+
+  async language(text: string): Promise<{ language: string | null; confidence: number }> {
+    await this.registry.whenReady();
+    return detectLanguage(text, this.registry.get('language'));
+  }
+
+  entities(text: string, config?: EntityConfig): Entity[] {
+    return (config ? new EntityExtractor(config) : this.entityExtractor).extract(text, this.clock.now());
+  }
+
+  /** Replaces the instance-wide entity patterns/dictionaries (e.g. from bot configuration). */
+  configureEntities(config: EntityConfig): void {
+    this.entityExtractor = new EntityExtractor(config);
+  }
+}

@@ -1,0 +1,228 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { backends, startTestApp, waitFor, type TestApp } from '../harness/test-app.js';
+import { agent, agentRows, api, assignmentLog, customerWrites, inbox, items, resolve, services, setPresence, type Agent } from './routing-helpers.js';
+
+describe.each(backends().map((backend) => [backend.name, backend] as const))('routing on %s', (_name, backend) => {
+  let app: TestApp;
+  let supervisor: Record<string, string>;
+  let admin: Record<string, string>;
+
+  beforeAll(async () => {
+    app = await startTestApp({ env: { ...(await backend.env()), ...(process.env.SB_DEBUG ? { LOG_LEVEL: 'warn' } : {}) }, logDestination: process.env.SB_DEBUG ? process.stderr : undefined });
+    supervisor = await app.authHeaders({ roles: ['supervisor'], teamIds: ['t-skills', 't-load', 't-off'], sub: 'supervisor-1' });
+    admin = await app.authHeaders({ roles: ['admin'], sub: 'admin-1' });
+    // Fast presence for the offline test.
+    for (const [key, value] of [
+      ['routing.offlineGraceSeconds', 1],
+      ['routing.heartbeatTimeoutSeconds', 2],
+    ] as const) {
+      const put = await api(app, 'PUT', `/api/v1/settings/${key}`, admin, { value });
+      expect(put.status).toBe(200);
+    }
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('respects skills, language and capacity, and assigns in priority order', async () => {
+    const team = 't-skills';
+    const inboxId = await inbox(app, team);
+    const { engine } = services(app);
+    // Everyone offline while the queue fills, so the order is decided by score alone.
+    const billing = await agent(app, supervisor, 'skills-billing', [team], { skills: ['billing'], languages: ['en'], maxConcurrent: 1 }, 'offline');
+    const chinese = await agent(app, supervisor, 'skills-zh', [team], { skills: [], languages: ['zh'], maxConcurrent: 5 }, 'offline');
+
+    const normal = await customerWrites(app, inboxId, 'prio-normal');
+    const urgent = await customerWrites(app, inboxId, 'prio-urgent');
+    const high = await customerWrites(app, inboxId, 'prio-high');
+    const vip = await customerWrites(app, inboxId, 'prio-vip');
+    const needsBilling = await customerWrites(app, inboxId, 'needs-billing');
+    const speaksZh = await customerWrites(app, inboxId, 'speaks-zh');
+    const all = [normal, urgent, high, vip, needsBilling, speaksZh];
+    await waitFor(async () => (await items(app)).filter((item) => all.includes(item.conversationId)).length === all.length, 10_000, 'items queued');
+
+    const signals = async (id: string, body: Record<string, unknown>) => {
+      const response = await api(app, 'PUT', `/api/v1/routing/conversations/${id}/signals`, supervisor, body);
+      expect(response.status).toBe(200);
+      return response.body as { score: number };
+    };
+    await signals(urgent, { priority: 'urgent', language: 'en' });
+    await signals(high, { priority: 'high', language: 'en' });
+    await signals(vip, { vip: true, language: 'en' });
+    await signals(normal, { language: 'en' });
+    // Needs billing; urgent, so it would be first in line for anyone with the skill.
+    await signals(needsBilling, { requiredSkills: ['billing'], priority: 'low', language: 'en' });
+    await signals(speaksZh, { language: 'zh-CN', priority: 'urgent' });
+
+    const queue = await api<{ items: Array<{ conversationId: string; score: number }> }>(app, 'GET', `/api/v1/routing/queues/${team}/items`, supervisor);
+    expect(queue.status).toBe(200);
+    const order = queue.body.items.map((item) => item.conversationId);
+    expect(order.indexOf(urgent)).toBeLessThan(order.indexOf(vip));
+    expect(order.indexOf(vip)).toBeLessThan(order.indexOf(high));
+    expect(order.indexOf(high)).toBeLessThan(order.indexOf(normal));
+
+    // The Chinese speaker (no skills) can take only the zh conversation: English ones need 'en'.
+    await setPresence(app, chinese, 'online');
+    await waitFor(async () => (await engine.item(speaksZh))?.agentId === chinese.id, 10_000, 'zh conversation to the zh agent');
+    await engine.dispatchNow();
+    expect((await items(app)).filter((item) => item.agentId === chinese.id).map((item) => item.conversationId)).toEqual([speaksZh]);
+
+    // Billing agent, capacity 1: urgent first, then (as capacity frees) vip, high, normal; the
+    // billing conversation (low) is eligible only for them and comes last.
+    await setPresence(app, billing, 'online');
+    const served: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const current = await waitFor(
+        async () => (await items(app)).find((item) => item.agentId === billing.id && item.state === 'assigned' && !served.includes(item.conversationId)),
+        10_000,
+        `assignment ${i + 1}`,
+      );
+      const load = (await agentRows(app)).find((row) => row.agentId === billing.id)!;
+      expect(load.activeCount).toBe(1);
+      expect((await items(app)).filter((item) => item.agentId === billing.id && item.state === 'assigned')).toHaveLength(1);
+      served.push(current.conversationId);
+      await waitFor(async () => (await services(app).conversations.get(current.conversationId)).assigneeId === billing.id, 10_000, 'conversations to agree');
+      await resolve(app, current.conversationId);
+    }
+    expect(served).toEqual([urgent, vip, high, normal, needsBilling]);
+  });
+
+  it('assigns 200 simultaneous conversations to 10 agents without exceeding capacity or double-assigning', async () => {
+    await loadScenario([app], 't-load', supervisor);
+  });
+
+  it('re-queues the conversations of an agent who goes offline and reassigns them', async () => {
+    const team = 't-off';
+    const inboxId = await inbox(app, team);
+    const leaving = await agent(app, supervisor, 'off-leaving', [team], { maxConcurrent: 10 });
+    const conversations: string[] = [];
+    for (let i = 0; i < 3; i++) conversations.push(await customerWrites(app, inboxId, `off-${i}`));
+    await waitFor(async () => (await items(app)).filter((item) => conversations.includes(item.conversationId) && item.agentId === leaving.id).length === 3, 10_000, 'assigned to the first agent');
+    const staying = await agent(app, supervisor, 'off-staying', [team], { maxConcurrent: 10 });
+
+    await setPresence(app, leaving, 'offline');
+    // Grace period 1 s: then back to the queue and on to the agent still online.
+    await waitFor(
+      async () => (await items(app)).filter((item) => conversations.includes(item.conversationId) && item.agentId === staying.id).length === 3,
+      15_000,
+      'reassigned to the other agent',
+    );
+    for (const id of conversations) await waitFor(async () => (await services(app).conversations.get(id)).assigneeId === staying.id, 10_000, 'conversations to agree');
+    const history = await api<{ items: Array<{ kind: string; agentId: string | null }> }>(app, 'GET', `/api/v1/routing/conversations/${conversations[0]}/history`, supervisor);
+    expect(history.body.items.map((entry) => entry.kind)).toEqual(['auto', 'requeue', 'auto']);
+
+    // Missed heartbeats (timeout 2 s, no socket, no REST heartbeat) also count as offline.
+    await waitFor(async () => (await agentRows(app)).find((row) => row.agentId === staying.id)?.status === 'offline', 15_000, 'heartbeat timeout');
+    const presence = await api<{ items: Array<{ agentId: string; status: string; statusReason: string }> }>(app, 'GET', '/api/v1/routing/presence', supervisor);
+    expect(presence.body.items.find((item) => item.agentId === staying.id)).toMatchObject({ status: 'offline', statusReason: 'timeout' });
+    // A heartbeat brings them back to the status they chose.
+    await api(app, 'POST', '/api/v1/routing/presence/me/heartbeat', staying.headers);
+    expect((await agentRows(app)).find((row) => row.agentId === staying.id)?.status).toBe('online');
+  });
+
+  it('supports manual transfer with a note and supervisor override; agents cannot override', async () => {
+    const team = 't-off';
+    const inboxId = await inbox(app, team, 'email');
+    const first = await agent(app, supervisor, 'tx-first', [team], { maxConcurrent: 5 });
+    const conversationId = await customerWrites(app, inboxId, 'tx-customer');
+    await waitFor(async () => (await services(app).engine.item(conversationId))?.state === 'assigned', 10_000, 'assigned');
+    const holder = (await services(app).engine.item(conversationId))!.agentId!;
+    const full = await agent(app, supervisor, 'tx-full', [team], { maxConcurrent: 1 }, 'away');
+
+    const byAgent = await api<{ error: { code: string } }>(app, 'POST', `/api/v1/routing/conversations/${conversationId}/transfer`, first.headers, { agentId: full.id, override: true });
+    expect(byAgent.status).toBe(403);
+    const unavailable = await api<{ error: { code: string } }>(app, 'POST', `/api/v1/routing/conversations/${conversationId}/transfer`, supervisor, { agentId: full.id });
+    expect(unavailable.status).toBe(409);
+    expect(unavailable.body.error.code).toBe('routing_agent_unavailable');
+    const override = await api<{ agentId: string }>(app, 'POST', `/api/v1/routing/conversations/${conversationId}/transfer`, supervisor, {
+      agentId: full.id,
+      override: true,
+      note: 'Customer asked for the specialist 专家',
+    });
+    expect(override.status).toBe(200);
+    expect(override.body.agentId).toBe(full.id);
+    await waitFor(async () => (await services(app).conversations.get(conversationId)).assigneeId === full.id, 10_000, 'conversation reassigned');
+    const notes = await services(app).conversations.listMessages(conversationId, { afterSeq: 0 });
+    expect(notes.some((message) => message.private && message.text.includes('专家'))).toBe(true);
+    const rows = await agentRows(app);
+    expect(rows.find((row) => row.agentId === full.id)?.activeCount).toBe(1);
+    if (holder !== full.id) expect(rows.find((row) => row.agentId === holder)?.activeCount).toBe(0);
+
+    const toTeam = await api<{ state: string; teamId: string }>(app, 'POST', `/api/v1/routing/conversations/${conversationId}/transfer`, supervisor, { teamId: 't-skills', note: 'billing question' });
+    expect(toTeam.status).toBe(200);
+    expect(toTeam.body).toMatchObject({ teamId: 't-skills' });
+    expect((await agentRows(app)).find((row) => row.agentId === full.id)?.activeCount).toBe(0);
+    await setPresence(app, first, 'offline');
+  });
+
+  it('scopes presence and queues to the caller', async () => {
+    const outsider = await app.authHeaders({ roles: ['supervisor'], teamIds: ['elsewhere'], sub: 'supervisor-elsewhere' });
+    const seen = await api<{ items: Array<{ agentId: string }> }>(app, 'GET', '/api/v1/routing/presence', outsider);
+    expect(seen.status).toBe(200);
+    expect(seen.body.items).toHaveLength(0);
+    const queue = await api(app, 'GET', '/api/v1/routing/queues/t-load/items', outsider);
+    expect(queue.status).toBe(404);
+    const anonymous = await fetch(`${app.url}/api/v1/routing/presence`);
+    expect(anonymous.status).toBe(401);
+  });
+});
+
+/**
+ * 200 conversations at once for 10 agents with capacity 10 each: at every sample no agent holds
+ * more than 10, every conversation has exactly one automatic assignment, and all 200 are served
+ * as conversations are resolved. With several apps, work arrives through all of them.
+ */
+export async function loadScenario(apps: TestApp[], team: string, supervisor: Record<string, string>): Promise<void> {
+  const [first] = apps;
+  const inboxId = await inbox(first!, team);
+  const agents: Agent[] = [];
+  for (let i = 0; i < 10; i++) agents.push(await agent(apps[i % apps.length]!, supervisor, `${team}-agent-${i}`, [team], { maxConcurrent: 10 }));
+  const ids = await Promise.all(Array.from({ length: 200 }, (_, i) => customerWrites(apps[i % apps.length]!, inboxId, `${team}-customer-${i}`)));
+  expect(new Set(ids).size).toBe(200);
+  const mine = new Set(ids);
+  const agentIds = new Set(agents.map((a) => a.id));
+
+  let violations = 0;
+  const sample = async () => {
+    const rows = (await items(first!)).filter((item) => mine.has(item.conversationId) && item.state === 'assigned');
+    const perAgent = new Map<string, number>();
+    for (const row of rows) perAgent.set(row.agentId!, (perAgent.get(row.agentId!) ?? 0) + 1);
+    for (const count of perAgent.values()) if (count > 10) violations++;
+    for (const row of await agentRows(first!)) if (agentIds.has(row.agentId) && row.activeCount > 10) violations++;
+    return rows;
+  };
+
+  const resolved = new Set<string>();
+  const deadline = Date.now() + 90_000;
+  while (resolved.size < 200) {
+    if (Date.now() > deadline) throw new Error(`only ${resolved.size} of 200 served`);
+    const assigned = await sample();
+    expect(violations).toBe(0);
+    // Resolve a few of the assigned ones, through different apps, so capacity frees up.
+    const batch = assigned.filter((row) => !resolved.has(row.conversationId)).slice(0, 25);
+    if (batch.length === 0) {
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
+    await Promise.all(
+      batch.map(async (row, index) => {
+        resolved.add(row.conversationId);
+        await resolve(apps[index % apps.length]!, row.conversationId);
+      }),
+    );
+  }
+  await waitFor(async () => (await items(first!)).filter((item) => mine.has(item.conversationId) && item.state === 'closed').length === 200, 20_000, 'all closed');
+  expect(violations).toBe(0);
+  const log = (await assignmentLog(first!)).filter((entry) => mine.has(entry.conversationId));
+  const perConversation = new Map<string, number>();
+  for (const entry of log) perConversation.set(entry.conversationId, (perConversation.get(entry.conversationId) ?? 0) + 1);
+  expect(perConversation.size).toBe(200);
+  expect([...perConversation.values()].every((count) => count === 1)).toBe(true);
+  // Each conversation went to exactly the agent routing chose, and capacity is back to zero.
+  for (const entry of log.slice(0, 40)) {
+    const view = await services(first!).conversations.get(entry.conversationId);
+    expect(view.assigneeId).toBe(entry.agentId);
+  }
+  await waitFor(async () => (await agentRows(first!)).filter((row) => agentIds.has(row.agentId)).every((row) => row.activeCount === 0 && row.loadUnits === 0), 10_000, 'capacity released');
+}

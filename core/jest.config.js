@@ -28,8 +28,12 @@ export default {
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^content-disposition$': '<rootDir>/test/harness/content-disposition.cjs',
+    // Plugins and their tests use the SDK from source (no build needed to run them).
+    '^@switchboard/plugin-sdk$': '<rootDir>/../plugins/sdk/src/index.ts',
+    '^@switchboard/plugin-sdk/testing$': '<rootDir>/../plugins/sdk/src/testing.ts',
   },
-  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+  roots: ['<rootDir>', '<rootDir>/../plugins'],
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts', '<rootDir>/../plugins/*/test/**/*.spec.ts'],
   globalSetup: '<rootDir>/test/harness/global-setup.mjs',
   globalTeardown: '<rootDir>/test/harness/global-teardown.mjs',
   testTimeout: 60_000,

@@ -9,10 +9,15 @@ import { ConversationsModule } from './conversations/conversations.module.js';
 import { AuditModule } from './compliance/audit/audit.module.js';
 import { TicketsModule } from './tickets/tickets.module.js';
 import { AnalyticsModule } from './analytics/analytics.module.js';
-import { NlpModule } from './nlp/nlp.module.js';
+import { DevicesModule } from './devices/devices.module.js';
+import { PluginHostModule } from './platform/plugin-host/plugin-host.module.js';
+import { RoutingModule } from './routing/routing.module.js';
+import { RealtimeModule } from './realtime/realtime.module.js';
+import { AutomationModule } from './automation/automation.module.js';
 
+import { NlpModule } from './nlp/nlp.module.js';
 /** Feature modules, in the order they start. Platform first: everything depends on it. */
-export const FEATURE_MODULES = [AuditModule, IdentityModule, SettingsModule, ContactsModule, ConversationsModule, TicketsModule, AnalyticsModule, NlpModule];
+export const FEATURE_MODULES = [AuditModule, IdentityModule, SettingsModule, ContactsModule, ConversationsModule, TicketsModule, AnalyticsModule, PluginHostModule, RoutingModule, RealtimeModule, AutomationModule, NlpModule, DevicesModule];
 
 @Module({})
 export class AppModule {

@@ -16,6 +16,17 @@ import { LocalCredentialRow, LoginStateRow, SessionRow } from './identity/entiti
 import { AuditHeadRow, AuditRow } from './compliance/audit/audit.entity.js';
 import { TICKETS_ENTITIES } from './tickets/entities/index.js';
 import { ConversationFactRow, ResponseFactRow, TicketFactRow } from './analytics/entities/analytics-facts.entity.js';
-import { NlpModelRow, NlpTrainingJobRow } from './nlp/entities/nlp-model.entity.js';
+import { PluginInstanceRow } from './platform/plugin-host/entities/plugin-instance.entity.js';
+import { PluginKvRow } from './platform/plugin-host/entities/plugin-kv.entity.js';
+import { PluginDeliveryRow } from './platform/plugin-host/entities/plugin-delivery.entity.js';
 
-export const ALL_ENTITIES = [OutboxRow, ProcessedEvent, SchedulerJobRow, SchedulerTimerRow, SettingRow, ContactRow, ContactIdentityRow, ContactLookupRow, ContactMergeRow, ContactAttributeDefRow, InboxRow, ConversationRow, MessageRow, UserRow, TeamRow, TeamMemberRow, ApiKeyRow, SessionRow, LoginStateRow, LocalCredentialRow, AuditRow, AuditHeadRow, ...TICKETS_ENTITIES, ConversationFactRow, ResponseFactRow, TicketFactRow, NlpModelRow, NlpTrainingJobRow];
+import { RoutingAgentRow } from './routing/entities/routing-agent.entity.js';
+import { RoutingItemRow } from './routing/entities/routing-item.entity.js';
+import { RoutingAffinityRow } from './routing/entities/routing-affinity.entity.js';
+import { RoutingAssignmentRow } from './routing/entities/routing-assignment.entity.js';
+import { RealtimeSecretRow } from './realtime/entities/realtime-secret.entity.js';
+import { AUTOMATION_ENTITIES } from './automation/entities/automation.entity.js';
+import { NlpModelRow, NlpTrainingJobRow } from './nlp/entities/nlp-model.entity.js';
+import { DeviceReadingRow, DeviceRow, DeviceRuleRow, DeviceRuleStateRow, FaultEpisodeRow } from './devices/entities/device.entity.js';
+
+export const ALL_ENTITIES = [OutboxRow, ProcessedEvent, SchedulerJobRow, SchedulerTimerRow, SettingRow, ContactRow, ContactIdentityRow, ContactLookupRow, ContactMergeRow, ContactAttributeDefRow, InboxRow, ConversationRow, MessageRow, UserRow, TeamRow, TeamMemberRow, ApiKeyRow, SessionRow, LoginStateRow, LocalCredentialRow, AuditRow, AuditHeadRow, ...TICKETS_ENTITIES, ConversationFactRow, ResponseFactRow, TicketFactRow, PluginInstanceRow, PluginKvRow, PluginDeliveryRow, RoutingAgentRow, RoutingItemRow, RoutingAffinityRow, RoutingAssignmentRow, RealtimeSecretRow, ...AUTOMATION_ENTITIES, NlpModelRow, NlpTrainingJobRow, DeviceRow, DeviceReadingRow, DeviceRuleRow, DeviceRuleStateRow, FaultEpisodeRow];

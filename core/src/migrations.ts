@@ -10,6 +10,12 @@ import { ContactsInit1764200000010 } from './contacts/migrations/1764200000010-c
 import { ConversationsInit1764200000020 } from './conversations/migrations/1764200000020-conversations-init.js';
 import { TicketsInitial1764300000010 } from './tickets/migrations/1764300000010-tickets-initial.js';
 import { AnalyticsInitial1764700000000 } from './analytics/migrations/1764700000000-analytics-initial.js';
-import { NlpModels1764400000001 } from './nlp/migrations/1764400000001-nlp-models.js';
+import { PluginHost1764600000001 } from './platform/plugin-host/migrations/1764600000001-plugin-host.js';
 
-export const ALL_MIGRATIONS = [Platform1764000000000, PlatformOutboxEventId1764000000100, Identity1764100000001, Audit1764100000002, ContactsInit1764200000010, ConversationsInit1764200000020, TicketsInitial1764300000010, AnalyticsInitial1764700000000, NlpModels1764400000001];
+import { RoutingTables1764500000010 } from './routing/migrations/1764500000010-routing-tables.js';
+import { RealtimeSecrets1764500000020 } from './realtime/migrations/1764500000020-realtime-secrets.js';
+import { AutomationInitial1764300000020 } from './automation/migrations/1764300000020-automation-initial.js';
+import { NlpModels1764400000001 } from './nlp/migrations/1764400000001-nlp-models.js';
+import { DevicesInitial1764800000000 } from './devices/migrations/1764800000000-devices-initial.js';
+
+export const ALL_MIGRATIONS = [Platform1764000000000, PlatformOutboxEventId1764000000100, Identity1764100000001, Audit1764100000002, ContactsInit1764200000010, ConversationsInit1764200000020, TicketsInitial1764300000010, AnalyticsInitial1764700000000, PluginHost1764600000001, RoutingTables1764500000010, RealtimeSecrets1764500000020, AutomationInitial1764300000020, NlpModels1764400000001, DevicesInitial1764800000000];

@@ -45,6 +45,24 @@ export interface AppConfig {
   consumers: { maxDeliver: number; backoffMs: number[] };
   scheduler: { pollIntervalMs: number; leaseMs: number };
   shutdown: { graceMs: number };
+  /** Plugin host (see docs/plugins.md); defaults in platform/plugin-host/plugin-host.settings.ts. */
+  plugins?: {
+    workspace?: boolean;
+    dir?: string;
+    paths?: string[];
+    fromSource?: boolean;
+    isolation?: 'auto' | 'worker' | 'process';
+    callTimeoutMs?: number;
+    heartbeatMs?: number;
+    backoffMs?: number[];
+    crashLoopRestarts?: number;
+    stableMs?: number;
+    maxHeapMb?: number;
+    maxAttachmentBytes?: number;
+  };
+  /** Field encryption (compliance/crypto). Without a key one is generated into the data dir. */
+  encryption?: { key?: string };
+  identity: IdentityConfig;
   /** Field encryption (compliance/crypto). Without a key one is generated into the data dir. */
   encryption?: { key?: string };
   identity: IdentityConfig;

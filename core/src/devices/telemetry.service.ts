@@ -1,0 +1,508 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { IsNull, LessThan, MoreThanOrEqual, type DataSource, type EntityManager } from 'typeorm';
+import { DATA_SOURCE } from '../platform/database/database.tokens.js';
+import { UnitOfWork, type Tx } from '../platform/database/unit-of-work.js';
+import { CLOCK, type Clock } from '../platform/clock/clock.js';
+import { BUS, type Bus } from '../platform/bus/bus.port.js';
+import { IdempotentConsumers } from '../platform/outbox/idempotent-consumers.js';
+import { SchedulerService } from '../platform/scheduler/scheduler.service.js';
+import { SettingsService } from '../settings/settings.service.js';
+import { SYSTEM_ACTOR } from '../identity/actor.js';
+import { TicketsService } from '../tickets/tickets.service.js';
+import type { TicketPriority } from '../tickets/tickets.types.js';
+import {
+  DeviceReadingRow,
+  DeviceRow,
+  DeviceRuleStateRow,
+  FaultEpisodeRow,
+  READING_QUALITIES,
+  type DeviceRuleRow,
+  type DeviceState,
+  type ReadingQuality,
+  type Severity,
+} from './entities/device.entity.js';
+import { DeviceRulesService } from './rules.service.js';
+import { emptyState, step, type FaultCodeParams, type Reading, type RuleState } from './rules/rule-evaluator.js';
+import { DevicesError } from './devices.error.js';
+import {
+  DEVICE_FAULT_CLOSED,
+  DEVICE_FAULT_OPENED,
+  DEVICE_FAULT_REPEATED,
+  DEVICE_ID_PATTERN,
+  DEVICE_OWNER_NOTIFICATION_DUE,
+  DEVICE_STATE_CHANGED,
+  telemetrySubject,
+  type FaultEpisodeEvent,
+  type TelemetryMessage,
+} from './devices.events.js';
+import { nextAllowedTime, type QuietHours } from './quiet-hours.js';
+import type { Json } from '../platform/database/entity-columns.js';
+
+const PRIORITY: Record<Severity, TicketPriority> = { critical: 'urgent', major: 'high', minor: 'normal', info: 'low' };
+const METRIC = /^[A-Za-z0-9_.:/-]{1,120}$/;
+const MAX_READINGS = 1000;
+export const NOTIFY_TIMER = 'devices.notify-owner';
+/** Occurrence counts at which a repeating fault adds a note to its ticket (so a noisy device cannot flood it). */
+const NOTE_AT = new Set([2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]);
+
+export interface IngestResult {
+  deviceId: string;
+  accepted: number;
+  opened: string[];
+  closed: string[];
+}
+
+/**
+ * Telemetry in, fault episodes and proactive tickets out. Each telemetry message is handled in
+ * one transaction that locks the device row, so two core instances consuming the same device's
+ * readings serialise, and a unique index allows one open episode per (device, rule): an
+ * episode opens exactly one ticket.
+ */
+@Injectable()
+export class TelemetryService implements OnModuleInit, OnApplicationBootstrap {
+  private readonly logger = new Logger('devices');
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(BUS) private readonly bus: Bus,
+    private readonly uow: UnitOfWork,
+    private readonly consumers: IdempotentConsumers,
+    private readonly scheduler: SchedulerService,
+    private readonly settings: SettingsService,
+    private readonly rules: DeviceRulesService,
+    private readonly tickets: TicketsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.settings.define({
+      key: 'devices.autoRegister',
+      description: 'Create unknown devices on their first telemetry instead of refusing it (404)',
+      default: false,
+      validate: (value) => (typeof value === 'boolean' ? null : 'must be true or false'),
+    });
+    this.settings.define({
+      key: 'devices.readingRetentionDays',
+      description: 'Days of raw readings kept for snapshots and charts',
+      default: 30,
+      validate: (value) => (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 3650 ? null : 'must be an integer 1–3650'),
+    });
+    this.settings.define({
+      key: 'devices.flapWindowSeconds',
+      description: 'A fault that returns within this many seconds of recovering reopens the same episode and ticket',
+      default: 300,
+      validate: (value) => (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 86_400 ? null : 'must be an integer 0–86400'),
+    });
+    this.settings.define({
+      key: 'devices.quietHours',
+      description: 'Owner notifications wait until quiet hours end: { timeZone, start: "22:00", end: "07:00" } or null',
+      default: null,
+      validate: (value) => {
+        if (value === null) return null;
+        const quiet = value as QuietHours;
+        const time = /^([01]\d|2[0-3]):[0-5]\d$/;
+        if (!quiet || typeof quiet !== 'object' || !time.test(String(quiet.start)) || !time.test(String(quiet.end)))
+          return 'must be null or { timeZone, start: "HH:MM", end: "HH:MM" }';
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: quiet.timeZone });
+        } catch {
+          return 'timeZone must be an IANA time zone';
+        }
+        return null;
+      },
+    });
+    this.scheduler.every('devices.stale-sweep', 10_000, async () => {
+      await this.sweepStale();
+    });
+    this.scheduler.every('devices.readings-retention', 3_600_000, async () => {
+      const days = this.settings.get<number>('devices.readingRetentionDays');
+      await this.dataSource.manager.delete(DeviceReadingRow, { ts: LessThan(new Date(this.clock.now().getTime() - days * 86_400_000)) });
+    });
+    this.scheduler.onTimer(NOTIFY_TIMER, async (payload, tx) => {
+      const { episodeId } = payload as { episodeId: string };
+      await tx.emit({ subject: DEVICE_OWNER_NOTIFICATION_DUE, data: { episodeId }, id: `notify-due:${episodeId}` });
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.consumers.register<TelemetryMessage>({
+      name: 'devices-telemetry',
+      subject: 'sb.telemetry.>',
+      concurrency: 8,
+      handle: async (message, tx) => {
+        try {
+          await this.ingestInTx(tx, message as unknown as TelemetryMessage);
+        } catch (error) {
+          // Bad telemetry on the bus is dropped (and counted), never retried forever.
+          if (error instanceof DevicesError)
+            this.logger.warn({ code: error.code, deviceId: (message as unknown as TelemetryMessage)?.deviceId }, 'telemetry rejected');
+          else throw error;
+        }
+      },
+    });
+  }
+
+  /** Validates a telemetry message; throws `telemetry_invalid` naming the problem. */
+  validate(message: unknown): TelemetryMessage {
+    const candidate = message as TelemetryMessage;
+    const problems: string[] = [];
+    if (!candidate || typeof candidate !== 'object') throw new DevicesError('telemetry_invalid', 'The body must be an object { deviceId, readings }.');
+    if (typeof candidate.deviceId !== 'string' || !DEVICE_ID_PATTERN.test(candidate.deviceId))
+      problems.push('deviceId must be 1–64 letters, digits, "_" or "-"');
+    if (!Array.isArray(candidate.readings) || candidate.readings.length === 0 || candidate.readings.length > MAX_READINGS) {
+      problems.push(`readings must be a list of 1–${MAX_READINGS} readings`);
+    } else {
+      const now = this.clock.now().getTime();
+      candidate.readings.forEach((reading, index) => {
+        if (!reading || typeof reading !== 'object') return problems.push(`readings[${index}] must be an object`);
+        const extra = Object.keys(reading).filter((key) => !['metric', 'value', 'ts', 'quality'].includes(key));
+        if (extra.length) problems.push(`readings[${index}] has unknown field(s): ${extra.join(', ')}`);
+        if (typeof reading.metric !== 'string' || !METRIC.test(reading.metric)) problems.push(`readings[${index}].metric must match ${METRIC.source}`);
+        const value = reading.value;
+        const valid = (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean' || (typeof value === 'string' && value.length <= 500);
+        if (!valid) problems.push(`readings[${index}].value must be a finite number, a boolean or a string of at most 500 characters`);
+        if (reading.ts !== undefined) {
+          const ts = Date.parse(String(reading.ts));
+          if (Number.isNaN(ts)) problems.push(`readings[${index}].ts must be an ISO 8601 time`);
+          else if (ts > now + 86_400_000 || ts < now - 365 * 86_400_000) problems.push(`readings[${index}].ts is too far from now`);
+        }
+        if (reading.quality !== undefined && !READING_QUALITIES.includes(reading.quality))
+          problems.push(`readings[${index}].quality must be good, uncertain or bad`);
+      });
+    }
+    if (problems.length) throw new DevicesError('telemetry_invalid', problems.slice(0, 10).join('; '), { problems });
+    return candidate;
+  }
+
+  /** HTTP gateway path: validate, check the device, then hand the readings to the bus. */
+  async accept(message: unknown, idempotencyKey?: string): Promise<{ deviceId: string; accepted: number }> {
+    const valid = this.validate(message);
+    const exists = await this.dataSource.manager.exists(DeviceRow, { where: { id: valid.deviceId } });
+    if (!exists && !this.settings.get<boolean>('devices.autoRegister')) throw DevicesError.deviceNotFound(valid.deviceId);
+    await this.bus.publish(telemetrySubject(valid.deviceId), valid, { msgId: idempotencyKey ? `telemetry:${valid.deviceId}:${idempotencyKey}` : randomUUID() });
+    return { deviceId: valid.deviceId, accepted: valid.readings.length };
+  }
+
+  /** Applies a telemetry message in its own transaction (tests and tools). */
+  ingest(message: unknown): Promise<IngestResult> {
+    return this.uow.run((tx) => this.ingestInTx(tx, message));
+  }
+
+  async ingestInTx(tx: Tx, raw: unknown): Promise<IngestResult> {
+    const message = this.validate(raw);
+    const manager = tx.manager;
+    const device = await this.lockDevice(tx, message.deviceId);
+    const now = this.clock.now();
+    const readings: Reading[] = message.readings
+      .map((reading) => ({
+        metric: reading.metric,
+        value: reading.value,
+        ts: reading.ts ? new Date(reading.ts) : now,
+        quality: (reading.quality ?? 'good') as ReadingQuality,
+      }))
+      .sort((a, b) => a.ts.getTime() - b.ts.getTime());
+
+    await manager.insert(
+      DeviceReadingRow,
+      readings.map((reading) => ({
+        deviceId: device.id,
+        metric: reading.metric,
+        valueNum: typeof reading.value === 'number' ? reading.value : typeof reading.value === 'boolean' ? Number(reading.value) : null,
+        valueText: typeof reading.value === 'string' ? reading.value : null,
+        ts: reading.ts,
+        quality: reading.quality,
+      })),
+    );
+
+    const result: IngestResult = { deviceId: device.id, accepted: readings.length, opened: [], closed: [] };
+    for (const rule of this.rules.rulesFor(device)) {
+      const relevant = rule.kind === 'stale' ? readings.slice(-1) : readings.filter((reading) => reading.metric === rule.metric);
+      if (relevant.length === 0) continue;
+      const stateRow = await manager.findOne(DeviceRuleStateRow, { where: { deviceId: device.id, ruleId: rule.id } });
+      let state: RuleState = stateRow ?? emptyState();
+      let episode = await manager.findOne(FaultEpisodeRow, { where: { deviceId: device.id, ruleId: rule.id, openSlot: 'open' } });
+      for (const reading of relevant) {
+        const outcome = step(rule, reading, state, episode !== null);
+        state = outcome.state;
+        if (outcome.action === 'open') {
+          episode = await this.openEpisode(tx, device, rule, reading, outcome.code);
+          result.opened.push(episode.id);
+        } else if (outcome.action === 'repeat' && episode) {
+          await this.repeatEpisode(tx, device, episode, reading);
+        } else if (outcome.action === 'close' && episode) {
+          await this.closeEpisode(tx, device, rule, episode, reading);
+          result.closed.push(episode.id);
+          episode = null;
+        }
+      }
+      await manager.save(DeviceRuleStateRow, { ...state, deviceId: device.id, ruleId: rule.id });
+    }
+
+    const lastSeen = readings.at(-1)!.ts;
+    device.lastSeenAt = !device.lastSeenAt || lastSeen > device.lastSeenAt ? lastSeen : device.lastSeenAt;
+    await this.refreshState(tx, device);
+    return result;
+  }
+
+  private async lockDevice(tx: Tx, deviceId: string): Promise<DeviceRow> {
+    const manager = tx.manager;
+    let device = await manager.findOne(DeviceRow, { where: { id: deviceId }, lock: this.uow.isMysql ? { mode: 'pessimistic_write' } : undefined });
+    if (!device) {
+      if (!this.settings.get<boolean>('devices.autoRegister')) throw DevicesError.deviceNotFound(deviceId);
+      const now = this.clock.now();
+      device = manager.create(DeviceRow, {
+        id: deviceId,
+        name: deviceId,
+        model: null,
+        serialNumber: null,
+        firmware: null,
+        site: null,
+        location: null,
+        ownerContactId: null,
+        ownerOrganization: null,
+        teamId: null,
+        protocolPlugin: null,
+        connectionConfig: null,
+        tags: ['auto-registered'],
+        state: 'unknown',
+        lastSeenAt: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+      await manager.insert(DeviceRow, device);
+      device = await manager.findOneOrFail(DeviceRow, { where: { id: deviceId }, lock: this.uow.isMysql ? { mode: 'pessimistic_write' } : undefined });
+    }
+    return device;
+  }
+
+  private async snapshot(manager: EntityManager, deviceId: string): Promise<Record<string, { value: number | string | null; ts: string; quality: string }>> {
+    const rows = await manager.find(DeviceReadingRow, { where: { deviceId }, order: { ts: 'DESC', id: 'DESC' }, take: 200 });
+    const latest: Record<string, { value: number | string | null; ts: string; quality: string }> = {};
+    for (const row of rows) latest[row.metric] ??= { value: row.valueNum ?? row.valueText, ts: row.ts.toISOString(), quality: row.quality };
+    return latest;
+  }
+
+  private describeFault(rule: DeviceRuleRow, code: string | null): { severity: Severity; title: string; articleId: string | null } {
+    const info = rule.kind === 'fault_code' && code ? (rule.params as unknown as FaultCodeParams).codes?.[code] : undefined;
+    return {
+      severity: info?.severity ?? rule.severity,
+      title: info?.title ?? (code ? `${rule.title} (${code})` : rule.title),
+      articleId: info?.articleId ?? rule.articleId,
+    };
+  }
+
+  private async openEpisode(tx: Tx, device: DeviceRow, rule: DeviceRuleRow, reading: Reading | null, code: string | null): Promise<FaultEpisodeRow> {
+    const manager = tx.manager;
+    const now = this.clock.now();
+    const fault = this.describeFault(rule, code);
+    const latest = reading
+      ? { metric: reading.metric, value: reading.value, ts: reading.ts.toISOString(), quality: reading.quality }
+      : { code, at: now.toISOString() };
+
+    // Flapping: a fault that comes back soon after recovering continues the previous episode.
+    const flapWindowMs = this.settings.get<number>('devices.flapWindowSeconds') * 1000;
+    const recent = await manager.findOne(FaultEpisodeRow, {
+      where: { deviceId: device.id, ruleId: rule.id, openSlot: IsNull(), closedAt: MoreThanOrEqual(new Date(now.getTime() - flapWindowMs)) },
+      order: { closedAt: 'DESC' },
+    });
+    if (recent && flapWindowMs > 0) {
+      Object.assign(recent, {
+        openSlot: 'open',
+        status: 'open',
+        closedAt: null,
+        flaps: recent.flaps + 1,
+        occurrences: recent.occurrences + 1,
+        latest: latest as Json,
+      });
+      await manager.save(FaultEpisodeRow, recent);
+      if (recent.ticketId) {
+        await this.tickets.addComment(
+          SYSTEM_ACTOR,
+          recent.ticketId,
+          { body: `The fault returned (flap ${recent.flaps}) at ${now.toISOString()}: ${describeReading(latest)}`, private: true },
+          {},
+          tx,
+        );
+        const ticket = await this.tickets.get(SYSTEM_ACTOR, recent.ticketId);
+        if (ticket.status === 'solved') await this.tickets.transition(SYSTEM_ACTOR, recent.ticketId, 'open', {}, tx);
+      }
+      await tx.emit({ subject: DEVICE_FAULT_REPEATED, data: this.episodeEvent(recent, device) });
+      return recent;
+    }
+
+    const snapshot = await this.snapshot(manager, device.id);
+    const episode: FaultEpisodeRow = Object.assign(new FaultEpisodeRow(), {
+      id: randomUUID(),
+      deviceId: device.id,
+      ruleId: rule.id,
+      openSlot: 'open',
+      status: 'open',
+      severity: fault.severity,
+      title: fault.title,
+      code,
+      openedAt: now,
+      closedAt: null,
+      ticketId: null,
+      occurrences: 1,
+      flaps: 0,
+      snapshot: snapshot as Json,
+      latest: latest as Json,
+      ownerNotified: false,
+    });
+    // The unique (device, rule, open_slot) index is the last line of defence against a second open episode.
+    await manager.insert(FaultEpisodeRow, episode);
+    const ticket = await this.tickets.create(
+      SYSTEM_ACTOR,
+      {
+        subject: `${device.name}: ${fault.title}`.slice(0, 250),
+        description: faultDescription(device, fault, code, snapshot),
+        type: 'device_fault',
+        priority: PRIORITY[fault.severity],
+        status: 'open',
+        requesterContactId: device.ownerContactId,
+        teamId: device.teamId,
+        tags: ['device-fault', `severity-${fault.severity}`],
+        links: [{ kind: 'device', refId: device.id }],
+      },
+      {},
+      tx,
+    );
+    episode.ticketId = ticket.id;
+    await manager.update(FaultEpisodeRow, { id: episode.id }, { ticketId: ticket.id });
+    await tx.emit({ subject: DEVICE_FAULT_OPENED, data: this.episodeEvent(episode, device), id: `fault-opened:${episode.id}` });
+    if (device.ownerContactId) {
+      const quiet = this.settings.get<QuietHours | null>('devices.quietHours');
+      await this.scheduler.schedule(tx, {
+        key: `device-notify:${episode.id}`,
+        kind: NOTIFY_TIMER,
+        dueAt: nextAllowedTime(quiet, now),
+        payload: { episodeId: episode.id },
+      });
+    }
+    return episode;
+  }
+
+  private async repeatEpisode(tx: Tx, device: DeviceRow, episode: FaultEpisodeRow, reading: Reading): Promise<void> {
+    episode.occurrences += 1;
+    episode.latest = { metric: reading.metric, value: reading.value, ts: reading.ts.toISOString(), quality: reading.quality } as Json;
+    await tx.manager.update(FaultEpisodeRow, { id: episode.id }, { occurrences: episode.occurrences, latest: episode.latest });
+    if (episode.ticketId && NOTE_AT.has(episode.occurrences)) {
+      await this.tickets.addComment(
+        SYSTEM_ACTOR,
+        episode.ticketId,
+        { body: `Still faulty: ${episode.occurrences} occurrences. Latest: ${describeReading(episode.latest as Record<string, unknown>)}`, private: true },
+        {},
+        tx,
+      );
+      await tx.emit({ subject: DEVICE_FAULT_REPEATED, data: this.episodeEvent(episode, device) });
+    }
+  }
+
+  private async closeEpisode(tx: Tx, device: DeviceRow, rule: DeviceRuleRow, episode: FaultEpisodeRow, reading: Reading | null): Promise<void> {
+    const now = this.clock.now();
+    await tx.manager.update(FaultEpisodeRow, { id: episode.id }, { openSlot: null, status: 'closed', closedAt: now });
+    episode.status = 'closed';
+    episode.closedAt = now;
+    if (episode.ticketId && rule.autoResolve) {
+      const ticket = await this.tickets.get(SYSTEM_ACTOR, episode.ticketId);
+      if (!['solved', 'closed'].includes(ticket.status)) {
+        const detail = reading ? describeReading({ metric: reading.metric, value: reading.value, ts: reading.ts.toISOString() }) : 'telemetry resumed';
+        await this.tickets.addComment(
+          SYSTEM_ACTOR,
+          episode.ticketId,
+          { body: `Recovered at ${now.toISOString()} after ${episode.occurrences} occurrence(s): ${detail}. Resolved automatically.`, private: true },
+          {},
+          tx,
+        );
+        await this.tickets.transition(SYSTEM_ACTOR, episode.ticketId, 'solved', {}, tx);
+      }
+    }
+    await tx.emit({ subject: DEVICE_FAULT_CLOSED, data: this.episodeEvent(episode, device), id: `fault-closed:${episode.id}:${now.getTime()}` });
+  }
+
+  private async refreshState(tx: Tx, device: DeviceRow, forced?: DeviceState): Promise<void> {
+    const open = await tx.manager.find(FaultEpisodeRow, { where: { deviceId: device.id, openSlot: 'open' }, select: { severity: true, code: true } });
+    const next: DeviceState =
+      forced ??
+      (open.some((episode) => episode.code === 'stale')
+        ? 'offline'
+        : open.some((episode) => episode.severity === 'critical' || episode.severity === 'major')
+          ? 'fault'
+          : open.length
+            ? 'warning'
+            : 'ok');
+    const previous = device.state;
+    await tx.manager.update(DeviceRow, { id: device.id }, { state: next, lastSeenAt: device.lastSeenAt, updatedAt: this.clock.now() });
+    if (previous !== next) {
+      device.state = next;
+      await tx.emit({ subject: DEVICE_STATE_CHANGED, data: { deviceId: device.id, from: previous, to: next } });
+    }
+  }
+
+  /** Opens "no data" episodes for devices silent longer than a stale rule allows. */
+  async sweepStale(): Promise<number> {
+    const rules = this.rules.staleRules();
+    let opened = 0;
+    for (const rule of rules) {
+      const timeoutMs = Number((rule.params as { timeoutSeconds?: number }).timeoutSeconds ?? 300) * 1000;
+      const cutoff = new Date(this.clock.now().getTime() - timeoutMs);
+      const candidates = await this.dataSource.manager
+        .createQueryBuilder(DeviceRow, 'd')
+        .where('d.last_seen_at IS NOT NULL AND d.last_seen_at < :cutoff', {
+          cutoff: this.uow.isMysql ? cutoff : cutoff.toISOString().replace('T', ' ').replace('Z', ''),
+        })
+        .getMany();
+      for (const candidate of candidates.filter((device) => this.rules.rulesFor(device).some((applicable) => applicable.id === rule.id))) {
+        const didOpen = await this.uow.run(async (tx) => {
+          const device = await this.lockDevice(tx, candidate.id);
+          if (!device.lastSeenAt || device.lastSeenAt >= cutoff) return false;
+          if (await tx.manager.findOne(FaultEpisodeRow, { where: { deviceId: device.id, ruleId: rule.id, openSlot: 'open' } })) return false;
+          await this.openEpisode(tx, device, rule, null, 'stale');
+          await this.refreshState(tx, device);
+          return true;
+        });
+        if (didOpen) opened++;
+      }
+    }
+    return opened;
+  }
+
+  private episodeEvent(episode: FaultEpisodeRow, device: DeviceRow): FaultEpisodeEvent {
+    return {
+      episodeId: episode.id,
+      deviceId: device.id,
+      ruleId: episode.ruleId,
+      ticketId: episode.ticketId,
+      severity: episode.severity,
+      occurrences: episode.occurrences,
+      teamId: device.teamId,
+    };
+  }
+}
+
+function describeReading(latest: Record<string, unknown>): string {
+  if ('metric' in latest) return `${String(latest.metric)} = ${String(latest.value)} at ${String(latest.ts)}`;
+  return `no data since ${String(latest.at ?? '')}`;
+}
+
+function faultDescription(
+  device: DeviceRow,
+  fault: { severity: Severity; title: string; articleId: string | null },
+  code: string | null,
+  snapshot: Record<string, { value: number | string | null; ts: string; quality: string }>,
+): string {
+  const lines = [
+    `Fault detected on ${device.name} (${device.id}).`,
+    `Severity: ${fault.severity}${code ? `, code ${code}` : ''}.`,
+    device.model
+      ? `Model: ${device.model}${device.serialNumber ? `, serial ${device.serialNumber}` : ''}${device.firmware ? `, firmware ${device.firmware}` : ''}.`
+      : '',
+    device.site || device.location ? `Site: ${[device.site, device.location].filter(Boolean).join(', ')}.` : '',
+    '',
+    'Telemetry snapshot:',
+    ...Object.entries(snapshot).map(([metric, reading]) => `- ${metric}: ${String(reading.value)} (${reading.quality}, ${reading.ts})`),
+    fault.articleId ? `\nSuggested article: ${fault.articleId}` : '',
+  ];
+  return lines.filter((line, index) => line !== '' || index === 4).join('\n');
+}

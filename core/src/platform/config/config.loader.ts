@@ -156,35 +156,6 @@ const FIELDS: Field[] = [
   { key: 'identity.session.ttlMinutes', env: 'SESSION_TTL_MINUTES', parse: int(5, 60 * 24 * 30), default: 12 * 60 },
   { key: 'identity.localLogin.enabled', env: 'LOCAL_LOGIN_ENABLED', parse: bool, default: true },
   { key: 'identity.localLogin.generateAtStart', env: 'LOCAL_ADMIN_GENERATE_AT_START', parse: bool, default: true },
-  // field encryption (compliance/crypto)
-  {
-    key: 'encryption.key',
-    env: 'SWITCHBOARD_ENCRYPTION_KEY',
-    parse: str({ pattern: /^(?:[A-Fa-f0-9]{64}|[A-Za-z0-9+/]{43}=)$/, hint: 'must be 32 bytes as 64 hex digits or base64' }),
-  },
-  // identity (see docs/security.md)
-  { key: 'identity.oidc.issuerUrl', env: 'OIDC_ISSUER_URL', parse: str({ pattern: /^https?:\/\/[^\s]+$/, hint: 'must be an http(s) URL' }) },
-  { key: 'identity.oidc.audience', env: 'OIDC_AUDIENCE', parse: str({ max: 256 }), default: 'switchboard-api' },
-  { key: 'identity.oidc.clientId', env: 'OIDC_CLIENT_ID', parse: str({ max: 256 }), default: 'switchboard-console' },
-  { key: 'identity.oidc.clientSecret', env: 'OIDC_CLIENT_SECRET', parse: str({ max: 1024 }) },
-  { key: 'identity.oidc.allowedClients', env: 'OIDC_ALLOWED_CLIENTS', parse: strList },
-  { key: 'identity.oidc.algorithms', env: 'OIDC_ALGORITHMS', parse: asymmetricAlgs, default: ['RS256'] },
-  { key: 'identity.oidc.clockLeewaySeconds', env: 'OIDC_CLOCK_LEEWAY_S', parse: int(0, 300), default: 30 },
-  { key: 'identity.oidc.jwksCooldownMs', env: 'OIDC_JWKS_COOLDOWN_MS', parse: int(0, 3_600_000), default: 30_000 },
-  { key: 'identity.oidc.roleMapping', env: 'OIDC_ROLE_MAPPING', parse: strList },
-  { key: 'identity.oidc.groupsClaim', env: 'OIDC_GROUPS_CLAIM', parse: str({ max: 128 }), default: 'groups' },
-  { key: 'identity.oidc.scopes', env: 'OIDC_SCOPES', parse: str({ max: 512 }), default: 'openid profile email' },
-  { key: 'identity.oidc.allowInsecureHttp', env: 'OIDC_ALLOW_INSECURE_HTTP', parse: bool, default: false },
-  {
-    key: 'identity.session.cookieName',
-    env: 'SESSION_COOKIE_NAME',
-    parse: str({ pattern: /^[A-Za-z0-9_-]{1,64}$/, hint: 'may hold only letters, digits, "_" and "-"' }),
-    default: 'sb_session',
-  },
-  { key: 'identity.session.cookieSecure', env: 'SESSION_COOKIE_SECURE', parse: bool, default: true },
-  { key: 'identity.session.ttlMinutes', env: 'SESSION_TTL_MINUTES', parse: int(5, 60 * 24 * 30), default: 12 * 60 },
-  { key: 'identity.localLogin.enabled', env: 'LOCAL_LOGIN_ENABLED', parse: bool, default: true },
-  { key: 'identity.localLogin.generateAtStart', env: 'LOCAL_ADMIN_GENERATE_AT_START', parse: bool, default: true },
 ];
 
 const KNOWN_FILE_KEYS = new Set(FIELDS.map((field) => field.key));

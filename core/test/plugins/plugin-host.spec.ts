@@ -1,0 +1,267 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { validateManifest, ManifestError } from '@switchboard/plugin-sdk';
+import type { DataSource } from 'typeorm';
+import { backends, startTestApp, waitFor, type TestApp } from '../harness/test-app.js';
+import { PluginKvStore } from '../../src/platform/plugin-host/plugin-kv.store.js';
+import { DATA_SOURCE } from '../../src/platform/database/database.tokens.js';
+
+const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
+const fixture = (name: string) => join(FIXTURES, name);
+const ADMIN = { roles: ['admin' as const], sub: 'plugin-admin' };
+
+async function call(app: TestApp, method: string, path: string, body?: unknown, auth = true) {
+  const headers: Record<string, string> = auth ? await app.authHeaders(ADMIN) : {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(`${app.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, json, text, headers: response.headers };
+}
+
+const pluginEnv = (names: string[], extra: Record<string, string> = {}) => ({
+  SWITCHBOARD_PLUGINS_WORKSPACE: 'false',
+  SWITCHBOARD_PLUGIN_PATHS: names.map(fixture).join(','),
+  SWITCHBOARD_PLUGINS_FROM_SOURCE: 'true',
+  SWITCHBOARD_PLUGIN_BACKOFF_MS: '100,200',
+  SWITCHBOARD_PLUGIN_CRASH_LOOP_RESTARTS: '3',
+  SWITCHBOARD_PLUGIN_HEARTBEAT_MS: '300',
+  SWITCHBOARD_PLUGIN_CALL_TIMEOUT_MS: '8000',
+  ...extra,
+});
+
+describe('plugin manifest validation (SDK)', () => {
+  const base = {
+    id: 'demo',
+    kind: 'channel',
+    sdkApi: 1,
+    typeVersion: 1,
+    capabilities: {},
+    configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  };
+
+  it('accepts a valid manifest', () => {
+    expect(validateManifest(base).id).toBe('demo');
+  });
+
+  it('rejects an unknown key with a hint', () => {
+    expect(() => validateManifest({ ...base, capabilites: {} })).toThrow(/unknown key "capabilites" \(did you mean "capabilities"\?\)/);
+    expect(() => validateManifest({ ...base, capabilities: { htp: [] } })).toThrow(/switchboard.capabilities: unknown key "htp"/);
+  });
+
+  it('explains an incompatible sdkApi', () => {
+    expect(() => validateManifest({ ...base, sdkApi: 99 })).toThrow(/sdkApi 99 is newer than this Switchboard supports \(1\): upgrade Switchboard/);
+    expect(() => validateManifest({ ...base, sdkApi: 0 })).toThrow(/sdkApi 0 is no longer supported/);
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      validateManifest({ ...base, id: 'Bad Id', kind: 'robot', configSchema: { type: 'object', properties: { pw: { type: 'number', 'x-secret': true } } } });
+      throw new Error('should have thrown');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ManifestError);
+      const problems = (error as ManifestError).problems.join('\n');
+      expect(problems).toMatch(/switchboard.id/);
+      expect(problems).toMatch(/switchboard.kind must be one of channel, connector, device/);
+      expect(problems).toMatch(/additionalProperties": false/);
+      expect(problems).toMatch(/"x-secret" is only allowed on properties of type "string"/);
+    }
+  });
+});
+
+describe.each(backends())('plugin host on $name', (backend) => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp({ env: { ...(await backend.env()), ...pluginEnv(['fx-echo', 'fx-bad-key', 'fx-bad-sdk']) } });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('lists installed plugins and explains the ones that failed to load', async () => {
+    const response = await call(app, 'GET', '/api/v1/plugins');
+    expect(response.status).toBe(200);
+    expect(response.json.items.map((plugin: { id: string }) => plugin.id)).toEqual(['fx-echo']);
+    const problems = response.json.problems.map((problem: { message: string }) => problem.message).join('\n');
+    expect(problems).toMatch(/unknown key "capabilites"/);
+    expect(problems).toMatch(/sdkApi 99 is newer than this Switchboard supports/);
+    const bad = await call(app, 'POST', '/api/v1/plugins/fx-bad-sdk/instances', { config: {} });
+    expect(bad.status).toBe(422);
+    expect(bad.json.error.code).toBe('plugin_invalid');
+  });
+
+  it('rejects an invalid config with every problem named', async () => {
+    const response = await call(app, 'POST', '/api/v1/plugins/fx-echo/instances', { config: { greeting: '', apiKey: 'short', colour: 'red' } });
+    expect(response.status).toBe(400);
+    expect(response.json.error.code).toBe('plugin_config_invalid');
+    const problems: string[] = response.json.error.details.problems;
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'config: unknown key "colour"',
+        expect.stringMatching(/^config.greeting must NOT have fewer than 1 characters/),
+        expect.stringMatching(/^config.apiKey must NOT have fewer than 8 characters/),
+      ]),
+    );
+    expect((await call(app, 'POST', '/api/v1/plugins/fx-echo/instances', { config: {} }, false)).status).toBe(401);
+  });
+
+  it('runs an instance: routes, kv, decrypted secrets, encrypted at rest, test action, health', async () => {
+    const created = await call(app, 'POST', '/api/v1/plugins/fx-echo/instances', { id: 'echo-1', config: { greeting: 'hi', apiKey: 'key-12345678' } });
+    expect(created.status).toBe(201);
+    expect(created.json.config).toEqual({ greeting: 'hi', apiKey: '********', retries: 2 });
+    await waitFor(async () => (await call(app, 'GET', '/api/v1/plugins/instances/echo-1')).json.status === 'running', 15_000, 'echo running');
+
+    const hello = await call(app, 'GET', '/plugins/fx-echo/hello?name=Ann', undefined, false);
+    expect(hello.status).toBe(200);
+    expect(hello.json).toEqual({ greeting: 'hi', name: 'Ann', count: 1, apiKeyLength: 12, retries: 2 });
+    expect((await call(app, 'GET', '/plugins/fx-echo/hello', undefined, false)).json.count).toBe(2);
+    const echo = await fetch(`${app.url}/plugins/fx-echo/echo`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'raw ✓ body' });
+    expect(echo.status).toBe(201);
+    expect(echo.headers.get('x-echo')).toBe('yes');
+    expect(await echo.text()).toBe('raw ✓ body');
+    expect((await call(app, 'GET', '/plugins/fx-echo/nope', undefined, false)).status).toBe(404);
+
+    const dataSource = app.app.get<DataSource>(DATA_SOURCE);
+    const [row] = await dataSource.query('SELECT config FROM plugin_instances WHERE id = ?', ['echo-1']);
+    expect(row.config).not.toContain('key-12345678');
+    expect(JSON.parse(row.config).apiKey.$secret).toMatch(/^v1:/);
+
+    // Secrets sent back masked keep their value; the test action sees the decrypted secret.
+    const updated = await call(app, 'PUT', '/api/v1/plugins/instances/echo-1', { config: { greeting: 'hello', apiKey: '********' } });
+    expect(updated.status).toBe(200);
+    await waitFor(
+      async () => (await call(app, 'GET', '/plugins/fx-echo/hello', undefined, false)).json?.greeting === 'hello',
+      15_000,
+      'restart with new config',
+    );
+    expect((await call(app, 'POST', '/api/v1/plugins/instances/echo-1/test', {})).json).toEqual({ ok: true, detail: 'key accepted' });
+    expect((await call(app, 'POST', '/api/v1/plugins/instances/echo-1/test', { config: { greeting: 'x', apiKey: 'wrong-key' } })).json).toEqual({
+      ok: false,
+      detail: 'key rejected',
+    });
+
+    const health = await call(app, 'GET', '/health/ready', undefined, false);
+    expect(health.json.components['plugin:echo-1']).toEqual({ status: 'up', detail: 'echoing' });
+    const metrics = await call(app, 'GET', '/metrics');
+    expect(metrics.text).toMatch(/sb_plugin_up\{plugin="fx-echo",instance="echo-1"\} 1/);
+
+    const disabled = await call(app, 'POST', '/api/v1/plugins/instances/echo-1/disable');
+    expect(disabled.json.status).toBe('disabled');
+    expect((await call(app, 'GET', '/plugins/fx-echo/hello', undefined, false)).status).toBe(404);
+  });
+});
+
+describe('plugin supervision', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp({ env: pluginEnv(['fx-echo', 'fx-throws', 'fx-spin', 'fx-exits']) });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('restarts crashing, spinning and exiting plugins with backoff, then disables them; the core and other plugins stay up', async () => {
+    expect((await call(app, 'POST', '/api/v1/plugins/fx-echo/instances', { id: 'echo', config: { greeting: 'hi', apiKey: 'key-12345678' } })).status).toBe(201);
+    for (const name of ['throws', 'spin', 'exits']) {
+      expect((await call(app, 'POST', `/api/v1/plugins/fx-${name}/instances`, { id: name, config: {} })).status).toBe(201);
+    }
+    const seen = new Set<number>();
+    const final = await waitFor(
+      async () => {
+        // While the bad plugins crash and restart, the core and the healthy plugin keep answering.
+        const [ready, hello] = await Promise.all([
+          call(app, 'GET', '/health/ready', undefined, false),
+          call(app, 'GET', '/plugins/fx-echo/hello', undefined, false),
+        ]);
+        seen.add(ready.status);
+        seen.add(hello.status);
+        const views = await Promise.all(['throws', 'spin', 'exits'].map(async (id) => (await call(app, 'GET', `/api/v1/plugins/instances/${id}`)).json));
+        return views.every((view) => view.status === 'crash_loop') ? views : undefined;
+      },
+      45_000,
+      'all three bad plugins disabled after a crash loop',
+    );
+    expect([...seen]).toEqual([200]);
+    const byId = Object.fromEntries(
+      (final as Array<{ id: string; enabled: boolean; disabledReason: string; lastError: string }>).map((view) => [view.id, view]),
+    );
+    for (const id of ['throws', 'spin', 'exits']) {
+      expect(byId[id].enabled).toBe(false);
+      expect(byId[id].disabledReason).toBe('crash_loop');
+    }
+    expect(byId.throws.lastError).toMatch(/crash loop: start failed: cannot reach the moon/);
+    expect(byId.spin.lastError).toMatch(/hung or spinning/);
+    expect(byId.exits.lastError).toMatch(/exited with code 7/);
+
+    const health = await call(app, 'GET', '/health/ready', undefined, false);
+    expect(health.status).toBe(200);
+    expect(health.json.components['plugin:spin'].status).toBe('down');
+    expect(health.json.components['plugin:echo'].status).toBe('up');
+    const metrics = await call(app, 'GET', '/metrics');
+    expect(metrics.text).toMatch(/sb_plugin_restarts_total\{plugin="fx-throws",instance="throws"\} 2/);
+    expect(metrics.text).toMatch(/sb_plugin_crash_loops_total\{plugin="fx-spin",instance="spin"\} 1/);
+
+    // An admin re-enables after fixing: it gets a fresh start (and fails again here).
+    const enabled = await call(app, 'POST', '/api/v1/plugins/instances/throws/enable');
+    expect(enabled.json.enabled).toBe(true);
+  });
+});
+
+describe('out-of-process plugins on NATS', () => {
+  let app: TestApp;
+  let nats: { url: string; stop(): Promise<void> } | undefined;
+
+  afterAll(async () => {
+    await app?.close();
+    await nats?.stop();
+  });
+
+  it('nats-server refuses a plugin publishing to another plugin’s subjects', async () => {
+    if (!process.env.SB_TEST_NATS_URL && process.env.CI !== 'true') return;
+    const { NatsServer } = await import('../harness/servers.mjs');
+    const { natsAuthorizationConfig } = await import('../../src/platform/plugin-host/nats-authorization.js');
+    const { FieldCipher } = await import('../../src/compliance/crypto/field-cipher.js');
+    const key = 'ab'.repeat(32);
+    // The same derivation the host uses (PluginHostService.natsUser), computed before the core starts.
+    const cipher = FieldCipher.fromKey(Buffer.from(key, 'hex'));
+    const users = ['fx-echo', 'fx-evil'].map((pluginId) => ({
+      pluginId,
+      user: `plugin-${pluginId}`,
+      password: cipher.blindIndex('nats-plugin-password', pluginId).slice(0, 40),
+    }));
+    nats = await NatsServer.create({ config: natsAuthorizationConfig({ user: 'core', password: 'core-secret' }, users) });
+    app = await startTestApp({
+      env: pluginEnv(['fx-echo', 'fx-evil'], { NATS_URL: nats.url, NATS_USER: 'core', NATS_PASSWORD: 'core-secret', SWITCHBOARD_ENCRYPTION_KEY: key }),
+    });
+    // The host generates the same authorization block.
+    const generated = (await import('../../src/platform/plugin-host/plugin-host.service.js')).PluginHostService;
+    expect(app.app.get(generated).natsAuthorization({ user: 'core', password: 'core-secret' })).toContain('"plugin-fx-evil"');
+
+    expect((await call(app, 'POST', '/api/v1/plugins/fx-echo/instances', { id: 'victim', config: { greeting: 'hi', apiKey: 'key-12345678' } })).status).toBe(
+      201,
+    );
+    expect((await call(app, 'POST', '/api/v1/plugins/fx-evil/instances', { id: 'evil', config: {} })).status).toBe(201);
+    const kv = app.app.get(PluginKvStore);
+    const result = (await waitFor(() => kv.get('evil', 'nats-result'), 20_000, 'the evil plugin to report')) as {
+      user: string;
+      errors: string[];
+      hasDatabaseUrl: boolean;
+    };
+    expect((await call(app, 'GET', '/api/v1/plugins/instances/evil')).json.isolation).toBe('nats');
+    expect(result.user).toBe('plugin-fx-evil');
+    expect(result.hasDatabaseUrl).toBe(false);
+    expect(result.errors.join('\n')).toMatch(/Permissions Violation for Publish to "?sb\.plugin\.fx-echo\.evt\.pwn/);
+    expect(result.errors.join('\n')).toMatch(/Permissions Violation for Publish to "?sb\.evt\.conversation\.message_created/);
+    expect(result.errors.join('\n')).not.toMatch(/fx-evil\.evt\.ok/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await kv.get('victim', 'pwned')).toBeUndefined();
+  });
+});

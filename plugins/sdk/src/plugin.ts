@@ -1,0 +1,251 @@
+/**
+ * The plugin contract. Everything that crosses between a plugin and the core is
+ * JSON-serializable, so the host can run a plugin in a worker thread, in its own process
+ * (over IPC or NATS) or in its test kit without the plugin noticing.
+ */
+import type { SafeFetch } from './safe-fetch.js';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export interface PluginLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** A small per-instance key/value store, kept in the core's database. Values are JSON. */
+export interface KvStore {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  /** `ttlMs`: the value disappears after that long (checked on read and purged periodically). */
+  set(key: string, value: unknown, options?: { ttlMs?: number }): Promise<void>;
+  /** Sets only when the key is absent (or expired); resolves true when it was set. Use it for replay guards. */
+  setIfAbsent(key: string, value: unknown, options?: { ttlMs?: number }): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  /** Keys starting with `prefix`, at most `limit` (default 100). */
+  list(prefix: string, limit?: number): Promise<string[]>;
+}
+
+/** Bus access limited to the plugin's own namespace: topic `x` is the subject `sb.plugin.<id>.evt.x`. */
+export interface PluginBus {
+  publish(topic: string, data: unknown): Promise<void>;
+  subscribe(topic: string, handler: (data: unknown, topic: string) => void | Promise<void>): Promise<() => Promise<void>>;
+}
+
+export interface PluginHttpRequest {
+  method: string;
+  /** The path below `/plugins/<id>`, e.g. `/acme/messages`. */
+  path: string;
+  params: Record<string, string>;
+  query: Record<string, string>;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  /** The body exactly as received (UTF-8), for signature checks. */
+  rawBody: string;
+  /** The body as base64, for binary uploads. Only set when the body is not valid UTF-8 text. */
+  rawBodyBase64?: string;
+  ip: string;
+}
+
+export interface PluginHttpResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** Objects are sent as JSON; strings as they are. */
+  body?: JsonValue;
+  /** Binary bodies as base64. */
+  bodyBase64?: string;
+}
+
+export type RouteHandler = (request: PluginHttpRequest) => Promise<PluginHttpResponse> | PluginHttpResponse;
+
+export interface PluginHttp {
+  /**
+   * Serves `METHOD /plugins/<id><path>`. `path` may hold `:params` and a trailing `*`. A route
+   * with an `:inbox` param is dispatched to the instance serving that inbox. Routes are public:
+   * the plugin authenticates callers itself (see `verifySignature`).
+   */
+  route(method: string, path: string, handler: RouteHandler): void;
+}
+
+export interface PluginTimers {
+  setTimeout(fn: () => void | Promise<void>, ms: number): number;
+  setInterval(fn: () => void | Promise<void>, ms: number): number;
+  clear(handle: number): void;
+}
+
+export interface ExternalContact {
+  /** The contact's id on this channel: an email address, a phone number, a visitor id. */
+  externalId: string;
+  /** True only when the channel proved the identity (a verified HMAC, a signed webhook for a known user). Only verified identities merge contacts. */
+  verified: boolean;
+  name?: string;
+  email?: string;
+  phone?: string;
+  language?: string;
+}
+
+/** A stored attachment, as the core's conversations keep it. */
+export interface AttachmentRef {
+  name: string;
+  contentType: string;
+  size: number;
+  /** Where the core stored the bytes (`plugins/<instance>/<sha256>`). */
+  storageKey: string;
+  sha256?: string;
+}
+
+export interface InboundMessage {
+  externalContact: ExternalContact;
+  /** Stable per message; a repeat with the same key is a no-op (`duplicate: true`). */
+  idempotencyKey: string;
+  text: string;
+  /** Structured content (e.g. sanitised HTML, form fields). */
+  content?: Record<string, JsonValue>;
+  attachments?: AttachmentRef[];
+  externalMessageId?: string;
+  /** Groups messages into one conversation, e.g. an email thread's root Message-ID. */
+  threadKey?: string;
+}
+
+export interface InboundResult {
+  conversationId: string;
+  messageId: string;
+  contactId: string;
+  createdConversation: boolean;
+  duplicate: boolean;
+}
+
+export interface OutboundMessage {
+  messageId: string;
+  conversationId: string;
+  inboxId: string;
+  contactId: string;
+  seq: number;
+  text: string;
+  content?: Record<string, JsonValue>;
+  attachments?: AttachmentRef[];
+  authorType: 'agent' | 'bot' | 'system';
+  /** 1 on the first attempt. Use `messageId` as the idempotency key downstream. */
+  attempt: number;
+}
+
+export interface SendResult {
+  /** The id the channel gave the message (an SMTP Message-ID, the webhook's id). */
+  externalId: string;
+}
+
+export interface TelemetryReading {
+  deviceId: string;
+  at?: string;
+  metrics?: Record<string, number>;
+  faultCodes?: string[];
+  attributes?: Record<string, JsonValue>;
+}
+
+export interface StoredAttachmentInput {
+  filename: string;
+  contentType: string;
+  /** The file's bytes as base64. */
+  dataBase64: string;
+}
+
+export interface PluginContext<Config = Record<string, unknown>> {
+  readonly pluginId: string;
+  readonly instanceId: string;
+  /** The inbox this instance serves (channels), or null. */
+  readonly inboxId: string | null;
+  /** Public base URL of the core, e.g. `https://support.example.com`, when configured. */
+  readonly publicUrl: string | null;
+  readonly logger: PluginLogger;
+  /** The instance's validated config, secrets decrypted. */
+  readonly config: Config;
+  readonly kv: KvStore;
+  readonly bus: PluginBus;
+  readonly http: PluginHttp;
+  readonly timers: PluginTimers;
+  /** `fetch` that refuses loopback, private and link-local targets unless the config allows them. */
+  readonly fetch: SafeFetch;
+  /** Channels: hands a customer's message to the core. */
+  inbound(message: InboundMessage): Promise<InboundResult>;
+  /** Devices: reports a reading. */
+  telemetry(reading: TelemetryReading): Promise<void>;
+  /** Stores an attachment in the core (size and type limits apply) and returns a reference for `inbound`. */
+  storeAttachment(input: StoredAttachmentInput): Promise<AttachmentRef>;
+}
+
+export interface PluginHealth {
+  status: 'up' | 'degraded' | 'down';
+  detail?: string;
+}
+
+export interface TestResult {
+  ok: boolean;
+  detail?: string;
+}
+
+export interface ChannelCapability<Config = Record<string, unknown>> {
+  /** Delivers an agent's or bot's message. Throw to have the host retry with backoff. */
+  send(outbound: OutboundMessage, ctx: PluginContext<Config>): Promise<SendResult>;
+}
+
+export interface CustomerQuery {
+  email?: string;
+  phone?: string;
+  externalId?: string;
+}
+
+export interface CustomerRecord {
+  externalId: string;
+  name?: string;
+  email?: string;
+  phone?: string;
+  attributes?: Record<string, JsonValue>;
+}
+
+export interface TicketSnapshot {
+  ticketId: string;
+  subject: string;
+  status: string;
+  priority: string;
+  requesterContactId?: string;
+  externalId?: string;
+  updatedAt: string;
+}
+
+export interface ConnectorCapability<Config = Record<string, unknown>> {
+  lookupCustomer(query: CustomerQuery, ctx: PluginContext<Config>): Promise<CustomerRecord[]>;
+  syncTicket(ticket: TicketSnapshot, ctx: PluginContext<Config>): Promise<{ externalId: string }>;
+}
+
+export interface PluginDefinition<Config = Record<string, unknown>> {
+  /** Prepare: register routes, read config. Runs before `start`. */
+  init?(ctx: PluginContext<Config>): Promise<void> | void;
+  /** Start listeners and pollers. Throwing (or hanging past the host's timeout) counts as a crash. */
+  start?(ctx: PluginContext<Config>): Promise<void> | void;
+  stop?(): Promise<void> | void;
+  health?(): Promise<PluginHealth> | PluginHealth;
+  /** The admin's "test" action: check connectivity with the given config. */
+  test?(ctx: PluginContext<Config>): Promise<TestResult> | TestResult;
+  channel?: ChannelCapability<Config>;
+  connector?: ConnectorCapability<Config>;
+}
+
+export const PLUGIN_BRAND = '__switchboardPlugin';
+
+export type DefinedPlugin<Config = Record<string, unknown>> = PluginDefinition<Config> & { readonly [PLUGIN_BRAND]: number };
+
+/** Declares a plugin. `export default definePlugin({ ... })` from the package's entry point. */
+export function definePlugin<Config = Record<string, unknown>>(definition: PluginDefinition<Config>): DefinedPlugin<Config> {
+  for (const hook of ['init', 'start', 'stop', 'health', 'test'] as const) {
+    if (definition[hook] !== undefined && typeof definition[hook] !== 'function') throw new TypeError(`definePlugin: "${hook}" must be a function`);
+  }
+  if (definition.channel && typeof definition.channel.send !== 'function') throw new TypeError('definePlugin: channel.send must be a function');
+  if (definition.connector && (typeof definition.connector.lookupCustomer !== 'function' || typeof definition.connector.syncTicket !== 'function')) {
+    throw new TypeError('definePlugin: a connector implements lookupCustomer and syncTicket');
+  }
+  return Object.freeze({ ...definition, [PLUGIN_BRAND]: 1 }) as DefinedPlugin<Config>;
+}
+
+export function isDefinedPlugin(value: unknown): value is DefinedPlugin {
+  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[PLUGIN_BRAND] === 1;
+}

@@ -46,7 +46,10 @@ export async function waitForPort(port, timeoutMs = 20000) {
 
 async function waitForExit(child, timeoutMs) {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  await Promise.race([new Promise((resolve) => child.once('exit', resolve)), new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+  let timer;
+  // The timer is cleared: left pending it kept Jest's main process alive after the run.
+  await Promise.race([new Promise((resolve) => child.once('exit', resolve)), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
 }
 
 /**

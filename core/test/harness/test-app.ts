@@ -97,6 +97,9 @@ export async function isolatedNatsUrl(): Promise<string> {
     });
   }
   const server = await NatsServer.create();
+  // Not a reason for the worker to stay alive: it is killed on exit (a referenced child kept
+  // Jest workers from exiting: "A worker process has failed to exit gracefully").
+  server.child?.unref();
   isolatedNats.push(server);
   return server.url;
 }

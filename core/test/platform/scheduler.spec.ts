@@ -125,6 +125,24 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('sc
     expect(attempts).toBe(2);
   });
 
+  it('cancels a pending timer so it never fires', async () => {
+    const kind = unique('test.cancel.');
+    const fired: string[] = [];
+    for (const core of cores) core.app.get(SchedulerService).onTimer(kind, async (_payload, _tx, timer) => void fired.push(timer.key));
+    const scheduler = cores[0]!.app.get(SchedulerService);
+    const uow = cores[0]!.app.get(UnitOfWork);
+    await uow.run(async (tx) => {
+      await scheduler.schedule(tx, { key: `${kind}:cancelled`, kind, dueAt: new Date(clock.now().getTime() + MINUTE) });
+      await scheduler.schedule(tx, { key: `${kind}:kept`, kind, dueAt: new Date(clock.now().getTime() + MINUTE) });
+    });
+    await uow.run((tx) => scheduler.cancel(tx, `${kind}:cancelled`));
+    expect(await dataSource.manager.countBy(SchedulerTimerRow, { key: `${kind}:cancelled` })).toBe(0);
+    clock.advance(2 * MINUTE);
+    await waitFor(() => fired.length === 1, 10_000, 'the kept timer');
+    await sleep(200);
+    expect(fired).toEqual([`${kind}:kept`]);
+  });
+
   it('keeps a timer across a restart: scheduled, every instance closed, a new one fires it', async () => {
     const kind = unique('test.restart.');
     const key = `${kind}:after-restart`;

@@ -312,8 +312,11 @@ export class NatsBus implements Bus {
     const nc = this.nc;
     if (!nc || nc.isClosed()) return false;
     try {
-      await Promise.race([nc.flush(), sleep(1000).then(() => Promise.reject(new Error('flush timeout')))]);
-      return true;
+      return await within(
+        nc.flush().then(() => true),
+        1000,
+        false,
+      );
     } catch {
       return false;
     }
@@ -322,10 +325,16 @@ export class NatsBus implements Bus {
   async close(): Promise<void> {
     this.closing = true;
     for (const loop of this.loops) loop.stop();
-    await Promise.race([Promise.allSettled([...this.loops].map((loop) => loop.done)), sleep(3000)]);
+    // Bounded waits whose timers are cleared: a pending 3 s timer kept test workers (and
+    // processes) alive after close().
+    await within(Promise.allSettled([...this.loops].map((loop) => loop.done)), 3000, undefined);
     this.loops.clear();
     if (this.nc && !this.nc.isClosed()) {
-      await Promise.race([this.nc.drain().catch(() => this.nc?.close()), sleep(3000)]);
+      await within(
+        this.nc.drain().catch(() => this.nc?.close()),
+        3000,
+        undefined,
+      );
       if (!this.nc.isClosed()) await this.nc.close();
     }
   }
@@ -364,3 +373,13 @@ function fromNatsHeaders(headers?: MsgHdrs): Headers {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** `promise`, or `fallback` after `ms`; the timer never outlives the race. */
+async function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -32,11 +32,15 @@ export class HealthController {
   }
 
   private async checkDatabase(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([this.dataSource.query('SELECT 1'), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]);
+      await Promise.race([this.dataSource.query('SELECT 1'), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 2000)))]);
       return true;
     } catch {
       return false;
+    } finally {
+      // A pending 2 s timer after every readiness probe kept closed apps' processes alive.
+      clearTimeout(timer);
     }
   }
 }

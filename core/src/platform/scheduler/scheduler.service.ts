@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { DataSource, EntityManager } from 'typeorm';
+import { IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { DATA_SOURCE } from '../database/database.tokens.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -98,7 +98,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
 
   async cancel(tx: Tx | EntityManager, key: string): Promise<void> {
     const manager = 'manager' in tx ? tx.manager : tx;
-    await manager.delete(SchedulerTimerRow, { key, firedAt: null as unknown as Date });
+    // IsNull(): a plain `null` in the criteria never matched (or is refused), so cancel did nothing.
+    await manager.delete(SchedulerTimerRow, { key, firedAt: IsNull() });
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -289,6 +289,12 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
     return this.access.assertCanSee(actor, row, ticketNotFound, 'ticket');
   }
 
+  /** System read by id (no team check), optionally in the caller's transaction. */
+  async findById(id: string, tx?: Tx): Promise<TicketView | null> {
+    const row = await (tx?.manager ?? this.dataSource.manager).findOne(TicketRow, { where: { id } });
+    return row ? this.view(row) : null;
+  }
+
   /** Tickets linked to an object, e.g. `findByLink('device', deviceId)`. System view: no team filter. */
   async findByLink(kind: LinkKind, refId: string, tx?: Tx): Promise<TicketView[]> {
     const manager = tx?.manager ?? this.dataSource.manager;

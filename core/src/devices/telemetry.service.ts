@@ -145,7 +145,7 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap {
 
   /** Validates a telemetry message; throws `telemetry_invalid` naming the problem. */
   validate(message: unknown): TelemetryMessage {
-    const candidate = message as TelemetryMessage;
+    const candidate = normaliseTelemetry(message);
     const problems: string[] = [];
     if (!candidate || typeof candidate !== 'object') throw new DevicesError('telemetry_invalid', 'The body must be an object { deviceId, readings }.');
     if (typeof candidate.deviceId !== 'string' || !DEVICE_ID_PATTERN.test(candidate.deviceId))
@@ -479,6 +479,25 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap {
       teamId: device.teamId,
     };
   }
+}
+
+/**
+ * Accepts the SDK's compact reading shape (`{ deviceId, at, metrics: { name: number }, faultCodes, attributes }`)
+ * as well as the canonical `{ deviceId, readings: [...] }`.
+ */
+export function normaliseTelemetry(message: unknown): TelemetryMessage {
+  const compact = message as { deviceId?: unknown; at?: string; metrics?: Record<string, unknown>; faultCodes?: unknown[]; attributes?: Record<string, unknown>; readings?: unknown };
+  if (!compact || typeof compact !== 'object' || compact.readings !== undefined || (compact.metrics === undefined && compact.faultCodes === undefined && compact.attributes === undefined)) {
+    return message as TelemetryMessage;
+  }
+  const readings: TelemetryMessage['readings'] = [];
+  const ts = compact.at;
+  for (const [metric, value] of Object.entries(compact.metrics ?? {})) readings.push({ metric, value: value as number, ...(ts ? { ts } : {}) });
+  for (const code of compact.faultCodes ?? []) readings.push({ metric: 'fault_code', value: String(code), ...(ts ? { ts } : {}) });
+  for (const [metric, value] of Object.entries(compact.attributes ?? {})) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') readings.push({ metric, value, ...(ts ? { ts } : {}) });
+  }
+  return { deviceId: compact.deviceId as string, readings };
 }
 
 function describeReading(latest: Record<string, unknown>): string {

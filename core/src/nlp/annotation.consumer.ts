@@ -54,11 +54,7 @@ export class AnnotationConsumer implements OnApplicationBootstrap, OnModuleDestr
     const eventId = event.id ?? msgId;
     const message = await this.conversations.getMessage(data.messageId);
     const annotation = await this.nlp.annotate(message.text ?? '', { scope: data.inboxId });
-    const flags = [
-      ...(annotation.anger ? ['anger'] : []),
-      ...(annotation.anxiety ? ['anxiety'] : []),
-      ...(annotation.outOfScope ? ['out_of_scope'] : []),
-    ];
+    const flags = [...(annotation.anger ? ['anger'] : []), ...(annotation.anxiety ? ['anxiety'] : []), ...(annotation.outOfScope ? ['out_of_scope'] : [])];
     await this.conversations.annotateMessage(data.messageId, {
       language: annotation.language,
       intent: annotation.intent,

@@ -30,7 +30,8 @@ const LETTER = /\p{L}/gu;
 const LATIN = /\p{Script=Latin}/gu;
 const LATIN_LANGS = new Set(['en', 'de', 'fr', 'es']);
 
-const ANGER_WORDS = /\b(?:furious|outrageous|ridiculous|scam|useless|pathetic|disgusting|unacceptable|angry|fed up|wtf|damn)\b|气死|垃圾|骗子|岂有此理|太过分|恶心|坑人|滚|愤怒|他妈/i;
+const ANGER_WORDS =
+  /\b(?:furious|outrageous|ridiculous|scam|useless|pathetic|disgusting|unacceptable|angry|fed up|wtf|damn)\b|气死|垃圾|骗子|岂有此理|太过分|恶心|坑人|滚|愤怒|他妈/i;
 const ANXIETY_WORDS = /\b(?:urgent(?:ly)?|worried|anxious|nervous|scared|afraid|emergency|asap|panic)\b|着急|急死|担心|害怕|焦虑|紧急|慌|赶紧|怎么办/i;
 
 export function hasContent(text: string): boolean {

@@ -43,17 +43,40 @@ function halfWidth(text: string): string {
 
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 const URL = /\b(?:https?:\/\/|www\.)[^\s<>"'，。]+/gi;
-const PHONE = /(?<![\w.])(?:\+?\d{1,3}[\s-]?)?(?:\(\d{2,4}\)[\s-]?)?\d{2,4}(?:[\s-]?\d{3,4}){1,3}(?![\w.])/g;
+const PHONE = /(?<![\w.])(?:\+?\d{1,3}[\s-]?)?(?:\(\d{2,4}\)[\s-]?)?\d{2,4}(?:[\s-]?\d{3,4}){1,3}(?!\w)(?!\.\d)/g;
 const CN_MOBILE = /(?<!\d)1[3-9]\d{9}(?!\d)/g;
 const DEFAULT_ORDER: EntityPattern[] = [
-  { type: 'order_number', pattern: '(?:order|订单|单号|订单号|order\\s*(?:no\\.?|number|id|#))\\s*(?:is|是|为)?\\s*[:：#]?\\s*((?=[A-Z-]*\\d)[A-Z0-9][A-Z0-9-]{3,23})', flags: 'gi' },
+  {
+    type: 'order_number',
+    pattern: '(?:order|订单|单号|订单号|order\\s*(?:no\\.?|number|id|#))\\s*(?:is|是|为)?\\s*[:：#]?\\s*((?=[A-Z-]*\\d)[A-Z0-9][A-Z0-9-]{3,23})',
+    flags: 'gi',
+  },
   { type: 'order_number', pattern: '(?<![\\w-])([A-Z]{1,4}-?\\d{6,20})(?![\\w-])', flags: 'g' },
 ];
 const AMOUNT_PREFIX = /(?:([¥$€£]|USD|CNY|RMB|EUR|GBP)\s?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?/gi;
 const AMOUNT_SUFFIX = /(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s?(元|块钱|块|美元|欧元|英镑|dollars?|euros?|pounds?|usd|rmb|cny|eur)/gi;
 const CURRENCY: Record<string, string> = {
-  '¥': 'CNY', $: 'USD', '€': 'EUR', '£': 'GBP', usd: 'USD', cny: 'CNY', rmb: 'CNY', eur: 'EUR', gbp: 'GBP',
-  元: 'CNY', 块: 'CNY', 块钱: 'CNY', 美元: 'USD', 欧元: 'EUR', 英镑: 'GBP', dollar: 'USD', dollars: 'USD', euro: 'EUR', euros: 'EUR', pound: 'GBP', pounds: 'GBP',
+  '¥': 'CNY',
+  $: 'USD',
+  '€': 'EUR',
+  '£': 'GBP',
+  usd: 'USD',
+  cny: 'CNY',
+  rmb: 'CNY',
+  eur: 'EUR',
+  gbp: 'GBP',
+  元: 'CNY',
+  块: 'CNY',
+  块钱: 'CNY',
+  美元: 'USD',
+  欧元: 'EUR',
+  英镑: 'GBP',
+  dollar: 'USD',
+  dollars: 'USD',
+  euro: 'EUR',
+  euros: 'EUR',
+  pound: 'GBP',
+  pounds: 'GBP',
 };
 const ISO_DATE = /(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)/g;
 const ZH_DATE = /(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]/g;
@@ -106,10 +129,16 @@ export class EntityExtractor {
     }
     for (const { type, value, re } of this.dictionary) for (const m of text.matchAll(re)) add(type, m.index, m.index + m[0].length, value);
     for (const m of text.matchAll(AMOUNT_PREFIX)) {
-      add('amount', m.index, m.index + m[0].length, { amount: Number(`${m[2].replace(/,/g, '')}.${m[3] ?? 0}`), currency: CURRENCY[m[1].toLowerCase()] ?? CURRENCY[m[1]] ?? null });
+      add('amount', m.index, m.index + m[0].length, {
+        amount: Number(`${m[2].replace(/,/g, '')}.${m[3] ?? 0}`),
+        currency: CURRENCY[m[1].toLowerCase()] ?? CURRENCY[m[1]] ?? null,
+      });
     }
     for (const m of text.matchAll(AMOUNT_SUFFIX)) {
-      add('amount', m.index, m.index + m[0].length, { amount: Number(`${m[1].replace(/,/g, '')}.${m[2] ?? 0}`), currency: CURRENCY[m[3].toLowerCase()] ?? null });
+      add('amount', m.index, m.index + m[0].length, {
+        amount: Number(`${m[1].replace(/,/g, '')}.${m[2] ?? 0}`),
+        currency: CURRENCY[m[3].toLowerCase()] ?? null,
+      });
     }
     for (const m of text.matchAll(ISO_DATE)) {
       const value = iso(Number(m[1]), Number(m[2]), Number(m[3]));
@@ -120,7 +149,8 @@ export class EntityExtractor {
       if (value) add('date', m.index, m.index + m[0].length, value);
     }
     for (const [re, offset] of RELATIVE) {
-      for (const m of text.matchAll(re)) add('date', m.index, m.index + m[0].length, new Date(reference.getTime() + offset * 86_400_000).toISOString().slice(0, 10));
+      for (const m of text.matchAll(re))
+        add('date', m.index, m.index + m[0].length, new Date(reference.getTime() + offset * 86_400_000).toISOString().slice(0, 10));
     }
     for (const m of text.matchAll(CN_MOBILE)) add('phone', m.index, m.index + m[0].length, m[0]);
     for (const m of text.matchAll(PHONE)) {

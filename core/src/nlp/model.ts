@@ -75,7 +75,13 @@ export function softmaxInPlace(z: Float64Array | Float32Array, inverseTemperatur
   for (let k = 0; k < z.length; k++) z[k] /= sum;
 }
 
-export function linearLogits(branch: Pick<LinearBranch, 'W' | 'b'>, classes: number, rows: Int32Array, x: Float32Array, out: Float64Array = new Float64Array(classes)): Float64Array {
+export function linearLogits(
+  branch: Pick<LinearBranch, 'W' | 'b'>,
+  classes: number,
+  rows: Int32Array,
+  x: Float32Array,
+  out: Float64Array = new Float64Array(classes),
+): Float64Array {
   for (let k = 0; k < classes; k++) out[k] = branch.b[k];
   for (let i = 0; i < rows.length; i++) {
     const xi = x[i];
@@ -86,7 +92,12 @@ export function linearLogits(branch: Pick<LinearBranch, 'W' | 'b'>, classes: num
   return out;
 }
 
-export function embeddingHidden(branch: Pick<EmbeddingBranch, 'E' | 'dim'>, rows: Int32Array, x: Float32Array, out: Float64Array = new Float64Array(branch.dim)): Float64Array {
+export function embeddingHidden(
+  branch: Pick<EmbeddingBranch, 'E' | 'dim'>,
+  rows: Int32Array,
+  x: Float32Array,
+  out: Float64Array = new Float64Array(branch.dim),
+): Float64Array {
   out.fill(0);
   const d = branch.dim;
   for (let i = 0; i < rows.length; i++) {

@@ -80,7 +80,9 @@ export function registerNlpCommands(program: Command): void {
         out(`accuracy ${(report.accuracy * 100).toFixed(2)}%  macro-F1 ${(report.macro_f1 * 100).toFixed(2)}  n ${report.n}\n\n`);
         out(`${'label'.padEnd(40)} precision  recall     f1  support\n`);
         for (const c of report.perClass) {
-          out(`${c.label.padEnd(40)} ${c.precision.toFixed(3).padStart(9)} ${c.recall.toFixed(3).padStart(7)} ${c.f1.toFixed(3).padStart(6)} ${String(c.support).padStart(8)}\n`);
+          out(
+            `${c.label.padEnd(40)} ${c.precision.toFixed(3).padStart(9)} ${c.recall.toFixed(3).padStart(7)} ${c.f1.toFixed(3).padStart(6)} ${String(c.support).padStart(8)}\n`,
+          );
         }
         out(`\nmost frequent confusions (expected → predicted):\n`);
         for (const c of report.confusions.slice(0, 20)) out(`  ${String(c.count).padStart(4)}  ${c.expected} → ${c.predicted}\n`);

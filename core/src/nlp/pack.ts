@@ -47,9 +47,24 @@ export function sha256(bytes: Uint8Array | string): string {
 
 export function buildPack(
   model: BagModel,
-  info: { name: string; task: NlpTask; version?: string; trainingDataHash: string; metrics: PackManifest['metrics']; outOfScopeThreshold: number; createdAt: Date; languages?: string[]; description?: string },
+  info: {
+    name: string;
+    task: NlpTask;
+    version?: string;
+    trainingDataHash: string;
+    metrics: PackManifest['metrics'];
+    outOfScopeThreshold: number;
+    createdAt: Date;
+    languages?: string[];
+    description?: string;
+  },
 ): Pack {
-  const version = info.version ?? info.createdAt.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14);
+  const version =
+    info.version ??
+    info.createdAt
+      .toISOString()
+      .replace(/[-:.TZ]/g, '')
+      .slice(0, 14);
   const onnx = toOnnx(model, { task: info.task, name: info.name, version });
   const manifest: PackManifest = {
     format: PACK_FORMAT,

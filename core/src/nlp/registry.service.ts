@@ -274,7 +274,8 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy {
   async rollback(name: string, actorId: string | null): Promise<ModelView> {
     const current = await this.dataSource.manager.findOne(NlpModelRow, { where: { name, status: 'active' } });
     if (!current) throw new NlpError('nlp_model_not_found', `No version of ${name} is active.`, { name });
-    if (!current.previousVersion) throw new NlpError('nlp_no_previous_version', `${name} ${current.version} has no previous version to roll back to.`, { name });
+    if (!current.previousVersion)
+      throw new NlpError('nlp_no_previous_version', `${name} ${current.version} has no previous version to roll back to.`, { name });
     return this.activate(name, current.previousVersion, actorId);
   }
 
@@ -328,7 +329,11 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy {
         const chunks: Buffer[] = [];
         let offset = 0;
         for (;;) {
-          const reply = await this.bus.request<PackFetchRequest, PackFetchReply>(subject, { name: row.name, version: row.version, file, offset }, { timeoutMs: 10_000 });
+          const reply = await this.bus.request<PackFetchRequest, PackFetchReply>(
+            subject,
+            { name: row.name, version: row.version, file, offset },
+            { timeoutMs: 10_000 },
+          );
           if (!reply.found || reply.data === undefined) throw new Error('not found on the replying instance');
           const chunk = Buffer.from(reply.data, 'base64');
           chunks.push(chunk);

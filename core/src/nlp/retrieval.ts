@@ -87,9 +87,7 @@ export class KbIndex {
   readonly trainedOn: number;
 
   constructor(readonly entries: KbEntry[]) {
-    this.docs = entries.flatMap((entry, i) =>
-      entry.questions.filter((q) => typeof q === 'string' && q.trim()).map((variant) => this.makeDoc(i, variant)),
-    );
+    this.docs = entries.flatMap((entry, i) => entry.questions.filter((q) => typeof q === 'string' && q.trim()).map((variant) => this.makeDoc(i, variant)));
     this.bm25 = new Bm25(this.docs);
     this.bodies = entries.map((e) => {
       const list = terms(e.text ?? '');
@@ -141,7 +139,12 @@ export class KbIndex {
         lengthRatio = Math.max(lengthRatio, Math.min(query.length, variant.length) / Math.max(1, query.length, variant.length));
       }
       const body = this.bodyBm25.score(queryTerms, this.bodies[entry]);
-      return { entry, bm25: score, matched: doc.variant, features: [score / top, 1 / (1 + rank), cosine, jaccard, coverage, lengthRatio, Math.min(1, body / 10)] };
+      return {
+        entry,
+        bm25: score,
+        matched: doc.variant,
+        features: [score / top, 1 / (1 + rank), cosine, jaccard, coverage, lengthRatio, Math.min(1, body / 10)],
+      };
     });
   }
 
@@ -157,7 +160,11 @@ export class KbIndex {
     for (const doc of this.docs) {
       const siblings = this.docs.filter((d) => d.entry === doc.entry && d !== doc).length;
       if (!siblings) continue;
-      for (const c of this.candidates(doc, [...doc.tf.keys()].flatMap((t) => Array(doc.tf.get(t)).fill(t)), doc)) {
+      for (const c of this.candidates(
+        doc,
+        [...doc.tf.keys()].flatMap((t) => Array(doc.tf.get(t)).fill(t)),
+        doc,
+      )) {
         samples.push({ x: c.features, y: c.entry === doc.entry ? 1 : 0 });
       }
     }

@@ -10,7 +10,11 @@ let cancelled = false;
 parentPort?.on('message', (message: { type: string }) => {
   if (message?.type === 'cancel') cancelled = true;
 });
-runTrainingJob(input, (progress) => parentPort?.postMessage({ type: 'progress', progress }), () => cancelled).then(
+runTrainingJob(
+  input,
+  (progress) => parentPort?.postMessage({ type: 'progress', progress }),
+  () => cancelled,
+).then(
   (pack) => parentPort?.postMessage({ type: 'done', manifest: pack.manifest, onnx: pack.onnx }, [pack.onnx.buffer as ArrayBuffer]),
   (error: Error) => parentPort?.postMessage({ type: 'error', message: error.message, cancelled }),
 );

@@ -441,8 +441,7 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
 
   // Budget for percent/ETA: each branch may use maxEpochs over train, plus refit.
   const branchWeight = { linear: 1, embedding: 0.6 * (opts.embeddingDim / classes) + 0.3 };
-  const totalWork =
-    opts.branches.reduce((sum, b) => sum + branchWeight[b] * opts.maxEpochs * trainIdx.length, 0) * (opts.refit && hasValidation ? 1.6 : 1);
+  const totalWork = opts.branches.reduce((sum, b) => sum + branchWeight[b] * opts.maxEpochs * trainIdx.length, 0) * (opts.refit && hasValidation ? 1.6 : 1);
   let doneWork = 0;
   const workPercent = (): number => 5 + 90 * Math.min(1, doneWork / totalWork);
 

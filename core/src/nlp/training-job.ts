@@ -11,7 +11,10 @@ export interface TrainingJobInput {
 }
 
 function languagesOf(examples: TrainExample[]): string[] {
-  const sample = examples.slice(0, 2000).map((e) => e.text).join(' ');
+  const sample = examples
+    .slice(0, 2000)
+    .map((e) => e.text)
+    .join(' ');
   const langs = new Set<string>();
   if (/\p{Script=Han}/u.test(sample)) langs.add('zh');
   if (/[\u3040-\u30FF]/.test(sample)) langs.add('ja');

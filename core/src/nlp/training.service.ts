@@ -81,30 +81,39 @@ export class TrainingService implements OnModuleDestroy {
     await this.dataSource.manager.insert(NlpTrainingJobRow, row);
     let lastWrite = 0;
     let latest: TrainProgress | null = null;
-    const run = startTraining(
-      { examples, options: request.options ?? {}, info: { name, task: request.task, createdAt: now.toISOString() } },
-      (progress) => {
-        latest = progress;
-        const t = Date.now();
-        if (t - lastWrite < 500) return;
-        lastWrite = t;
-        void this.dataSource.manager.update(NlpTrainingJobRow, { id: row.id, status: 'running' }, { progress: progress as unknown as Json }).catch(() => undefined);
-      },
-    );
+    const run = startTraining({ examples, options: request.options ?? {}, info: { name, task: request.task, createdAt: now.toISOString() } }, (progress) => {
+      latest = progress;
+      const t = Date.now();
+      if (t - lastWrite < 500) return;
+      lastWrite = t;
+      void this.dataSource.manager
+        .update(NlpTrainingJobRow, { id: row.id, status: 'running' }, { progress: progress as unknown as Json })
+        .catch(() => undefined);
+    });
     const done = run.result
       .then(async (pack) => {
         const model = await this.registry.register(pack, actorId, { activate: request.activate ?? false });
         await this.dataSource.manager.update(
           NlpTrainingJobRow,
           { id: row.id },
-          { status: 'succeeded', progress: { ...(latest ?? {}), phase: 'done', percent: 100, etaMs: 0 } as Json, metrics: pack.manifest.metrics as Json, modelVersion: model.version, finishedAt: this.clock.now() },
+          {
+            status: 'succeeded',
+            progress: { ...(latest ?? {}), phase: 'done', percent: 100, etaMs: 0 } as Json,
+            metrics: pack.manifest.metrics as Json,
+            modelVersion: model.version,
+            finishedAt: this.clock.now(),
+          },
         );
       })
       .catch(async (error: Error) => {
         const cancelled = /cancelled/.test(error.message);
         this.logger.warn({ job: row.id, reason: error.message }, 'training job ended without a model');
         await this.dataSource.manager
-          .update(NlpTrainingJobRow, { id: row.id }, { status: cancelled ? 'cancelled' : 'failed', error: error.message.slice(0, 500), finishedAt: this.clock.now() })
+          .update(
+            NlpTrainingJobRow,
+            { id: row.id },
+            { status: cancelled ? 'cancelled' : 'failed', error: error.message.slice(0, 500), finishedAt: this.clock.now() },
+          )
           .catch(() => undefined);
       })
       .finally(() => this.running.delete(row.id));

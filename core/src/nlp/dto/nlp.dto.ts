@@ -1,6 +1,21 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { NLP_TASKS, type NlpTask } from '../pack.js';
 
 export class ExampleDto {
@@ -9,7 +24,11 @@ export class ExampleDto {
 }
 
 export class TrainingOptionsDto {
-  @ApiPropertyOptional({ enum: ['linear', 'embedding'], isArray: true }) @IsOptional() @IsArray() @IsIn(['linear', 'embedding'], { each: true }) branches?: Array<'linear' | 'embedding'>;
+  @ApiPropertyOptional({ enum: ['linear', 'embedding'], isArray: true })
+  @IsOptional()
+  @IsArray()
+  @IsIn(['linear', 'embedding'], { each: true })
+  branches?: Array<'linear' | 'embedding'>;
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(100) maxEpochs?: number;
   @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(0) @Max(0.5) validationFraction?: number;
   @ApiPropertyOptional({ enum: ['balanced', 'none'] }) @IsOptional() @IsIn(['balanced', 'none']) classWeights?: 'balanced' | 'none';
@@ -24,7 +43,13 @@ export class StartTrainingDto {
   @IsString()
   @Matches(/^[a-z][a-z0-9_.:-]{0,100}$/i)
   name?: string;
-  @ApiProperty({ type: ExampleDto, isArray: true }) @IsArray() @ArrayMinSize(2) @ArrayMaxSize(200_000) @ValidateNested({ each: true }) @Type(() => ExampleDto) examples: ExampleDto[];
+  @ApiProperty({ type: ExampleDto, isArray: true })
+  @IsArray()
+  @ArrayMinSize(2)
+  @ArrayMaxSize(200_000)
+  @ValidateNested({ each: true })
+  @Type(() => ExampleDto)
+  examples: ExampleDto[];
   @ApiPropertyOptional({ description: 'Activate the new version when training succeeds' }) @IsOptional() @IsBoolean() activate?: boolean;
   @ApiPropertyOptional({ type: TrainingOptionsDto }) @IsOptional() @ValidateNested() @Type(() => TrainingOptionsDto) options?: TrainingOptionsDto;
 }
@@ -35,7 +60,13 @@ export class ActivateDto {
 
 export class EvaluateDto {
   @ApiPropertyOptional({ description: 'Default: the active version' }) @IsOptional() @IsString() @MaxLength(64) version?: string;
-  @ApiProperty({ type: ExampleDto, isArray: true }) @IsArray() @ArrayMinSize(1) @ArrayMaxSize(100_000) @ValidateNested({ each: true }) @Type(() => ExampleDto) examples: ExampleDto[];
+  @ApiProperty({ type: ExampleDto, isArray: true })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100_000)
+  @ValidateNested({ each: true })
+  @Type(() => ExampleDto)
+  examples: ExampleDto[];
 }
 
 export class PredictDto {

@@ -193,7 +193,13 @@ export function fromOnnx(bytes: Uint8Array, featuriser: BagModel['featuriser']):
   if (tensors.has('emb_E')) {
     const V = get('emb_V') as Float32Array;
     const dim = Number(tensors.get('emb_V')!.dims[0]);
-    model.embedding = { dim, E: get('emb_E') as Float32Array, V, c: get('emb_c') as Float32Array, temperature: 1 / scalar('emb_invT') } satisfies EmbeddingBranch;
+    model.embedding = {
+      dim,
+      E: get('emb_E') as Float32Array,
+      V,
+      c: get('emb_c') as Float32Array,
+      temperature: 1 / scalar('emb_invT'),
+    } satisfies EmbeddingBranch;
   }
   if (model.linear && model.embedding) model.mix = scalar('mix_lin');
   return model;

@@ -1,0 +1,149 @@
+/**
+ * The API channel: a generic signed HTTP channel for any external system (WhatsApp or WeChat
+ * gateways, in-house apps).
+ *
+ * Inbound: `POST /plugins/api/<inbox>/messages` with `X-Timestamp: <unix seconds>` and
+ * `X-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`. Stale timestamps and
+ * replayed signatures get 401 with a code. Outbound: every agent or bot reply is POSTed to
+ * `webhookUrl`, signed the same way, with `X-Delivery-Id` (the message id) for deduplication;
+ * the host retries failures with backoff and dead-letters after `maxAttempts`.
+ */
+import { definePlugin, signatureHeaders, verifySignature, type PluginContext, type PluginHttpResponse } from '@switchboard/plugin-sdk';
+
+export interface ApiChannelConfig {
+  secret: string;
+  webhookUrl?: string;
+  webhookSecret?: string;
+  toleranceSeconds: number;
+  timeoutMs: number;
+  allowPrivateNetwork: boolean;
+}
+
+interface InboundBody {
+  messageId: string;
+  contact: { id: string; verified?: boolean; name?: string; email?: string; phone?: string; language?: string };
+  text: string;
+  threadId?: string;
+  content?: Record<string, unknown>;
+}
+
+const reject = (status: number, code: string, message: string): PluginHttpResponse => ({ status, body: { error: { code, message } } });
+
+function parseBody(raw: string): InboundBody | string {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    return 'the body must be JSON';
+  }
+  const b = body as Partial<InboundBody>;
+  if (!b || typeof b !== 'object') return 'the body must be a JSON object';
+  if (typeof b.messageId !== 'string' || b.messageId.length < 1 || b.messageId.length > 128) return 'messageId must be a string of 1–128 characters';
+  if (!b.contact || typeof b.contact.id !== 'string' || b.contact.id.length < 1 || b.contact.id.length > 128)
+    return 'contact.id must be a string of 1–128 characters';
+  if (b.contact.verified !== undefined && typeof b.contact.verified !== 'boolean') return 'contact.verified must be a boolean';
+  for (const key of ['name', 'email', 'phone', 'language'] as const) {
+    if (b.contact[key] !== undefined && (typeof b.contact[key] !== 'string' || b.contact[key]!.length > 200)) return `contact.${key} must be a string`;
+  }
+  if (typeof b.text !== 'string' || b.text.length === 0 || b.text.length > 64 * 1024) return 'text must be a non-empty string of at most 64 KB';
+  if (b.threadId !== undefined && (typeof b.threadId !== 'string' || b.threadId.length > 128)) return 'threadId must be a string of at most 128 characters';
+  if (b.content !== undefined && (typeof b.content !== 'object' || b.content === null || Array.isArray(b.content))) return 'content must be an object';
+  return b as InboundBody;
+}
+
+async function receive(ctx: PluginContext<ApiChannelConfig>, request: { headers: Record<string, string>; rawBody: string }): Promise<PluginHttpResponse> {
+  const { config } = ctx;
+  const problem = verifySignature(config.secret, request.headers, request.rawBody, { toleranceSeconds: config.toleranceSeconds });
+  if (problem) return reject(401, problem, 'The request signature is missing, invalid or too old');
+  // Replay guard: a signature is accepted once within twice the tolerance window.
+  const fresh = await ctx.kv.setIfAbsent(`sig:${request.headers['x-signature']}`, 1, { ttlMs: config.toleranceSeconds * 2000 });
+  if (!fresh) return reject(401, 'replayed', 'This signed request was already received');
+  const body = parseBody(request.rawBody);
+  if (typeof body === 'string') return reject(400, 'invalid_body', body);
+  const result = await ctx.inbound({
+    externalContact: {
+      externalId: body.contact.id,
+      // The caller is authenticated by the shared secret, so it may vouch for its users.
+      verified: body.contact.verified === true,
+      name: body.contact.name,
+      email: body.contact.email,
+      phone: body.contact.phone,
+      language: body.contact.language,
+    },
+    idempotencyKey: body.messageId,
+    externalMessageId: body.messageId,
+    text: body.text,
+    content: body.content as never,
+    threadKey: body.threadId ? `api:${body.threadId}` : undefined,
+  });
+  await ctx.kv.set(`conv:${result.conversationId}`, { contactId: body.contact.id, threadId: body.threadId ?? null });
+  return { status: result.duplicate ? 200 : 202, body: { conversationId: result.conversationId, messageId: result.messageId, duplicate: result.duplicate } };
+}
+
+export default definePlugin<ApiChannelConfig>({
+  init(ctx) {
+    ctx.http.route('POST', '/:inbox/messages', (request) => receive(ctx, request));
+  },
+  health: () => ({ status: 'up' }),
+  async test(ctx) {
+    if (!ctx.config.webhookUrl) return { ok: true, detail: 'Inbound only: no webhookUrl configured' };
+    const body = JSON.stringify({ event: 'ping' });
+    try {
+      const response = await ctx.fetch(ctx.config.webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...signatureHeaders(ctx.config.webhookSecret ?? ctx.config.secret, body) },
+        body,
+        timeoutMs: ctx.config.timeoutMs,
+      });
+      return { ok: response.ok, detail: `webhook answered ${response.status}` };
+    } catch (error) {
+      return { ok: false, detail: (error as Error).message };
+    }
+  },
+  channel: {
+    async send(message, ctx) {
+      const { config } = ctx;
+      if (!config.webhookUrl) {
+        ctx.logger.warn('reply not delivered: no webhookUrl configured', { messageId: message.messageId });
+        return { externalId: 'no-webhook' };
+      }
+      const thread = await ctx.kv.get<{ contactId: string; threadId: string | null }>(`conv:${message.conversationId}`);
+      const body = JSON.stringify({
+        event: 'message.created',
+        deliveryId: message.messageId,
+        conversationId: message.conversationId,
+        contact: thread ? { id: thread.contactId } : null,
+        threadId: thread?.threadId ?? null,
+        message: {
+          id: message.messageId,
+          seq: message.seq,
+          text: message.text,
+          content: message.content ?? null,
+          attachments: message.attachments ?? [],
+          authorType: message.authorType,
+        },
+        attempt: message.attempt,
+      });
+      const response = await ctx.fetch(config.webhookUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-delivery-id': message.messageId,
+          ...signatureHeaders(config.webhookSecret ?? config.secret, body),
+        },
+        body,
+        timeoutMs: config.timeoutMs,
+        maxRedirects: 0,
+      });
+      if (!response.ok) throw new Error(`webhook answered ${response.status}`);
+      let externalId = message.messageId;
+      try {
+        const parsed = response.json<{ id?: unknown }>();
+        if (typeof parsed?.id === 'string' && parsed.id) externalId = parsed.id;
+      } catch {
+        // a non-JSON 2xx is fine
+      }
+      return { externalId };
+    },
+  },
+});

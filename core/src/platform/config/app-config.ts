@@ -63,9 +63,14 @@ export interface AppConfig {
   /** Field encryption (compliance/crypto). Without a key one is generated into the data dir. */
   encryption?: { key?: string };
   identity: IdentityConfig;
-  /** Field encryption (compliance/crypto). Without a key one is generated into the data dir. */
-  encryption?: { key?: string };
-  identity: IdentityConfig;
+  /** WebSocket gateway (realtime/realtime.config.ts, docs/realtime.md). */
+  realtime?: {
+    allowedOrigins: string[];
+    visitorTokenSecret?: string;
+    maxPayloadBytes: number;
+    maxBufferedBytes: number;
+    pingIntervalMs: number;
+  };
 }
 
 /** Identity and access (see docs/security.md). */

@@ -156,6 +156,12 @@ const FIELDS: Field[] = [
   { key: 'identity.session.ttlMinutes', env: 'SESSION_TTL_MINUTES', parse: int(5, 60 * 24 * 30), default: 12 * 60 },
   { key: 'identity.localLogin.enabled', env: 'LOCAL_LOGIN_ENABLED', parse: bool, default: true },
   { key: 'identity.localLogin.generateAtStart', env: 'LOCAL_ADMIN_GENERATE_AT_START', parse: bool, default: true },
+  // realtime gateway (see docs/realtime.md)
+  { key: 'realtime.allowedOrigins', env: 'SWITCHBOARD_WS_ALLOWED_ORIGINS', parse: strList },
+  { key: 'realtime.visitorTokenSecret', env: 'SWITCHBOARD_VISITOR_TOKEN_SECRET', parse: str({ pattern: /^.{32,512}$/, hint: 'must be 32–512 characters' }) },
+  { key: 'realtime.maxPayloadBytes', env: 'SWITCHBOARD_WS_MAX_PAYLOAD', parse: int(1024, 16 * 1024 * 1024), default: 128 * 1024 },
+  { key: 'realtime.maxBufferedBytes', env: 'SWITCHBOARD_WS_MAX_BUFFERED', parse: int(16 * 1024, 256 * 1024 * 1024), default: 1024 * 1024 },
+  { key: 'realtime.pingIntervalMs', env: 'SWITCHBOARD_WS_PING_MS', parse: int(100, 600_000), default: 25_000 },
 ];
 
 const KNOWN_FILE_KEYS = new Set(FIELDS.map((field) => field.key));
@@ -247,6 +253,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     plugins?: AppConfig['plugins'];
     encryption?: { key?: string };
     identity: AppConfig['identity'];
+    realtime?: AppConfig['realtime'];
   };
 
   const dataDir = resolve(v.dataDir);
@@ -297,6 +304,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ...v.identity,
       oidc: { ...v.identity.oidc, allowedClients: v.identity.oidc.allowedClients ?? [], roleMapping: v.identity.oidc.roleMapping ?? [] },
     },
+    realtime: { ...v.realtime!, allowedOrigins: v.realtime?.allowedOrigins ?? [] },
   };
 }
 
@@ -309,5 +317,6 @@ export function redactConfig(config: AppConfig): unknown {
     bus: config.bus.kind === 'nats' ? { ...config.bus, url: hide(config.bus.url), password: config.bus.password ? '***' : undefined } : config.bus,
     identity: { ...config.identity, oidc: { ...config.identity.oidc, clientSecret: config.identity.oidc.clientSecret ? '***' : undefined } },
     encryption: { key: config.encryption?.key ? '***' : undefined },
+    realtime: config.realtime ? { ...config.realtime, visitorTokenSecret: config.realtime.visitorTokenSecret ? '***' : undefined } : undefined,
   };
 }

@@ -44,6 +44,7 @@ export const PLACEHOLDER = { number: '\uE000', url: '\uE001', email: '\uE002' } 
 
 /** Raw input beyond this many UTF-16 units is cut before any regular expression runs. */
 const RAW_LIMIT = 16_384;
+// eslint-disable-next-line no-control-regex -- removing control characters is the point
 const ZERO_WIDTH = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u206F\uFEFF]/g;
 const URL_RE = /\b(?:https?:\/\/|www\.)[^\s<>"']+/gi;
 const EMAIL_RE = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;

@@ -16,8 +16,9 @@ import { RealtimeModule } from './realtime/realtime.module.js';
 import { AutomationModule } from './automation/automation.module.js';
 
 import { NlpModule } from './nlp/nlp.module.js';
+import { CsatModule } from './csat/csat.module.js';
 /** Feature modules, in the order they start. Platform first: everything depends on it. */
-export const FEATURE_MODULES = [AuditModule, IdentityModule, SettingsModule, ContactsModule, ConversationsModule, TicketsModule, AnalyticsModule, PluginHostModule, RoutingModule, RealtimeModule, AutomationModule, NlpModule, DevicesModule];
+export const FEATURE_MODULES = [AuditModule, IdentityModule, SettingsModule, ContactsModule, ConversationsModule, TicketsModule, AnalyticsModule, PluginHostModule, RoutingModule, RealtimeModule, AutomationModule, NlpModule, DevicesModule, CsatModule];
 
 @Module({})
 export class AppModule {

@@ -8,7 +8,6 @@ import { IdempotentConsumers } from '../platform/outbox/idempotent-consumers.js'
 import { SchedulerService } from '../platform/scheduler/scheduler.service.js';
 import { APP_CONFIG } from '../platform/config/config.module.js';
 import type { AppConfig } from '../platform/config/app-config.js';
-import type { EventEnvelope } from '../platform/outbox/outbox.entity.js';
 import { AccessPolicy } from '../identity/access-policy.js';
 import type { Actor } from '../identity/actor.js';
 import { SettingsService } from '../settings/settings.service.js';

@@ -109,6 +109,9 @@ export function backends(): Backend[] {
   return mysqlAvailable() ? [SQLITE_BACKEND, MYSQL_BACKEND] : [SQLITE_BACKEND];
 }
 
+/** A fixed key so that every test instance on one store can read what another wrote. Test-only. */
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+
 export function testConfig(env: Record<string, string> = {}): AppConfig {
   const dataDir = env.SWITCHBOARD_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'sb-data-'));
   return loadConfig({
@@ -120,6 +123,8 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
     SWITCHBOARD_SCHEDULER_POLL_MS: '50',
     SWITCHBOARD_CONSUMER_BACKOFF_MS: '20,50,100',
     SWITCHBOARD_SHUTDOWN_GRACE_MS: '5000',
+    // Instances sharing a database must share the field-encryption key, as in production.
+    SWITCHBOARD_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     ...env,
   });
 }

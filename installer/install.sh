@@ -33,6 +33,11 @@
 set -euo pipefail
 umask 027
 
+case " $* " in *" -h "* | *" --help "*)
+  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+  exit 0
+  ;;
+esac
 BUNDLE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 [ -f "$BUNDLE/MANIFEST.json" ] || BUNDLE="$(cd "$BUNDLE/.." && pwd)" # run as installer/install.sh
 [ -f "$BUNDLE/MANIFEST.json" ] || {
@@ -41,7 +46,7 @@ BUNDLE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 }
 VERSION="$(cat "$BUNDLE/VERSION")"
 
-say() { printf '==> %s\n' "$*"; }
+say() { printf '==> [%3ss] %s\n' "$SECONDS" "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
 die() {
   printf 'install.sh: %s\n' "$*" >&2
@@ -559,11 +564,16 @@ for dir in "$SB_OPT"/releases/*; do
   [ "$name" = "$NEW_RELEASE" ] || [ "$name" = "${SB_PREVIOUS_RELEASE:-}" ] || rm -rf "$dir"
 done
 
-# First admin: the identity module's local login, when this release has the command for it.
-ADMIN_NOTE="Sign in with your identity provider (see OPERATIONS.md, Identity)."
-if cli admin --help >/dev/null 2>&1; then
-  if cli admin ensure --username admin --password-file "$SB_ETC/secrets/admin-password" >>"$SB_LOG/install.log" 2>&1; then
+# First admin: a local admin login (identity module), created once with the generated password.
+ADMIN_NOTE="First admin: sign in with your identity provider (see OPERATIONS.md)."
+if [ -f "$SB_ETC/secrets/.admin-created" ]; then
+  ADMIN_NOTE="Admin login: admin (initial password in $SB_ETC/secrets/admin-password unless changed since)"
+elif cli admin create --help >/dev/null 2>&1; then
+  if cli admin create --username admin --password-stdin <"$SB_ETC/secrets/admin-password" >>"$SB_LOG/install.log" 2>&1; then
+    touch "$SB_ETC/secrets/.admin-created"
     ADMIN_NOTE="First admin login: admin / $ADMIN_PASSWORD  (also in $SB_ETC/secrets/admin-password; change it after signing in)"
+  else
+    warn "could not create the first admin login (see $SB_LOG/install.log)"
   fi
 fi
 

@@ -12,7 +12,7 @@
  * ```
  * Runs under the core's Jest setup (`core/jest.config.js` picks up `plugins/<name>/test/*.spec.ts`).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -103,6 +103,8 @@ export interface TestCore {
   conversations(inboxId: string): Promise<Array<{ id: string; contactId: string; threadKey: string | null; [key: string]: unknown }>>;
   /** Posts an agent reply (goes out through the channel plugin). */
   reply(conversationId: string, text: string, options?: { private?: boolean }): Promise<MessageInfo>;
+  /** The bytes of an attachment a plugin stored with `ctx.storeAttachment`. */
+  readAttachment(storageKey: string): Buffer;
   waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs?: number, what?: string): Promise<T>;
   close(): Promise<void>;
 }
@@ -228,6 +230,7 @@ export async function startTestCore(options: TestCoreOptions): Promise<TestCore>
         'reply',
       ).json;
     },
+    readAttachment: (storageKey) => readFileSync(join((app.config as { dataDir: string }).dataDir, 'attachments', storageKey)),
     waitFor: (check, timeoutMs, what) => harness.waitFor(check, timeoutMs, what),
     close: () => app.close(),
   };

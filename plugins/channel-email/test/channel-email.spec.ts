@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer } from 'node:net';
+import nodemailer from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { startTestCore, type TestCore } from '@switchboard/plugin-sdk/testing';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+describe('email channel', () => {
+  let core: TestCore;
+  let inboxId: string;
+  let listenPort: number;
+  let sink: SMTPServer;
+  const outbox: ParsedMail[] = [];
+
+  const customer = () => nodemailer.createTransport({ host: '127.0.0.1', port: listenPort, secure: false, ignoreTLS: true });
+
+  beforeAll(async () => {
+    // The outbound SMTP sink: a real smtp-server that keeps every mail.
+    sink = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, _session, callback) {
+        simpleParser(stream).then((mail) => {
+          outbox.push(mail);
+          callback();
+        }, callback);
+      },
+    });
+    const sinkPort = await freePort();
+    await new Promise<void>((resolve) => sink.listen(sinkPort, '127.0.0.1', resolve));
+    listenPort = await freePort();
+
+    core = await startTestCore({ plugins: [new URL('..', import.meta.url)] });
+    inboxId = (await core.createInbox({ name: 'Support mail', channel: 'email' })).id;
+    await core.addInstance('email', {
+      id: 'mail',
+      inboxId,
+      config: {
+        address: 'support@shop.example',
+        displayName: 'Shop Support',
+        listener: { host: '127.0.0.1', port: listenPort },
+        outbound: { host: '127.0.0.1', port: sinkPort },
+      },
+      delivery: { maxAttempts: 3, backoffMs: [100] },
+    });
+  });
+
+  afterAll(async () => {
+    await core?.close();
+    await new Promise<void>((resolve) => (sink ? sink.close(() => resolve()) : resolve()));
+  });
+
+  const conversationWith = (text: string) =>
+    core.waitFor(
+      async () => {
+        for (const conversation of await core.conversations(inboxId)) {
+          const messages = await core.messages(conversation.id);
+          if (messages.some((m) => m.text.includes(text))) return { conversation, messages };
+        }
+        return undefined;
+      },
+      15_000,
+      `a conversation holding "${text}"`,
+    );
+
+  it('receives real mail over SMTP, sanitises HTML, stores attachments; the agent reply threads; the customer reply joins the conversation', async () => {
+    await customer().sendMail({
+      from: 'Wang Fang <wang.fang@customer.example>',
+      to: 'support@shop.example',
+      subject: 'Broken kettle',
+      messageId: '<first-1@customer.example>',
+      text: 'My kettle stopped working. 水壶坏了。',
+      html: '<p>My kettle <b>stopped</b> working.</p><script>alert("x")</script><img src="x" onerror="alert(1)"><a href="javascript:alert(2)" onclick="evil()">link</a>',
+      attachments: [{ filename: 'receipt.txt', content: 'order 1042' }],
+    });
+    const { conversation, messages } = await conversationWith('My kettle stopped working');
+    const first = messages.find((m) => m.direction === 'in')!;
+    expect(first.text).toContain('水壶坏了');
+    expect(first.attachments).toEqual([
+      expect.objectContaining({ name: 'body.html', contentType: 'text/html' }),
+      expect.objectContaining({ name: 'receipt.txt', contentType: 'text/plain', size: 10 }),
+    ]);
+    const stored = first.attachments as Array<{ name: string; storageKey: string }>;
+    const html = core.readAttachment(stored[0]!.storageKey).toString('utf8');
+    expect(html).toContain('<b>stopped</b>');
+    expect(html).not.toMatch(/script|onerror|onclick|javascript:|<img/i);
+    expect(core.readAttachment(stored[1]!.storageKey).toString('utf8')).toBe('order 1042');
+
+    await core.reply(conversation.id, 'Sorry to hear that! We will send a new one.');
+    const reply = await core.waitFor(() => outbox.find((mail) => mail.text?.includes('send a new one')), 15_000, 'the reply in the SMTP sink');
+    expect(reply.to && 'value' in reply.to ? reply.to.value[0]!.address : undefined).toBe('wang.fang@customer.example');
+    expect(reply.from?.value[0]?.address).toBe('support@shop.example');
+    expect(reply.subject).toBe('Re: Broken kettle');
+    expect(reply.inReplyTo).toBe('<first-1@customer.example>');
+    expect([reply.references].flat()).toContain('<first-1@customer.example>');
+
+    // The customer answers our reply: In-Reply-To is our Message-ID.
+    await customer().sendMail({
+      from: 'wang.fang@customer.example',
+      to: 'support@shop.example',
+      subject: 'Re: Broken kettle',
+      messageId: '<second-2@customer.example>',
+      inReplyTo: reply.messageId,
+      references: [reply.messageId!],
+      text: 'Thanks, my address is unchanged.',
+    });
+    const again = await conversationWith('my address is unchanged');
+    expect(again.conversation.id).toBe(conversation.id);
+  });
+
+  it('keeps unrelated mail apart and drops auto-replies and bounces', async () => {
+    await customer().sendMail({
+      from: 'wang.fang@customer.example',
+      to: 'support@shop.example',
+      subject: 'Another question',
+      messageId: '<other-3@customer.example>',
+      text: 'Do you ship to Hangzhou?',
+    });
+    const { conversation } = await conversationWith('ship to Hangzhou');
+    const kettle = await conversationWith('My kettle stopped working');
+    expect(conversation.id).not.toBe(kettle.conversation.id);
+
+    await customer().sendMail({
+      from: 'wang.fang@customer.example',
+      to: 'support@shop.example',
+      subject: 'Out of office',
+      headers: { 'Auto-Submitted': 'auto-replied' },
+      inReplyTo: '<first-1@customer.example>',
+      text: 'I am on holiday (auto-reply)',
+    });
+    await customer().sendMail({
+      from: 'MAILER-DAEMON@customer.example',
+      to: 'support@shop.example',
+      subject: 'Undelivered Mail Returned to Sender',
+      text: 'delivery failed (bounce)',
+    });
+    await customer().sendMail({
+      from: 'news@list.example',
+      to: 'support@shop.example',
+      subject: 'Digest',
+      headers: { Precedence: 'bulk' },
+      text: 'weekly digest (bulk)',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const all = (await Promise.all((await core.conversations(inboxId)).map((c) => core.messages(c.id)))).flat();
+    expect(all.some((m) => /auto-reply|bounce|bulk/.test(m.text))).toBe(false);
+
+    // Relaying for other domains is refused at RCPT TO.
+    await expect(customer().sendMail({ from: 'a@b.example', to: 'victim@elsewhere.example', text: 'relay?' })).rejects.toThrow(/Relay denied|550/);
+  });
+});

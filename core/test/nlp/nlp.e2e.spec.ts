@@ -3,7 +3,7 @@ import { backends, startTestApp, waitFor, type TestApp } from '../harness/test-a
 import { ModelRegistry } from '../../src/nlp/registry.service.js';
 import { NlpService } from '../../src/nlp/nlp.service.js';
 import { ConversationsService } from '../../src/conversations/conversations.service.js';
-import { BUS, type Bus } from '../../src/platform/bus/bus.port.js';
+import { BUS } from '../../src/platform/bus/bus.port.js';
 import type { EventEnvelope } from '../../src/platform/outbox/outbox.entity.js';
 import { NLP_MESSAGE_ANNOTATED, type NlpMessageAnnotatedEvent } from '../../src/nlp/nlp.events.js';
 import { intentExamples } from './fixtures.js';

@@ -50,8 +50,8 @@ export interface PluginHttpRequest {
 export interface PluginHttpResponse {
   status: number;
   headers?: Record<string, string>;
-  /** Objects are sent as JSON; strings as they are. */
-  body?: JsonValue;
+  /** Objects and arrays are sent as JSON (they must be JSON-serializable); strings as they are. */
+  body?: unknown;
   /** Binary bodies as base64. */
   bodyBase64?: string;
 }

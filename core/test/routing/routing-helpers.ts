@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { ConversationsService } from '../../src/conversations/conversations.service.js';
 import { DATA_SOURCE } from '../../src/platform/database/database.tokens.js';
@@ -5,7 +6,7 @@ import { RoutingEngine } from '../../src/routing/routing.engine.js';
 import { RoutingItemRow } from '../../src/routing/entities/routing-item.entity.js';
 import { RoutingAgentRow } from '../../src/routing/entities/routing-agent.entity.js';
 import { RoutingAssignmentRow } from '../../src/routing/entities/routing-assignment.entity.js';
-import type { TestApp } from '../harness/test-app.js';
+import { waitFor, type TestApp } from '../harness/test-app.js';
 
 export const json = { 'content-type': 'application/json' };
 
@@ -84,4 +85,68 @@ export async function assignmentLog(app: TestApp): Promise<RoutingAssignmentRow[
 
 export async function resolve(app: TestApp, conversationId: string): Promise<void> {
   await services(app).conversations.setStatus(conversationId, { status: 'resolved' });
+}
+
+/**
+ * 200 conversations at once for 10 agents with capacity 10 each: at every sample no agent holds
+ * more than 10, every conversation has exactly one automatic assignment, and all 200 are served
+ * as conversations are resolved. With several apps, work arrives through all of them.
+ */
+export async function loadScenario(apps: TestApp[], team: string, supervisor: Record<string, string>): Promise<void> {
+  const [first] = apps;
+  const inboxId = await inbox(first!, team);
+  const agents: Agent[] = [];
+  for (let i = 0; i < 10; i++) agents.push(await agent(apps[i % apps.length]!, supervisor, `${team}-agent-${i}`, [team], { maxConcurrent: 10 }));
+  const ids = await Promise.all(Array.from({ length: 200 }, (_, i) => customerWrites(apps[i % apps.length]!, inboxId, `${team}-customer-${i}`)));
+  expect(new Set(ids).size).toBe(200);
+  const mine = new Set(ids);
+  const agentIds = new Set(agents.map((a) => a.id));
+
+  let violations = 0;
+  const sample = async () => {
+    const rows = (await items(first!)).filter((item) => mine.has(item.conversationId) && item.state === 'assigned');
+    const perAgent = new Map<string, number>();
+    for (const row of rows) perAgent.set(row.agentId!, (perAgent.get(row.agentId!) ?? 0) + 1);
+    for (const count of perAgent.values()) if (count > 10) violations++;
+    for (const row of await agentRows(first!)) if (agentIds.has(row.agentId) && row.activeCount > 10) violations++;
+    return rows;
+  };
+
+  const resolved = new Set<string>();
+  const deadline = Date.now() + 150_000;
+  while (resolved.size < 200) {
+    if (Date.now() > deadline) throw new Error(`only ${resolved.size} of 200 served`);
+    if (process.env.SB_DEBUG) {
+      const all = (await items(first!)).filter((item) => mine.has(item.conversationId));
+      const states = all.reduce<Record<string, number>>((acc, item) => ((acc[item.state] = (acc[item.state] ?? 0) + 1), acc), {});
+      process.stderr.write(`served ${resolved.size} ${JSON.stringify(states)} ${JSON.stringify((await agentRows(first!)).filter((row) => agentIds.has(row.agentId)).map((row) => [row.status, row.activeCount]))}\n`);
+    }
+    const assigned = await sample();
+    expect(violations).toBe(0);
+    // Resolve a few of the assigned ones, through different apps, so capacity frees up.
+    const batch = assigned.filter((row) => !resolved.has(row.conversationId)).slice(0, 25);
+    if (batch.length === 0) {
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
+    await Promise.all(
+      batch.map(async (row, index) => {
+        resolved.add(row.conversationId);
+        await resolve(apps[index % apps.length]!, row.conversationId);
+      }),
+    );
+  }
+  await waitFor(async () => (await items(first!)).filter((item) => mine.has(item.conversationId) && item.state === 'closed').length === 200, 20_000, 'all closed');
+  expect(violations).toBe(0);
+  const log = (await assignmentLog(first!)).filter((entry) => mine.has(entry.conversationId));
+  const perConversation = new Map<string, number>();
+  for (const entry of log) perConversation.set(entry.conversationId, (perConversation.get(entry.conversationId) ?? 0) + 1);
+  expect(perConversation.size).toBe(200);
+  expect([...perConversation.values()].every((count) => count === 1)).toBe(true);
+  // Each conversation went to exactly the agent routing chose, and capacity is back to zero.
+  for (const entry of log.slice(0, 40)) {
+    const view = await services(first!).conversations.get(entry.conversationId);
+    expect(view.assigneeId).toBe(entry.agentId);
+  }
+  await waitFor(async () => (await agentRows(first!)).filter((row) => agentIds.has(row.agentId)).every((row) => row.activeCount === 0 && row.loadUnits === 0), 10_000, 'capacity released');
 }

@@ -373,7 +373,7 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
   const labelIndex = new Map(labels.map((label, i) => [label, i]));
   const classes = labels.length;
   const featuriserConfig: FeaturiserConfig = { ...DEFAULT_FEATURISER, ...options.featuriser };
-  const featuriser = new Featuriser(featuriserConfig);
+  let featuriser = new Featuriser(featuriserConfig);
   const random = rng(opts.seed);
 
   let lastReport = 0;
@@ -401,6 +401,20 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
       report({ phase: 'featurising', percent: (5 * i) / clean.length });
       checkStop();
       await yieldToLoop();
+    }
+  }
+  // Small data needs no 2^20-bucket table (4 MB in the pack): unless hashBits was given, shrink the
+  // space to ~16 buckets per distinct feature and featurise again with that configuration.
+  const fittedBits = Math.min(featuriserConfig.hashBits, Math.max(12, Math.ceil(Math.log2(Math.max(1, df.size) * 16))));
+  if (options.featuriser?.hashBits === undefined && fittedBits < featuriserConfig.hashBits) {
+    featuriserConfig.hashBits = fittedBits;
+    featuriser = new Featuriser(featuriserConfig);
+    df.clear();
+    for (let i = 0; i < clean.length; i++) {
+      const features = featuriser.featurise(clean[i].text);
+      featureCounts[i] = features;
+      for (const id of features.ids) df.set(id, (df.get(id) ?? 0) + 1);
+      if (i % 500 === 0) await yieldToLoop();
     }
   }
   const remap = new Int32Array(1 << featuriserConfig.hashBits);

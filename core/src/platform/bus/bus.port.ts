@@ -47,6 +47,12 @@ export interface Bus {
   start(): Promise<void>;
   /** Durable publish into a stream. Resolves once the bus has stored it. */
   publish<T>(subject: string, data: T, options: PublishOptions): Promise<void>;
+  /**
+   * Optional fast path for data that is already JSON text (the outbox relay's stored envelopes):
+   * same contract as `publish`, without a parse/stringify round trip. Adapters that need the
+   * object (in-process) leave it out.
+   */
+  publishEncoded?(subject: string, json: string, options: PublishOptions): Promise<void>;
   consume<T>(spec: ConsumerSpec<T>): Promise<Closable>;
   /** Request/reply for plugin calls. Rejects with BusError('no_responders' | 'timeout'). */
   request<Req, Res>(subject: string, data: Req, options?: { timeoutMs?: number; headers?: Headers }): Promise<Res>;

@@ -108,11 +108,15 @@ export class NatsBus implements Bus {
   }
 
   async publish<T>(subject: string, data: T, options: PublishOptions): Promise<void> {
+    return this.publishEncoded(subject, JSON.stringify(data), options);
+  }
+
+  async publishEncoded(subject: string, json: string, options: PublishOptions): Promise<void> {
     const js = this.requireClient();
     const stream = streamFor(subject);
     if (!stream) throw new BusError('subject_not_allowed', `No stream stores ${subject}.`, 500);
     try {
-      await js.publish(subject, encoder.encode(JSON.stringify(data)), {
+      await js.publish(subject, encoder.encode(json), {
         msgID: options.msgId,
         headers: toNatsHeaders(options.headers),
         timeout: 5000,

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger as PinoLogger } from 'pino';
 import { createValidationPipe } from './validation.js';
 import { GlobalExceptionFilter } from '../errors/global-exception.filter.js';
@@ -31,6 +32,7 @@ export function configureApp(app: NestFastifyApplication, logger: PinoLogger, co
   fastify.get('/health/live', (_request, reply) => {
     void reply.header('cache-control', 'no-store').send({ status: 'live' });
   });
+  answerLivenessBeforeRouting(fastify.server);
 
   // Graceful shutdown: requests in flight when closing starts still finish, but their keep-alive
   // connections must not hold the server open afterwards (Fastify closes idle connections only
@@ -77,4 +79,28 @@ export function configureApp(app: NestFastifyApplication, logger: PinoLogger, co
   // WebSocket gateways (realtime, `/ws`) share the Fastify HTTP server through ws (see docs/realtime.md).
   app.useWebSocketAdapter(new WsAdapter(app));
   SwaggerModule.setup('api/docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'api/docs/openapi.json', yamlDocumentUrl: 'api/docs/openapi.yaml' });
+}
+
+const LIVE_BODY = Buffer.from(JSON.stringify({ status: 'live' }));
+
+/**
+ * `GET /health/live` is answered by the HTTP server itself, before Fastify's routing and the
+ * request hooks every module adds (middleware, cookies, auth, logging, metrics): a liveness probe
+ * must stay cheap and keep answering while the application layer is saturated or stuck. It is
+ * therefore not in the request log or the latency histogram. The Fastify route above stays for
+ * `inject()` and HEAD requests.
+ */
+function answerLivenessBeforeRouting(server: Server): void {
+  const listeners = server.listeners('request') as Array<(request: IncomingMessage, response: ServerResponse) => void>;
+  if (listeners.length !== 1) return; // someone else wired the server: leave it alone
+  const route = listeners[0]!;
+  server.removeListener('request', route);
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (request.method === 'GET' && (request.url === '/health/live' || request.url === '/health/live/')) {
+      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': LIVE_BODY.length });
+      response.end(LIVE_BODY);
+      return;
+    }
+    route.call(server, request, response);
+  });
 }

@@ -17,8 +17,9 @@ import { AutomationModule } from './automation/automation.module.js';
 
 import { NlpModule } from './nlp/nlp.module.js';
 import { CsatModule } from './csat/csat.module.js';
+import { ConsoleHostModule } from './console-host/console-host.module.js';
 /** Feature modules, in the order they start. Platform first: everything depends on it. */
-export const FEATURE_MODULES = [AuditModule, IdentityModule, SettingsModule, ContactsModule, ConversationsModule, TicketsModule, AnalyticsModule, PluginHostModule, RoutingModule, RealtimeModule, AutomationModule, NlpModule, DevicesModule, CsatModule];
+export const FEATURE_MODULES = [AuditModule, IdentityModule, SettingsModule, ContactsModule, ConversationsModule, TicketsModule, AnalyticsModule, PluginHostModule, RoutingModule, RealtimeModule, AutomationModule, NlpModule, DevicesModule, CsatModule, ConsoleHostModule];
 
 @Module({})
 export class AppModule {

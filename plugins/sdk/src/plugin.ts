@@ -169,6 +169,11 @@ export interface PluginContext<Config = Record<string, unknown>> {
   inbound(message: InboundMessage): Promise<InboundResult>;
   /** Devices: reports a reading. */
   telemetry(reading: TelemetryReading): Promise<void>;
+  /**
+   * Channels: a token for the core's realtime gateway (`/ws`, subprotocol `visitor.<token>`), bound to
+   * this instance's inbox, with which a web visitor follows their conversations (see docs/realtime.md).
+   */
+  visitorToken(claims: { visitorId: string; contactId?: string | null; ttlSeconds?: number }): Promise<{ token: string; expiresAt: string }>;
   /** Stores an attachment in the core (size and type limits apply) and returns a reference for `inbound`. */
   storeAttachment(input: StoredAttachmentInput): Promise<AttachmentRef>;
 }

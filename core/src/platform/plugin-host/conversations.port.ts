@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ConversationsService } from '../../conversations/conversations.service.js';
+import { VisitorTokenService } from '../../realtime/visitor-token.service.js';
 import type { IngestInboundInput, IngestInboundResult, MessageView } from '../../conversations/conversations.types.js';
 
 /**
@@ -11,6 +12,13 @@ import type { IngestInboundInput, IngestInboundResult, MessageView } from '../..
 export interface ConversationsPort {
   ingestInbound(input: IngestInboundInput): Promise<IngestInboundResult>;
   getMessage(conversationId: string, seq: number): Promise<MessageView | undefined>;
+  /** A realtime gateway visitor token (web chat), bound to one inbox. */
+  issueVisitorToken(claims: {
+    visitorId: string;
+    contactId?: string | null;
+    inboxId: string;
+    ttlSeconds?: number;
+  }): Promise<{ token: string; expiresAt: string }>;
 }
 
 export const CONVERSATIONS_PORT = Symbol('PLUGIN_HOST_CONVERSATIONS');
@@ -28,6 +36,15 @@ export class ConversationsAdapter implements ConversationsPort {
 
   ingestInbound(input: IngestInboundInput): Promise<IngestInboundResult> {
     return this.resolve().ingestInbound(input);
+  }
+
+  issueVisitorToken(claims: {
+    visitorId: string;
+    contactId?: string | null;
+    inboxId: string;
+    ttlSeconds?: number;
+  }): Promise<{ token: string; expiresAt: string }> {
+    return this.moduleRef.get(VisitorTokenService, { strict: false }).issue(claims);
   }
 
   async getMessage(conversationId: string, seq: number): Promise<MessageView | undefined> {

@@ -722,6 +722,13 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
         return this.telemetry(running, p);
       case 'attachment.store':
         return this.storeAttachment(running, p);
+      case 'realtime.visitorToken': {
+        if (running.plugin.manifest.kind !== 'channel' || !running.row.inboxId)
+          throw new PluginError('plugin_call_failed', 'visitor tokens are for channel instances');
+        const contactId = typeof p.contactId === 'string' ? p.contactId : null;
+        const ttlSeconds = typeof p.ttlSeconds === 'number' ? p.ttlSeconds : undefined;
+        return this.conversations.issueVisitorToken({ visitorId: String(p.visitorId), contactId, inboxId: running.row.inboxId, ttlSeconds });
+      }
       case 'bus.publish':
         return this.busPublish(running, p.topic, p.data);
       case 'bus.subscribe':

@@ -238,6 +238,8 @@ async function main(): Promise<void> {
       inbound: (message: InboundMessage) => call<InboundResult>('inbound', message),
       telemetry: (reading: TelemetryReading) => call<void>('telemetry', reading),
       storeAttachment: (attachment: StoredAttachmentInput) => call<AttachmentRef>('attachment.store', attachment),
+      visitorToken: (claims: { visitorId: string; contactId?: string | null; ttlSeconds?: number }) =>
+        call<{ token: string; expiresAt: string }>('realtime.visitorToken', claims),
     }) as PluginContext;
   }
 

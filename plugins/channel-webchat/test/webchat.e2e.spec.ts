@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startTestCore, type TestCore } from '@switchboard/plugin-sdk/testing';
+
+const PLUGIN_DIR = fileURLToPath(new URL('..', import.meta.url));
+const SITE_SECRET = 'site-secret-0123456789abcdef';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+describe('web chat widget, end to end in Chromium', () => {
+  let core: TestCore;
+  let inboxId: string;
+  let site: Server;
+  let siteUrl: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/build-widget.mjs', import.meta.url))]);
+    core = await startTestCore({ plugins: [PLUGIN_DIR], env: { SWITCHBOARD_WS_ALLOWED_ORIGINS: '*' } });
+    inboxId = (await core.createInbox({ name: 'Website', channel: 'webchat' })).id;
+    await core.addInstance('webchat', { id: 'web', inboxId, config: { siteSecret: SITE_SECRET } });
+    // The customer's website, on another origin than the core.
+    site = createServer((request, response) => {
+      const url = new URL(request.url ?? '/', 'http://site');
+      const user = url.searchParams.get('user');
+      const hash = url.searchParams.get('hash');
+      const identity = user ? ` data-user-id="${user}" data-user-hash="${hash}" data-user-name="${user}"` : '';
+      response
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end(
+          `<!doctype html><html><head><title>Shop</title></head><body><h1>Shop</h1>` +
+            `<script src="${core.url}/plugins/webchat/widget.js" data-inbox="${inboxId}" data-locale="${url.searchParams.get('lang') ?? 'en-US'}"${identity}></script></body></html>`,
+        );
+    });
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await core?.close();
+    await new Promise((resolve) => site?.close(resolve));
+  });
+
+  const say = async (page: Page, text: string) => {
+    await page.locator('textarea[name="message"]').fill(text);
+    await page.locator('textarea[name="message"]').press('Enter');
+  };
+  const open = async (page: Page, query = '') => {
+    await page.goto(`${siteUrl}/${query}`);
+    await page.locator('button.bubble').click();
+  };
+  const conversationOf = (text: string) =>
+    core.waitFor(
+      async () => {
+        for (const conversation of await core.conversations(inboxId)) {
+          if ((await core.messages(conversation.id)).some((m) => m.text === text)) return conversation;
+        }
+        return undefined;
+      },
+      15_000,
+      `the conversation holding "${text}"`,
+    );
+
+  it('stores a visitor message, shows the agent reply, and keeps the history after a reload', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await open(page);
+    await say(page, 'Hello from the widget');
+    const conversation = await conversationOf('Hello from the widget');
+
+    await core.reply(conversation.id, 'Hi! How can I help?');
+    await expect(page.locator('li.out span', { hasText: 'How can I help?' })).toBeDefined();
+    await page.locator('li.out span', { hasText: 'How can I help?' }).waitFor({ timeout: 15_000 });
+    await core.reply(conversation.id, 'internal note', { private: true });
+
+    await page.reload();
+    await page.locator('button.bubble').click();
+    await page.locator('li.in span', { hasText: 'Hello from the widget' }).waitFor({ timeout: 15_000 });
+    await page.locator('li.out span', { hasText: 'How can I help?' }).waitFor({ timeout: 15_000 });
+    await say(page, 'Still here after reload');
+    expect((await conversationOf('Still here after reload')).id).toBe(conversation.id);
+    expect(await page.locator('li span', { hasText: 'internal note' }).count()).toBe(0);
+
+    // The widget speaks Chinese too.
+    const zh = await context.newPage();
+    await zh.goto(`${siteUrl}/?lang=zh-CN`);
+    await zh.locator('button.bubble').click();
+    expect(await zh.locator('textarea[name="message"]').getAttribute('placeholder')).toBe('请输入消息…');
+    await context.close();
+  });
+
+  it('merges a verified user across devices, and never merges a spoofed identity without a valid HMAC', async () => {
+    const hash = createHmac('sha256', SITE_SECRET).update('alice').digest('hex');
+    const laptop = await browser.newContext();
+    const alicePage = await laptop.newPage();
+    await open(alicePage, `?user=alice&hash=${hash}`);
+    await say(alicePage, 'I am Alice, order 1042');
+    const alice = await conversationOf('I am Alice, order 1042');
+
+    // Alice on her phone: same verified identity, same contact, sees her history.
+    const phone = await browser.newContext();
+    const phonePage = await phone.newPage();
+    await open(phonePage, `?user=alice&hash=${hash}`);
+    await phonePage.locator('li.in span', { hasText: 'I am Alice, order 1042' }).waitFor({ timeout: 15_000 });
+
+    // Mallory claims to be Alice with a made-up hash.
+    const mallory = await browser.newContext();
+    const malloryPage = await mallory.newPage();
+    await open(malloryPage, `?user=alice&hash=${'0'.repeat(64)}`);
+    await say(malloryPage, 'I am Alice too (not really)');
+    const spoofed = await conversationOf('I am Alice too (not really)');
+    expect(spoofed.contactId).not.toBe(alice.contactId);
+    expect(spoofed.id).not.toBe(alice.id);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await malloryPage.locator('li span', { hasText: 'order 1042' }).count()).toBe(0);
+    await Promise.all([laptop.close(), phone.close(), mallory.close()]);
+  });
+
+  it('enforces attachment limits and serves a small widget', async () => {
+    const widget = await core.request('GET', '/plugins/webchat/widget.js');
+    expect(widget.status).toBe(200);
+    expect(widget.headers['content-type']).toMatch(/javascript/);
+    const { gzipSync } = await import('node:zlib');
+    expect(gzipSync(widget.text).length).toBeLessThan(50 * 1024);
+
+    const session = (await core.request('POST', `/plugins/webchat/${inboxId}/session`, { body: {} })).json;
+    const auth = { authorization: `Bearer ${session.sessionToken}` };
+    const exe = await core.request('POST', `/plugins/webchat/${inboxId}/messages`, {
+      headers: auth,
+      body: { clientMessageId: 'f1', text: 'see file', attachments: [{ filename: 'x.exe', contentType: 'application/x-msdownload', dataBase64: 'AAAA' }] },
+    });
+    expect([exe.status, exe.json.error.code]).toEqual([415, 'attachment_type_not_allowed']);
+    const big = await core.request('POST', `/plugins/webchat/${inboxId}/messages`, {
+      headers: auth,
+      body: { clientMessageId: 'f2', text: 'big', attachments: [{ filename: 'a.png', contentType: 'image/png', dataBase64: 'A'.repeat(8 * 1024 * 1024) }] },
+    });
+    expect(big.status).toBe(413);
+    const ok = await core.request('POST', `/plugins/webchat/${inboxId}/messages`, {
+      headers: auth,
+      body: {
+        clientMessageId: 'f3',
+        text: 'receipt',
+        attachments: [{ filename: 'r.txt', contentType: 'text/plain', dataBase64: Buffer.from('paid').toString('base64') }],
+      },
+    });
+    expect(ok.status).toBe(201);
+    const stored = (await core.messages(ok.json.conversationId)).find((m) => m.text === 'receipt')!;
+    expect(stored.attachments).toEqual([expect.objectContaining({ name: 'r.txt', contentType: 'text/plain', size: 4 })]);
+    expect(
+      (
+        await core.request('POST', `/plugins/webchat/${inboxId}/messages`, {
+          headers: { authorization: 'Bearer forged.token' },
+          body: { clientMessageId: 'f4', text: 'x' },
+        })
+      ).status,
+    ).toBe(401);
+  });
+});

@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { backends, createMysqlDatabase, mysqlAvailable, startTestApp, waitFor, type TestApp } from '../harness/test-app.js';
 import { BUS, type Bus } from '../../src/platform/bus/bus.port.js';
 import { UnitOfWork } from '../../src/platform/database/unit-of-work.js';
-import { ProbeModule } from './support/probe.module.js';
+import { ProbeController, ProbeModule } from './support/probe.module.js';
 
 const unique = (prefix: string) => `${prefix}${randomBytes(4).toString('hex')}`;
 const json = { 'content-type': 'application/json' };
@@ -150,7 +150,8 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('op
     expect(fine.status).toBe(201);
     expect(await fine.json()).toEqual({ received: { text: '你好 🎧' } });
 
-    const unknownRoute = await fetch(`${core.url}/no/such/route`);
+    // Under /api (elsewhere GETs fall back to the console's index.html).
+    const unknownRoute = await fetch(`${core.url}/api/v1/no-such-route`);
     expect(unknownRoute.status).toBe(404);
     expect(((await unknownRoute.json()) as { error: { code: string } }).error.code).toMatch(/not_found/);
   });
@@ -159,8 +160,10 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('op
 describe('graceful shutdown', () => {
   it('finishes in-flight requests and refuses new ones while closing', async () => {
     const core = await startTestApp({ imports: [ProbeModule] });
+    const started = ProbeController.slowStarted;
     const inFlight = fetch(`${core.url}/platformtest/slow?ms=800`).then(async (response) => ({ status: response.status, body: await response.json() }));
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Close only once the request is inside its handler.
+    await waitFor(() => ProbeController.slowStarted > started, 10_000, 'the slow request to start');
     const closing = core.close();
     await new Promise((resolve) => setTimeout(resolve, 100));
     const late = await fetch(`${core.url}/platformtest/slow?ms=1`).then(

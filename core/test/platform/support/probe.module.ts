@@ -13,6 +13,8 @@ export const PROBE_SUBJECT = 'sb.evt.platformprobe.written';
 @Controller('platformtest')
 export class ProbeController {
   private readonly logger = new Logger('probe');
+  /** How many /platformtest/slow requests reached the handler (graceful-shutdown test). */
+  static slowStarted = 0;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
@@ -43,6 +45,7 @@ export class ProbeController {
   @Public()
   @Get('slow')
   async slow(@Query('ms') ms: string): Promise<{ slept: number }> {
+    ProbeController.slowStarted++;
     const wait = Number(ms) || 500;
     await new Promise((resolve) => setTimeout(resolve, wait));
     return { slept: wait };

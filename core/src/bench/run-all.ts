@@ -48,6 +48,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const MODULE_BENCHES = [
   { name: 'conversations', file: './conversations.bench.js', fn: 'benchConversations' },
   { name: 'tickets', file: './tickets.bench.js', fn: 'benchTickets' },
+  { name: 'devices', file: './devices.bench.js', fn: 'benchDevices' },
 ];
 const numberArg = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`);

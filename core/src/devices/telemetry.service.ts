@@ -216,32 +216,48 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap {
     );
 
     const result: IngestResult = { deviceId: device.id, accepted: readings.length, opened: [], closed: [] };
-    for (const rule of this.rules.rulesFor(device)) {
-      const relevant = rule.kind === 'stale' ? readings.slice(-1) : readings.filter((reading) => reading.metric === rule.metric);
-      if (relevant.length === 0) continue;
-      const stateRow = await manager.findOne(DeviceRuleStateRow, { where: { deviceId: device.id, ruleId: rule.id } });
-      let state: RuleState = stateRow ?? emptyState();
-      let episode = await manager.findOne(FaultEpisodeRow, { where: { deviceId: device.id, ruleId: rule.id, openSlot: 'open' } });
+    const applicable = this.rules
+      .rulesFor(device)
+      .map((rule) => ({ rule, relevant: rule.kind === 'stale' ? readings.slice(-1) : readings.filter((reading) => reading.metric === rule.metric) }))
+      .filter(({ relevant }) => relevant.length > 0);
+    // Two reads per message, whatever the number of rules: every rule state and every open episode of the device.
+    const [states, openEpisodes] = applicable.length
+      ? await Promise.all([
+          manager.find(DeviceRuleStateRow, { where: { deviceId: device.id } }),
+          manager.find(FaultEpisodeRow, { where: { deviceId: device.id, openSlot: 'open' } }),
+        ])
+      : [[], await manager.find(FaultEpisodeRow, { where: { deviceId: device.id, openSlot: 'open' }, select: { id: true, severity: true, code: true } })];
+    const open = new Map(openEpisodes.map((episode) => [episode.ruleId, episode]));
+    const changedStates: DeviceRuleStateRow[] = [];
+    for (const { rule, relevant } of applicable) {
+      const before = states.find((row) => row.ruleId === rule.id);
+      let state: RuleState = before ?? emptyState();
+      let episode = open.get(rule.id) ?? null;
       for (const reading of relevant) {
         const outcome = step(rule, reading, state, episode !== null);
         state = outcome.state;
         if (outcome.action === 'open') {
           episode = await this.openEpisode(tx, device, rule, reading, outcome.code);
+          open.set(rule.id, episode);
           result.opened.push(episode.id);
         } else if (outcome.action === 'repeat' && episode) {
           await this.repeatEpisode(tx, device, episode, reading);
         } else if (outcome.action === 'close' && episode) {
           await this.closeEpisode(tx, device, rule, episode, reading);
+          open.delete(rule.id);
           result.closed.push(episode.id);
           episode = null;
         }
       }
-      await manager.save(DeviceRuleStateRow, { ...state, deviceId: device.id, ruleId: rule.id });
+      // A steady healthy signal changes nothing worth a write (rate rules need their last value).
+      if (!before || rule.kind === 'rate_of_change' || !sameState(before, state))
+        changedStates.push(Object.assign(new DeviceRuleStateRow(), { ...state, deviceId: device.id, ruleId: rule.id }));
     }
+    if (changedStates.length) await manager.upsert(DeviceRuleStateRow, changedStates, ['deviceId', 'ruleId']);
 
     const lastSeen = readings.at(-1)!.ts;
     device.lastSeenAt = !device.lastSeenAt || lastSeen > device.lastSeenAt ? lastSeen : device.lastSeenAt;
-    await this.refreshState(tx, device);
+    await this.refreshState(tx, device, [...open.values()]);
     return result;
   }
 
@@ -421,17 +437,16 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap {
     await tx.emit({ subject: DEVICE_FAULT_CLOSED, data: this.episodeEvent(episode, device), id: `fault-closed:${episode.id}:${now.getTime()}` });
   }
 
-  private async refreshState(tx: Tx, device: DeviceRow, forced?: DeviceState): Promise<void> {
-    const open = await tx.manager.find(FaultEpisodeRow, { where: { deviceId: device.id, openSlot: 'open' }, select: { severity: true, code: true } });
-    const next: DeviceState =
-      forced ??
-      (open.some((episode) => episode.code === 'stale')
-        ? 'offline'
-        : open.some((episode) => episode.severity === 'critical' || episode.severity === 'major')
-          ? 'fault'
-          : open.length
-            ? 'warning'
-            : 'ok');
+  private async refreshState(tx: Tx, device: DeviceRow, known?: Array<Pick<FaultEpisodeRow, 'severity' | 'code'>>): Promise<void> {
+    const open =
+      known ?? (await tx.manager.find(FaultEpisodeRow, { where: { deviceId: device.id, openSlot: 'open' }, select: { severity: true, code: true } }));
+    const next: DeviceState = open.some((episode) => episode.code === 'stale')
+      ? 'offline'
+      : open.some((episode) => episode.severity === 'critical' || episode.severity === 'major')
+        ? 'fault'
+        : open.length
+          ? 'warning'
+          : 'ok';
     const previous = device.state;
     await tx.manager.update(DeviceRow, { id: device.id }, { state: next, lastSeenAt: device.lastSeenAt, updatedAt: this.clock.now() });
     if (previous !== next) {
@@ -486,8 +501,20 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap {
  * as well as the canonical `{ deviceId, readings: [...] }`.
  */
 export function normaliseTelemetry(message: unknown): TelemetryMessage {
-  const compact = message as { deviceId?: unknown; at?: string; metrics?: Record<string, unknown>; faultCodes?: unknown[]; attributes?: Record<string, unknown>; readings?: unknown };
-  if (!compact || typeof compact !== 'object' || compact.readings !== undefined || (compact.metrics === undefined && compact.faultCodes === undefined && compact.attributes === undefined)) {
+  const compact = message as {
+    deviceId?: unknown;
+    at?: string;
+    metrics?: Record<string, unknown>;
+    faultCodes?: unknown[];
+    attributes?: Record<string, unknown>;
+    readings?: unknown;
+  };
+  if (
+    !compact ||
+    typeof compact !== 'object' ||
+    compact.readings !== undefined ||
+    (compact.metrics === undefined && compact.faultCodes === undefined && compact.attributes === undefined)
+  ) {
     return message as TelemetryMessage;
   }
   const readings: TelemetryMessage['readings'] = [];
@@ -498,6 +525,15 @@ export function normaliseTelemetry(message: unknown): TelemetryMessage {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') readings.push({ metric, value, ...(ts ? { ts } : {}) });
   }
   return { deviceId: compact.deviceId as string, readings };
+}
+
+function sameState(a: RuleState, b: RuleState): boolean {
+  return (
+    a.violations === b.violations &&
+    a.clears === b.clears &&
+    a.activeCode === b.activeCode &&
+    (a.violatingSince?.getTime() ?? null) === (b.violatingSince?.getTime() ?? null)
+  );
 }
 
 function describeReading(latest: Record<string, unknown>): string {

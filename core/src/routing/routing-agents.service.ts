@@ -14,6 +14,11 @@ import { RoutingError } from './routing.error.js';
 import { UNITS_PER_CONVERSATION } from './scoring.js';
 import { sqlTime } from '../platform/database/sql-time.js';
 
+const isDuplicateKey = (error: unknown): boolean => {
+  const code = (error as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (error as { code?: string }).code ?? '';
+  return code === 'ER_DUP_ENTRY' || code.startsWith('SQLITE_CONSTRAINT');
+};
+
 export const OFFLINE_GRACE_TIMER = 'routing.offline-grace';
 
 export interface AgentView {
@@ -116,8 +121,10 @@ export class RoutingAgentsService implements OnModuleInit {
     try {
       await manager.insert(RoutingAgentRow, row);
       return row;
-    } catch {
-      // Inserted concurrently by another request or instance.
+    } catch (error) {
+      // Inserted concurrently by another request or instance. Anything else (a deadlock rolls the
+      // whole transaction back on MySQL) must propagate so the unit of work retries.
+      if (!isDuplicateKey(error)) throw error;
       return manager.findOneOrFail(RoutingAgentRow, { where: { agentId } });
     }
   }

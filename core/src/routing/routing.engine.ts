@@ -324,15 +324,9 @@ export class RoutingEngine {
   }
 
   private async rememberAffinity(manager: EntityManager, contactId: string, agentId: string): Promise<void> {
-    const now = this.clock.now();
-    const updated = await manager.update(RoutingAffinityRow, { contactId }, { agentId, updatedAt: now });
-    if (updated.affected === 0) {
-      try {
-        await manager.insert(RoutingAffinityRow, { contactId, agentId, updatedAt: now });
-      } catch {
-        await manager.update(RoutingAffinityRow, { contactId }, { agentId, updatedAt: now });
-      }
-    }
+    // One upsert (INSERT … ON DUPLICATE KEY UPDATE / ON CONFLICT DO UPDATE): an UPDATE of a
+    // missing row followed by an INSERT takes gap locks on MySQL and deadlocks under load.
+    await manager.upsert(RoutingAffinityRow, { contactId, agentId, updatedAt: this.clock.now() }, ['contactId']);
   }
 
   /** Returns every conversation of an offline agent to the queue. Runs inside the grace timer's transaction. */

@@ -105,6 +105,16 @@ export class RoutingService implements OnModuleInit, OnApplicationBootstrap, OnM
     for (const definition of ROUTING_SETTING_DEFINITIONS) this.settings.define(definition);
   }
 
+  private readonly autoRouteHolds: Array<(event: ConversationCreatedEvent) => boolean> = [];
+
+  /**
+   * Lets another module (the bot) keep new conversations out of the queue; it calls
+   * `requestRouting` when it hands a conversation over. The predicate must be synchronous.
+   */
+  holdAutoRoute(hold: (event: ConversationCreatedEvent) => boolean): void {
+    this.autoRouteHolds.push(hold);
+  }
+
   onModuleInit(): void {
     this.scheduler.every('routing.dispatch', 2000, () => this.engine.dispatchNow());
     this.scheduler.every('routing.sync', 5000, () => this.engine.syncPending(3000));
@@ -119,6 +129,8 @@ export class RoutingService implements OnModuleInit, OnApplicationBootstrap, OnM
         handle: async (event, tx) => {
           if (!this.settings.get<boolean>(ROUTING_SETTINGS.autoRoute)) return;
           const data = event.data;
+          // A bot answers first on some inboxes: it queues the conversation itself at hand-over.
+          if (this.autoRouteHolds.some((hold) => hold(data))) return;
           const queued = await this.engine.enqueueInTx(
             tx,
             { ...data, reason: 'created' },

@@ -136,7 +136,21 @@ export async function loadScenario(apps: TestApp[], team: string, supervisor: Re
       }),
     );
   }
-  await waitFor(async () => (await items(first!)).filter((item) => mine.has(item.conversationId) && item.state === 'closed').length === 200, 20_000, 'all closed');
+  await waitFor(async () => (await items(first!)).filter((item) => mine.has(item.conversationId) && item.state === 'closed').length === 200, 60_000, "all closed").catch(async (error) => {
+    const open = (await items(first!)).filter((item) => mine.has(item.conversationId) && item.state !== 'closed');
+    for (const item of open.slice(0, 1)) {
+      const view = await services(first!).conversations.get(item.conversationId);
+      const { UnitOfWork } = await import('../../src/platform/database/unit-of-work.js');
+      const closed = await first!.app.get(UnitOfWork).run((tx) => services(first!).engine.closeInTx(tx, item.conversationId)).catch((e: Error) => e.message);
+      const processed = [
+        await services(first!).db.query(`SELECT consumer, COUNT(*) AS n FROM processed_events GROUP BY consumer`),
+        await services(first!).db.query(`SELECT subject, COUNT(*) AS n, SUM(CASE WHEN sent_at IS NULL THEN 1 ELSE 0 END) AS unsent FROM outbox WHERE subject LIKE 'sb.evt.conversation.%' GROUP BY subject`),
+      ];
+      process.stderr.write(`MANUAL ${JSON.stringify(closed)?.slice(0, 200)} now=${(await services(first!).engine.item(item.conversationId))?.state} processed=${JSON.stringify(processed)}\n`);
+      process.stderr.write(`OPEN ${item.conversationId} ${item.state} ${item.agentId} resolved=${resolved.has(item.conversationId)} conv=${view.status}/${view.assigneeId} ${JSON.stringify(await services(first!).engine.history(item.conversationId))}\n`);
+    }
+    throw error;
+  });
   expect(violations).toBe(0);
   const log = (await assignmentLog(first!)).filter((entry) => mine.has(entry.conversationId));
   const perConversation = new Map<string, number>();

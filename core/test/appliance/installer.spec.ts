@@ -22,6 +22,7 @@ const ci = process.env.CI === 'true';
 const available = hasMariadb() && hasNats();
 if (!available && ci) throw new Error('CI=true but mariadbd/nats-server are not installed: the installer test cannot run');
 const suite = available ? describe : describe.skip;
+const TEST_TIMEOUT = 600_000;
 
 interface Result {
   code: number;
@@ -33,18 +34,21 @@ function sh(command: string, args: string[], options: { input?: string; timeoutM
   return new Promise((resolvePromise, reject) => {
     const env = { ...process.env };
     delete env.NODE_OPTIONS; // Jest's --experimental-vm-modules is not for the appliance's processes
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const child = spawn(command, args, { stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
     child.once('error', reject);
     child.once('close', (code) => {
       clearTimeout(timer);
       resolvePromise({ code: code ?? -1, stdout, stderr });
     });
-    child.stdin.end(options.input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => undefined); // a child that exits early must not fail the test with EPIPE
+      child.stdin.end(options.input);
+    }
   });
 }
 
@@ -155,16 +159,20 @@ suite('appliance bundle and installer (real MariaDB + nats-server, --no-systemd)
       '--health-timeout',
       '120',
     ];
-    const built = must(
-      await sh(
-        'node',
-        [join(ROOT, 'scripts', 'bundle.mjs'), '--skip-build', '--stage', join(work, 'stage'), '--out', join(work, 'out'), '--compress-level', '1'],
-        {
-          timeoutMs: 600_000,
-        },
-      ),
-      'npm run bundle',
-    );
+    // SB_APPLIANCE_BUNDLE=path/to/switchboard-….tar.gz reuses a bundle (while working on the installer).
+    const prebuilt = process.env.SB_APPLIANCE_BUNDLE;
+    const built = prebuilt
+      ? { code: 0, stdout: prebuilt, stderr: '' }
+      : must(
+          await sh(
+            'node',
+            [join(ROOT, 'scripts', 'bundle.mjs'), '--skip-build', '--stage', join(work, 'stage'), '--out', join(work, 'out'), '--compress-level', '1'],
+            {
+              timeoutMs: 600_000,
+            },
+          ),
+          'npm run bundle',
+        );
     const tarball = built.stdout.trim().split('\n').pop()!;
     expect(tarball).toMatch(/switchboard-.+-linux-x64\.tar\.gz$/);
     rmSync(join(work, 'stage'), { recursive: true, force: true });
@@ -186,112 +194,140 @@ suite('appliance bundle and installer (real MariaDB + nats-server, --no-systemd)
   let auth: Record<string, string> = {};
   let before: Record<string, { rows: number; sha256: string }> = {};
 
-  it('installs from the extracted bundle without network and becomes ready', async () => {
-    const result = must(await install(bundle, ...installArgs), 'install.sh');
-    expect(result.stdout).toContain('is ready');
-    expect(result.stdout).toMatch(/First admin login: admin \/ \w+/);
-    expect((await api('GET', '/health/ready')).status).toBe(200);
-    // The TLS front answers with the installer's self-signed certificate.
-    const status = await new Promise<number>((resolveStatus, reject) => {
-      https
-        .get(
-          { host: '127.0.0.1', port: ports.https, path: '/health/ready', ca: readFileSync(join(etc, 'tls', 'cert.pem')), servername: 'localhost' },
-          (res) => {
-            res.resume();
-            resolveStatus(res.statusCode ?? 0);
-          },
-        )
-        .on('error', reject);
-    });
-    expect(status).toBe(200);
-    const nats = readFileSync(join(etc, 'nats', 'nats-server.conf'), 'utf8');
-    expect(nats).toContain('jetstream');
-    expect(nats).toMatch(/user: "plugin-[a-z-]+"/);
-    expect(readFileSync(join(etc, 'secrets', 'encryption.key'), 'utf8')).toMatch(/^[0-9a-f]{64}$/);
-    adminPassword = readFileSync(join(etc, 'secrets', 'admin-password'), 'utf8').trim();
-  });
+  it(
+    'installs from the extracted bundle without network and becomes ready',
+    async () => {
+      const result = must(await install(bundle, ...installArgs), 'install.sh');
+      expect(result.stdout).toContain('is ready');
+      expect(result.stdout).toMatch(/First admin login: admin \/ \w+/);
+      expect((await api('GET', '/health/ready')).status).toBe(200);
+      // The TLS front answers with the installer's self-signed certificate.
+      const status = await new Promise<number>((resolveStatus, reject) => {
+        https
+          .get(
+            { host: '127.0.0.1', port: ports.https, path: '/health/ready', ca: readFileSync(join(etc, 'tls', 'cert.pem')), servername: 'localhost' },
+            (res) => {
+              res.resume();
+              resolveStatus(res.statusCode ?? 0);
+            },
+          )
+          .on('error', reject);
+      });
+      expect(status).toBe(200);
+      const nats = readFileSync(join(etc, 'nats', 'nats-server.conf'), 'utf8');
+      expect(nats).toContain('jetstream');
+      expect(nats).toMatch(/user: "plugin-[a-z-]+"/);
+      expect(readFileSync(join(etc, 'secrets', 'encryption.key'), 'utf8')).toMatch(/^[0-9a-f]{64}$/);
+      adminPassword = readFileSync(join(etc, 'secrets', 'admin-password'), 'utf8').trim();
+    },
+    TEST_TIMEOUT,
+  );
 
-  it('runs the bundled app on the bundled Node 24', async () => {
-    const runtime = join(opt, 'current', 'runtime', 'bin', 'node');
-    expect(must(await sh(runtime, ['--version']), 'node --version').stdout).toMatch(/^v24\./);
-    const pid = readFileSync(join(prefix, 'var', 'lib', 'switchboard', 'run', 'core.pid'), 'utf8').trim();
-    expect(readlinkSync(`/proc/${pid}/exe`)).toBe(resolve(opt, 'releases', readFileSync(join(bundle, 'VERSION'), 'utf8').trim(), 'runtime', 'bin', 'node'));
-    expect(must(await cli('config', 'check'), 'config check').stdout).toContain('Configuration is valid');
-  });
+  it(
+    'runs the bundled app on the bundled Node 24',
+    async () => {
+      const runtime = join(opt, 'current', 'runtime', 'bin', 'node');
+      expect(must(await sh(runtime, ['--version']), 'node --version').stdout).toMatch(/^v24\./);
+      const pid = readFileSync(join(prefix, 'var', 'lib', 'switchboard', 'run', 'core.pid'), 'utf8').trim();
+      expect(readlinkSync(`/proc/${pid}/exe`)).toBe(resolve(opt, 'releases', readFileSync(join(bundle, 'VERSION'), 'utf8').trim(), 'runtime', 'bin', 'node'));
+      expect(must(await cli('config', 'check'), 'config check').stdout).toContain('Configuration is valid');
+    },
+    TEST_TIMEOUT,
+  );
 
-  it('stores data through the API', async () => {
-    auth = await login(adminPassword);
-    const put = await api('PUT', '/api/v1/settings/general.organizationName', { value: 'Acme 客服中心 😀' }, auth);
-    expect(put.status).toBe(200);
-    expect(await orgName(auth)).toBe('Acme 客服中心 😀');
-  });
+  it(
+    'stores data through the API',
+    async () => {
+      auth = await login(adminPassword);
+      const put = await api('PUT', '/api/v1/settings/general.organizationName', { value: 'Acme 客服中心 😀' }, auth);
+      expect(put.status).toBe(200);
+      expect(await orgName(auth)).toBe('Acme 客服中心 😀');
+    },
+    TEST_TIMEOUT,
+  );
 
-  it('backs up, survives a wipe, and restores identical data onto a fresh install', async () => {
-    must(await ctl('stop', 'proxy', 'core'), 'stop the core');
-    before = await checksums();
-    expect(Object.keys(before).length).toBeGreaterThan(3);
-    const backup = join(work, 'appliance.sbbk');
-    const created = must(await cli('backup', '--output', backup), 'backup');
-    expect(created.stdout).toContain('Backup written');
-    expect(created.stdout).not.toContain('approximate');
-    expect(must(await cli('backup', 'verify', backup), 'backup verify').stdout).toContain('Backup is intact');
-    const key = join(work, 'encryption.key');
-    copyFileSync(join(etc, 'secrets', 'encryption.key'), key);
+  it(
+    'backs up, survives a wipe, and restores identical data onto a fresh install',
+    async () => {
+      must(await ctl('stop', 'proxy', 'core'), 'stop the core');
+      before = await checksums();
+      expect(Object.keys(before).length).toBeGreaterThan(3);
+      const backup = join(work, 'appliance.sbbk');
+      const created = must(await cli('backup', '--output', backup), 'backup');
+      expect(created.stdout).toContain('Backup written');
+      expect(created.stdout).not.toContain('approximate');
+      expect(must(await cli('backup', 'verify', backup), 'backup verify').stdout).toContain('Backup is intact');
+      const key = join(work, 'encryption.key');
+      copyFileSync(join(etc, 'secrets', 'encryption.key'), key);
 
-    // Wipe: uninstall with --purge deletes data, configuration and secrets.
-    must(await install(bundle, '--prefix', prefix, '--uninstall', '--purge'), 'uninstall --purge');
-    expect(existsSync(join(prefix, 'var', 'lib', 'switchboard'))).toBe(false);
-    expect(existsSync(etc)).toBe(false);
+      // Wipe: uninstall with --purge deletes data, configuration and secrets.
+      must(await install(bundle, '--prefix', prefix, '--uninstall', '--purge'), 'uninstall --purge');
+      expect(existsSync(join(prefix, 'var', 'lib', 'switchboard'))).toBe(false);
+      expect(existsSync(etc)).toBe(false);
 
-    // A fresh install with the old appliance key, then the restore.
-    must(await install(bundle, ...installArgs, '--encryption-key-file', key, '--skip-verify'), 'fresh install');
-    const fresh = await checksums();
-    expect(fresh).not.toEqual(before);
-    must(await ctl('stop', 'proxy', 'core'), 'stop the core');
-    const restored = must(await cli('restore', backup, '--yes'), 'restore');
-    expect(restored.stdout).toMatch(/Verified: \d+ tables, \d+ rows identical/);
-    expect(await checksums()).toEqual(before);
-    must(await ctl('start', 'core', 'proxy'), 'start');
-    for (let i = 0; i < 120 && (await ctl('health')).code !== 0; i++) await new Promise((r) => setTimeout(r, 500));
-    // The restored database holds the old admin login and the setting.
-    auth = await login(adminPassword);
-    expect(await orgName(auth)).toBe('Acme 客服中心 😀');
-  });
+      // A fresh install with the old appliance key, then the restore.
+      must(await install(bundle, ...installArgs, '--encryption-key-file', key, '--skip-verify'), 'fresh install');
+      const fresh = await checksums();
+      expect(fresh).not.toEqual(before);
+      must(await ctl('stop', 'proxy', 'core'), 'stop the core');
+      const restored = must(await cli('restore', backup, '--yes'), 'restore');
+      expect(restored.stdout).toMatch(/Verified: \d+ tables, \d+ rows identical/);
+      expect(await checksums()).toEqual(before);
+      must(await ctl('start', 'core', 'proxy'), 'start');
+      for (let i = 0; i < 120 && (await ctl('health')).code !== 0; i++) await new Promise((r) => setTimeout(r, 500));
+      // The restored database holds the old admin login and the setting.
+      auth = await login(adminPassword);
+      expect(await orgName(auth)).toBe('Acme 客服中心 😀');
+    },
+    TEST_TIMEOUT,
+  );
 
-  it('upgrades to a rebuilt bundle that carries a new migration, keeping the data', async () => {
-    const result = must(await install(upgrade, '--prefix', prefix), 'upgrade');
-    expect(result.stdout).toContain('upgrade (installed: ');
-    expect(result.stdout).toContain('Switchboard 0.1.0-upgrade.1 is ready');
-    expect(readlinkSync(join(opt, 'current'))).toBe('releases/0.1.0-upgrade.1');
-    expect(readdirSync(join(prefix, 'var', 'lib', 'switchboard', 'backups')).some((file) => file.startsWith('pre-upgrade-'))).toBe(true);
-    const after = await checksums();
-    expect(after.upgrade_probe).toMatchObject({ rows: 1 });
-    expect(after.settings).toEqual(before.settings);
-    auth = await login(adminPassword);
-    expect(await orgName(auth)).toBe('Acme 客服中心 😀');
-  });
+  it(
+    'upgrades to a rebuilt bundle that carries a new migration, keeping the data',
+    async () => {
+      const result = must(await install(upgrade, '--prefix', prefix), 'upgrade');
+      expect(result.stdout).toContain('upgrade (installed: ');
+      expect(result.stdout).toContain('Switchboard 0.1.0-upgrade.1 is ready');
+      expect(readlinkSync(join(opt, 'current'))).toBe('releases/0.1.0-upgrade.1');
+      expect(readdirSync(join(prefix, 'var', 'lib', 'switchboard', 'backups')).some((file) => file.startsWith('pre-upgrade-'))).toBe(true);
+      const after = await checksums();
+      expect(after.upgrade_probe).toMatchObject({ rows: 1 });
+      expect(after.settings).toEqual(before.settings);
+      auth = await login(adminPassword);
+      expect(await orgName(auth)).toBe('Acme 客服中心 😀');
+    },
+    TEST_TIMEOUT,
+  );
 
-  it('rolls back by itself when an upgrade fails', async () => {
-    const result = await install(broken, '--prefix', prefix);
-    expect(result.code).not.toBe(0);
-    expect(result.stdout + result.stderr).toContain('rolled back to 0.1.0-upgrade.1');
-    expect(readlinkSync(join(opt, 'current'))).toBe('releases/0.1.0-upgrade.1');
-    expect((await api('GET', '/health/ready')).status).toBe(200);
-    const after = await checksums();
-    expect(after.broken_probe).toBeUndefined();
-    expect(after.upgrade_probe).toMatchObject({ rows: 1 });
-    auth = await login(adminPassword);
-    expect(await orgName(auth)).toBe('Acme 客服中心 😀');
-  });
+  it(
+    'rolls back by itself when an upgrade fails',
+    async () => {
+      const result = await install(broken, '--prefix', prefix);
+      expect(result.code).not.toBe(0);
+      expect(result.stdout + result.stderr).toContain('rolled back to 0.1.0-upgrade.1');
+      expect(readlinkSync(join(opt, 'current'))).toBe('releases/0.1.0-upgrade.1');
+      expect((await api('GET', '/health/ready')).status).toBe(200);
+      const after = await checksums();
+      expect(after.broken_probe).toBeUndefined();
+      expect(after.upgrade_probe).toMatchObject({ rows: 1 });
+      auth = await login(adminPassword);
+      expect(await orgName(auth)).toBe('Acme 客服中心 😀');
+    },
+    TEST_TIMEOUT,
+  );
 
-  it('uninstalls keeping the data, and --purge deletes it', async () => {
-    must(await install(bundle, '--prefix', prefix, '--uninstall'), 'uninstall');
-    expect(existsSync(opt)).toBe(false);
-    expect(existsSync(join(prefix, 'var', 'lib', 'switchboard', 'mysql'))).toBe(true);
-    expect(existsSync(join(etc, 'secrets', 'encryption.key'))).toBe(true);
-    await expect(fetch(`http://127.0.0.1:${ports.http}/health/ready`)).rejects.toThrow();
-    // The kept state lets --purge find and stop what is left.
-    must(await install(bundle, '--prefix', prefix, '--uninstall', '--purge'), 'purge');
-    expect(existsSync(join(prefix, 'var', 'lib', 'switchboard'))).toBe(false);
-  });
+  it(
+    'uninstalls keeping the data, and --purge deletes it',
+    async () => {
+      must(await install(bundle, '--prefix', prefix, '--uninstall'), 'uninstall');
+      expect(existsSync(opt)).toBe(false);
+      expect(existsSync(join(prefix, 'var', 'lib', 'switchboard', 'mysql'))).toBe(true);
+      expect(existsSync(join(etc, 'secrets', 'encryption.key'))).toBe(true);
+      await expect(fetch(`http://127.0.0.1:${ports.http}/health/ready`)).rejects.toThrow();
+      // The kept state lets --purge find and stop what is left.
+      must(await install(bundle, '--prefix', prefix, '--uninstall', '--purge'), 'purge');
+      expect(existsSync(join(prefix, 'var', 'lib', 'switchboard'))).toBe(false);
+    },
+    TEST_TIMEOUT,
+  );
 });

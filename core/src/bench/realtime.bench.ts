@@ -34,9 +34,10 @@ export interface RealtimeBenchOptions {
   log?: (line: string) => void;
 }
 
+/** `--visitors 10000` on the command line, or BENCH_RT_VISITORS in the environment (also under run-all). */
 const arg = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
+  return index > 0 ? Number(process.argv[index + 1]) : Number(process.env[`BENCH_RT_${name.toUpperCase()}`] ?? fallback);
 };
 
 function gcAndRss(): number {
@@ -50,11 +51,11 @@ function gcAndRss(): number {
 
 export async function benchRealtime(options: RealtimeBenchOptions = {}): Promise<Record<string, unknown>> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const visitors = options.visitors ?? 10_000;
-  const agents = options.agents ?? 200;
-  const active = Math.min(options.active ?? 2_000, visitors);
-  const rate = options.rate ?? 200;
-  const seconds = options.seconds ?? 20;
+  const visitors = options.visitors ?? arg('visitors', 10_000);
+  const agents = options.agents ?? arg('agents', 200);
+  const active = Math.min(options.active ?? arg('active', 2_000), visitors);
+  const rate = options.rate ?? arg('rate', 200);
+  const seconds = options.seconds ?? arg('seconds', 20);
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-bench-rt-'));
   const env: Record<string, string> = {
     HOST: '127.0.0.1',

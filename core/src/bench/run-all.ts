@@ -49,6 +49,7 @@ const MODULE_BENCHES = [
   { name: 'conversations', file: './conversations.bench.js', fn: 'benchConversations' },
   { name: 'tickets', file: './tickets.bench.js', fn: 'benchTickets' },
   { name: 'devices', file: './devices.bench.js', fn: 'benchDevices' },
+  { name: 'realtime', file: './realtime.bench.js', fn: 'benchRealtime' },
 ];
 const numberArg = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`);

@@ -253,6 +253,7 @@ export class RealtimeGateway implements OnGatewayInit<WebSocketServer>, OnGatewa
         });
         const conversationId = result.conversation.id;
         session.ownConversations.add(conversationId);
+        this.publishCommitted(conversationId, result.message);
         session.send('message.ack', { clientMessageId, conversationId, messageId: result.message.id, seq: result.message.seq, duplicate: result.duplicate });
         const key = `conversation:${conversationId}`;
         if (!session.subscriptions.has(key)) {
@@ -271,6 +272,7 @@ export class RealtimeGateway implements OnGatewayInit<WebSocketServer>, OnGatewa
         private: data?.private === true,
         idempotencyKey: `ws:${session.principal.actor.id}:${clientMessageId}`,
       });
+      this.publishCommitted(conversationId, result.message);
       session.send('message.ack', { clientMessageId, conversationId, messageId: result.message.id, seq: result.message.seq, duplicate: result.duplicate });
     } catch (error) {
       const status = (error as { status?: number }).status;
@@ -280,6 +282,21 @@ export class RealtimeGateway implements OnGatewayInit<WebSocketServer>, OnGatewa
       this.logger.warn({ reason: (error as Error).message }, 'message.send failed');
       fail('internal_error', 'Sending failed; retry with the same clientMessageId.');
     }
+  }
+
+  /**
+   * Fast path for messages written through this gateway: the message is committed, so it is
+   * broadcast at once instead of after the outbox relay. The fan-out consumer broadcasts it again
+   * later; feeds drop the repeat by seq.
+   */
+  private publishCommitted(conversationId: string, message: { seq: number; private: boolean }): void {
+    this.hub.publish(rtConversation(conversationId), {
+      kind: 'message',
+      conversationId,
+      seq: message.seq,
+      private: message.private,
+      data: message as unknown as Record<string, unknown>,
+    });
   }
 
   // ------------------------------------------------------------------ subscriptions

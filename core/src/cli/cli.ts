@@ -5,6 +5,7 @@ import { registerBackupCommands } from '../operations/backup.commands.js';
 import { registerIdentityCommands } from '../identity/identity.commands.js';
 import { registerAuditCommands } from '../compliance/audit/audit.commands.js';
 import { registerNlpCommands } from '../nlp/nlp.commands.js';
+import { registerDeviceCommands } from '../devices/devices.commands.js';
 
 /**
  * `switchboard` command line. Each module contributes its commands through a
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerIdentityCommands(program);
   registerAuditCommands(program);
   registerNlpCommands(program);
+  registerDeviceCommands(program);
   return program;
 }
 

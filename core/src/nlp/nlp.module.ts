@@ -11,6 +11,6 @@ import { AnnotationConsumer } from './annotation.consumer.js';
   imports: [ConversationsModule],
   controllers: [NlpController],
   providers: [ModelRegistry, NlpService, RetrievalService, TrainingService, AnnotationConsumer],
-  exports: [NlpService, RetrievalService, ModelRegistry],
+  exports: [NlpService, RetrievalService, ModelRegistry, TrainingService],
 })
 export class NlpModule {}

@@ -48,5 +48,5 @@ describe('BANKING77 quick check', () => {
     } finally {
       await classifier.close();
     }
-  }, 180_000);
+  }, 300_000);
 });

@@ -76,7 +76,10 @@ async function receive(ctx: PluginContext<ApiChannelConfig>, request: { headers:
     content: body.content as never,
     threadKey: body.threadId ? `api:${body.threadId}` : undefined,
   });
-  await ctx.kv.set(`conv:${result.conversationId}`, { contactId: body.contact.id, threadId: body.threadId ?? null });
+  // Remember where replies go: once per conversation (a read is cheaper than a write).
+  if (result.createdConversation || !(await ctx.kv.get(`conv:${result.conversationId}`))) {
+    await ctx.kv.set(`conv:${result.conversationId}`, { contactId: body.contact.id, threadId: body.threadId ?? null });
+  }
   return { status: result.duplicate ? 200 : 202, body: { conversationId: result.conversationId, messageId: result.messageId, duplicate: result.duplicate } };
 }
 

@@ -82,13 +82,14 @@ export class InstanceSupervisor {
           (method, params) => this.hooks.handleCall(method, params),
         );
         this.peer = peer;
-        let lastPong = Date.now();
+        let outstanding = 0;
+        let lastTick = Date.now();
         transport.onFrame((frame: Frame) => {
           if (frame.t === 'hello') {
             clearTimeout(timer);
             resolve();
           } else if (frame.t === 'pong') {
-            lastPong = Date.now();
+            outstanding = 0;
           } else if (frame.t === 'log') {
             this.hooks.onLog(frame.level, frame.message, frame.fields);
           } else {
@@ -103,10 +104,16 @@ export class InstanceSupervisor {
         });
         let n = 0;
         this.heartbeat = setInterval(() => {
-          if (Date.now() - lastPong > this.options.heartbeatMs * 3) {
-            void this.fail(`no heartbeat for ${Date.now() - lastPong} ms: the plugin is hung or spinning; killed`, generation);
+          const now = Date.now();
+          // A late tick means the core itself was stalled: that is not the plugin's fault.
+          const late = now - lastTick > this.options.heartbeatMs * 2;
+          lastTick = now;
+          if (late) outstanding = 0;
+          if (outstanding >= 3) {
+            void this.fail(`no heartbeat answered for ${outstanding} intervals of ${this.options.heartbeatMs} ms: the plugin is hung or spinning; killed`, generation);
             return;
           }
+          outstanding++;
           try {
             transport.send({ t: 'ping', n: ++n });
           } catch {

@@ -26,7 +26,7 @@ export const PLUGIN_HOST_DEFAULTS: PluginHostSettings = {
   fromSource: false,
   isolation: 'auto',
   callTimeoutMs: 10_000,
-  heartbeatMs: 1000,
+  heartbeatMs: 2000,
   backoffMs: [500, 1000, 2000, 5000, 15_000, 30_000],
   crashLoopRestarts: 5,
   stableMs: 60_000,

@@ -6,7 +6,7 @@ import { useAuth } from '../auth';
 import { useI18n, type MessageKey } from '../i18n';
 import type { Inbox, PluginInstance, PluginView, User } from '../types';
 import { errorText, formatTime, itemsOf, useLoad } from '../util';
-import { SchemaForm, configFromValues } from '../components/SchemaForm';
+import { SchemaForm, configFromValues, isSecret } from '../components/SchemaForm';
 
 function useAct() {
   const { message: toast } = App.useApp();
@@ -301,6 +301,9 @@ function ChannelsTab() {
           });
       toast.success(t('common.saved'));
       instances.reload();
+      // Secrets are write-only: once stored, the field is emptied (empty = keep the stored value).
+      const secrets = Object.entries(editing.plugin.configSchema?.properties ?? {}).filter(([, property]) => isSecret(property));
+      form.setFieldsValue(Object.fromEntries(secrets.map(([key]) => [key, ''])));
       setEditing({ plugin: editing.plugin, instance: saved });
       return saved;
     } catch (error) {

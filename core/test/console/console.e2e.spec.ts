@@ -1,0 +1,269 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import WebSocket from 'ws';
+import type { DataSource } from 'typeorm';
+import { backends, startTestApp, waitFor, type TestApp } from '../harness/test-app.js';
+import { DATA_SOURCE } from '../../src/platform/database/database.tokens.js';
+import { createLocalAdmin } from '../../src/identity/local-accounts.js';
+import { ensureConsoleBuilt } from './console-build.js';
+import { launchBrowser } from './browser.js';
+
+const TEAM = 'support-cn';
+const AGENT = { sub: 'agent-lin', roles: ['agent'] as const, groups: [TEAM], name: 'Lin Agent', email: 'lin@example.test' };
+const SUPERVISOR = { sub: 'sup-wang', roles: ['supervisor'] as const, groups: [TEAM], name: 'Wang Supervisor', email: 'wang@example.test' };
+const ADMIN_PASSWORD = 'correct horse battery staple';
+const XSS_NAME = '<img src=x onerror="window.__xss=1">Mallory';
+const XSS_TEXT = '<script>window.__xss=2</script><img src=x onerror="window.__xss=3"> 我的路由器坏了 my router is broken';
+
+interface Frame {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** A web-chat visitor on the gateway, with a visitor token from the API. */
+class Visitor {
+  frames: Frame[] = [];
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (raw) => this.frames.push(JSON.parse(String(raw)) as Frame));
+  }
+  static async connect(app: TestApp, inboxId: string, visitorId: string): Promise<Visitor> {
+    const response = await fetch(`${app.url}/api/v1/realtime/visitor-tokens`, {
+      method: 'POST',
+      headers: { ...(await app.authHeaders({ roles: ['admin'] })), 'content-type': 'application/json' },
+      body: JSON.stringify({ visitorId, inboxId }),
+    });
+    expect(response.status).toBe(201);
+    const { token } = (await response.json()) as { token: string };
+    const ws = new WebSocket(`${app.url.replace('http', 'ws')}/ws`, ['switchboard.v1', `visitor.${token}`]);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return new Visitor(ws);
+  }
+  send(text: string, clientMessageId: string): void {
+    this.ws.send(JSON.stringify({ event: 'message.send', data: { clientMessageId, text } }));
+  }
+  async ack(clientMessageId: string): Promise<{ conversationId: string }> {
+    return waitFor(
+      () =>
+        this.frames.find((frame) => frame.event === 'message.ack' && frame.data.clientMessageId === clientMessageId)?.data as
+          { conversationId: string } | undefined,
+      10_000,
+      'message.ack',
+    );
+  }
+  received(): Array<{ text: string; authorType: string }> {
+    return this.frames.filter((frame) => frame.event === 'message').map((frame) => frame.data.message as { text: string; authorType: string });
+  }
+}
+
+async function api<T>(app: TestApp, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const response = await fetch(`${app.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { ...(await app.authHeaders({ roles: ['admin'] })), ...(init.body ? { 'content-type': 'application/json' } : {}) },
+    body: init.body ? JSON.stringify(init.body) : undefined,
+  });
+  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+async function ssoLogin(app: TestApp, browser: Browser, user: typeof AGENT | typeof SUPERVISOR): Promise<{ context: BrowserContext; page: Page }> {
+  app.issuer!.loginUser = { sub: user.sub, roles: [...user.roles], groups: user.groups, name: user.name, email: user.email };
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(app.url);
+  await page.getByTestId('sso-login').click();
+  await page.waitForURL((url) => url.origin === app.url && !url.pathname.startsWith('/api/'), { timeout: 15_000 });
+  await page.getByTestId('user-menu').waitFor({ timeout: 15_000 });
+  return { context, page };
+}
+
+describe.each(backends().map((backend) => [backend.name, backend] as const))('agent console end to end on %s', (_name, backend) => {
+  let app: TestApp;
+  let browser: Browser;
+  let inboxId: string;
+  let visitor: Visitor | undefined;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    ensureConsoleBuilt();
+    app = await startTestApp({ env: await backend.env() });
+    await createLocalAdmin(app.app.get<DataSource>(DATA_SOURCE), { username: 'admin', password: ADMIN_PASSWORD });
+    await api(app, '/api/v1/teams', { method: 'POST', body: { id: TEAM, name: 'Support CN' } }).catch(() => undefined);
+    inboxId = (await api<{ id: string }>(app, '/api/v1/inboxes', { method: 'POST', body: { name: 'Website chat', channel: 'webchat', teamId: TEAM } })).id;
+    await api(app, '/api/v1/automation/canned-responses', {
+      method: 'POST',
+      body: { name: 'Router reset', shortcut: 'router', body: 'Hello {{contact.name}}, please restart the router and tell me if the light turns green.' },
+    });
+    browser = await launchBrowser();
+  }, 240_000);
+
+  afterAll(async () => {
+    visitor?.ws.terminate();
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('an agent signs in, goes online, sees a visitor message arrive live, replies with a suggestion, resolves; the visitor gets the reply and the CSAT request; XSS renders as text', async () => {
+    const { context, page } = await ssoLogin(app, browser, AGENT);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('dialog', (dialog) => void dialog.dismiss());
+    await page.waitForURL(/\/inbox/);
+    // No token in storage: the session is an HttpOnly cookie.
+    const storage = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    expect(storage).not.toMatch(/token|session|bearer/i);
+    const cookies = await context.cookies();
+    expect(cookies.find((cookie) => cookie.name === 'sb_session')?.httpOnly).toBe(true);
+
+    // Online.
+    await page.getByTestId('presence').getByText('Online', { exact: true }).click();
+    await waitFor(
+      async () => {
+        const me = await fetch(`${app.url}/api/v1/routing/presence`, { headers: await app.authHeaders({ roles: ['admin'] }) }).then(
+          (r) => r.json() as Promise<unknown>,
+        );
+        const list = Array.isArray(me) ? me : ((me as { items?: unknown[] }).items ?? []);
+        return (list as Array<{ status: string; displayName?: string; agentId: string }>).some((agent) => agent.status === 'online');
+      },
+      10_000,
+      'agent online',
+    );
+
+    // Team queue: shows the conversation whether or not routing assigned it to this agent.
+    await page.getByRole('tab', { name: 'Team' }).click();
+    await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+
+    visitor = await Visitor.connect(app, inboxId, 'visitor-xss-1');
+    visitor.send(XSS_TEXT, 'm1');
+    const { conversationId } = await visitor.ack('m1');
+    const conversation = await api<{ contactId: string }>(app, `/api/v1/conversations/${conversationId}`);
+    await api(app, `/api/v1/contacts/${conversation.contactId}`, { method: 'PATCH', body: { name: XSS_NAME } });
+
+    // Live: the conversation appears without a reload.
+    const item = page.getByTestId('conversation-item').first();
+    await item.waitFor({ timeout: 15_000 });
+    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    await item.click();
+    await page.waitForURL(new RegExp(`/inbox/${conversationId}`));
+
+    // XSS payloads render as text.
+    const text = page.getByTestId('message-text').first();
+    await text.waitFor();
+    expect(await text.textContent()).toContain('<script>window.__xss=2</script>');
+    await waitFor(async () => (await page.getByTestId('contact-name').textContent())?.includes('onerror'), 10_000, 'contact name');
+    expect(await page.getByTestId('contact-name').textContent()).toBe(XSS_NAME);
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+
+    // A second visitor message arrives live in the open conversation.
+    visitor.send('还在吗？ are you there?', 'm2');
+    await page.getByText('还在吗？ are you there?').waitFor({ timeout: 10_000 });
+
+    // The agent uses a suggested reply from the assist panel and sends it.
+    await page.getByTestId('use-suggestion').first().click();
+    await waitFor(async () => (await page.getByTestId('composer').inputValue()).includes('restart the router'), 10_000, 'suggestion in composer');
+    await page.getByTestId('send').click();
+    await waitFor(
+      () => visitor!.received().find((message) => message.authorType === 'agent' && message.text.includes('restart the router')),
+      10_000,
+      'visitor receives the reply',
+    );
+
+    // Slash menu: canned responses by shortcut.
+    await page.getByTestId('composer').fill('/rout');
+    await page.getByTestId('slash-menu').waitFor();
+    await page.getByTestId('composer').press('Escape');
+
+    // Resolve: the status changes and the CSAT request reaches the visitor.
+    await page.getByTestId('resolve').click();
+    await waitFor(async () => (await api<{ status: string }>(app, `/api/v1/conversations/${conversationId}`)).status === 'resolved', 10_000, 'resolved');
+    await waitFor(() => visitor!.received().find((message) => message.authorType !== 'agent' && message.authorType !== 'contact'), 15_000, 'CSAT request');
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  }, 120_000);
+
+  it('a supervisor sees the dashboards with non-empty charts and can export CSV', async () => {
+    const { context, page } = await ssoLogin(app, browser, SUPERVISOR);
+    // The resolution reaches analytics through the normal event flow.
+    await waitFor(
+      async () => {
+        const report = await fetch(
+          `${app.url}/api/v1/analytics/report?from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}&groupBy=day`,
+          {
+            headers: await app.authHeaders({ roles: ['admin'] }),
+          },
+        ).then((r) => r.json() as Promise<{ totals: { conversationsCreated: number; conversationsResolved: number } }>);
+        return report.totals.conversationsResolved >= 1;
+      },
+      20_000,
+      'analytics facts',
+    );
+    await page.goto(`${app.url}/analytics`);
+    await page.getByTestId('analytics-chart').first().waitFor();
+    expect(await page.getByTestId('analytics-chart').count()).toBeGreaterThanOrEqual(6);
+    // Non-empty: the KPI cards show the conversation, and the chart canvases are drawn.
+    await page.getByText('Volume').first().waitFor();
+    await waitFor(async () => (await page.locator('.ant-statistic-content-value').first().textContent())?.trim() !== '0', 10_000, 'volume KPI');
+    const drawn = await page.evaluate(
+      () =>
+        Array.from(document.querySelectorAll('[data-testid="analytics-chart"] canvas')).filter((canvas) => {
+          const c = canvas as HTMLCanvasElement;
+          const pixels = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;
+          return Boolean(pixels && pixels.some((value, index) => index % 4 === 3 && value > 0));
+        }).length,
+    );
+    expect(drawn).toBeGreaterThanOrEqual(6);
+    for (const dimension of ['Team', 'Agent', 'Channel']) {
+      await page.getByTestId('group-by').getByText(dimension, { exact: true }).click();
+      await page.getByTestId('analytics-chart').first().waitFor();
+    }
+    const href = await page.getByTestId('csv').getAttribute('href');
+    const csv = await page.evaluate(async (url) => (await fetch(url!)).text(), href);
+    expect(csv.split('\n')[0]).toContain('conversationsCreated');
+    // Role-based navigation: no Admin for a supervisor.
+    expect(await page.getByRole('menuitem', { name: /Admin/ }).count()).toBe(0);
+    await context.close();
+  }, 90_000);
+
+  it('an admin (local login) configures a channel plugin through its JSON Schema form; secrets stay write-only; the test button answers', async () => {
+    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${app.url}/admin/channels`);
+    await page.getByTestId('username').fill('admin');
+    await page.getByTestId('password').fill(ADMIN_PASSWORD);
+    await page.getByTestId('local-login').click();
+    await page.getByTestId('plugins-table').waitFor({ timeout: 15_000 });
+    await page.getByTestId('configure-api').click();
+    const form = page.getByTestId('schema-form');
+    await form.waitFor();
+    await page.getByTestId('instance-id').fill('support-api');
+    await page.getByTestId('instance-inbox').click();
+    await page.locator('.ant-select-item-option').filter({ hasText: 'Website chat' }).click();
+    await page.waitForTimeout(400); // the dropdown's closing animation
+    await page.getByTestId('field-secret').fill('s3cret-s3cret-s3cret-1234');
+    await page.getByTestId('field-webhookUrl').fill('https://crm.example.test/hooks/switchboard');
+    await page.getByTestId('plugin-save').click();
+    await page.locator('.ant-message').getByText('Saved').waitFor({ timeout: 15_000 });
+    const instance = await waitFor(
+      async () => {
+        const list = await api<{ items: Array<{ id: string; config: Record<string, unknown> }> }>(app, '/api/v1/plugins/instances');
+        return list.items.find((candidate) => candidate.id === 'support-api');
+      },
+      15_000,
+      'plugin instance',
+    );
+    expect(instance.config.secret).toBe('********');
+    expect(instance.config.webhookUrl).toBe('https://crm.example.test/hooks/switchboard');
+    // The secret field is never filled back in.
+    expect(await page.getByTestId('field-secret').inputValue()).toBe('');
+    await page.getByTestId('plugin-test').click();
+    await page.getByTestId('plugin-test-result').waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Escape');
+    await page.getByTestId('instances-table').getByText('support-api').waitFor();
+    // Language switch: the whole console in Chinese.
+    await page.keyboard.press('Alt+L');
+    await page.getByRole('menuitem', { name: /管理/ }).waitFor();
+    await context.close();
+  }, 90_000);
+});

@@ -40,6 +40,7 @@ async function inBatches<T>(count: number, batch: number, fn: (index: number) =>
   return results;
 }
 
+const sentTimes = new Map<string, number>();
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
 
 async function main(): Promise<void> {
@@ -71,7 +72,21 @@ async function main(): Promise<void> {
   });
 
   const latencies: number[] = [];
+  const ackLatencies: number[] = [];
   let received = 0;
+  // Commit latency as the visitor sees it (send → message.ack), to separate ingest from delivery.
+  for (const index of conversationOf.keys()) {
+    visitors[index]!.on('message', (raw) => {
+      const frame = JSON.parse(raw.toString()) as Frame;
+      if (frame.event !== 'message.ack') return;
+      const id = String(frame.data.clientMessageId);
+      const sentAt = sentTimes.get(id);
+      if (sentAt !== undefined) {
+        ackLatencies.push(Date.now() - sentAt);
+        sentTimes.delete(id);
+      }
+    });
+  }
   const agents = await inBatches(plan.agents, 50, async () => {
     const ws = await open(['switchboard.v1'], { 'x-api-key': plan.agentKey });
     ws.on('close', () => closedUnexpectedly++);
@@ -103,13 +118,16 @@ async function main(): Promise<void> {
     const wait = due - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const ws = visitors[senders[n % senders.length]!]!;
-    ws.send(JSON.stringify({ event: 'message.send', data: { clientMessageId: `m-${n}`, text: `t=${Date.now()}` } }));
+    const now = Date.now();
+    sentTimes.set(`m-${n}`, now);
+    ws.send(JSON.stringify({ event: 'message.send', data: { clientMessageId: `m-${n}`, text: `t=${now}` } }));
   }
   const sendSeconds = (Date.now() - sendStart) / 1000;
   const drainDeadline = Date.now() + 15_000;
   while (received < total && Date.now() < drainDeadline) await new Promise((resolve) => setTimeout(resolve, 100));
   const open_ = [...visitors, ...agents].filter((ws) => ws.readyState === WebSocket.OPEN).length;
   latencies.sort((a, b) => a - b);
+  ackLatencies.sort((a, b) => a - b);
   process.stdout.write(
     `${JSON.stringify({
       visitors: visitors.length,
@@ -125,6 +143,8 @@ async function main(): Promise<void> {
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
       maxMs: latencies.at(-1) ?? NaN,
+      ackP50Ms: percentile(ackLatencies, 50),
+      ackP99Ms: percentile(ackLatencies, 99),
     })}\n`,
   );
   for (const ws of [...visitors, ...agents]) ws.terminate();

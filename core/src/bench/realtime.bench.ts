@@ -93,7 +93,9 @@ export async function benchRealtime(options: RealtimeBenchOptions = {}): Promise
     const sampler = setInterval(() => {
       if (hub.sessions.size >= visitors + agents) rssWithSockets = Math.max(rssWithSockets, process.memoryUsage().rss);
     }, 500);
-    log(`realtime bench: ${visitors} visitors + ${agents} agents, ${active} active conversations, ${rate} msg/s for ${seconds} s (${env.DATABASE_URL ? 'MariaDB + NATS' : 'SQLite + in-process bus'})`);
+    log(
+      `realtime bench: ${visitors} visitors + ${agents} agents, ${active} active conversations, ${rate} msg/s for ${seconds} s (${env.DATABASE_URL ? 'MariaDB + NATS' : 'SQLite + in-process bus'})`,
+    );
     const loadgen = fileURLToPath(new URL('./realtime-loadgen.js', import.meta.url));
     const output = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, [loadgen, planFile], { maxBuffer: 1 << 20, timeout: 15 * 60_000 }, (error, stdout, stderr) => {

@@ -36,14 +36,7 @@ export interface SubscribeRequest {
   ref?: string;
 }
 
-export type ErrorCode =
-  | 'bad_request'
-  | 'not_found'
-  | 'forbidden'
-  | 'unsupported_topic'
-  | 'too_many_subscriptions'
-  | 'send_failed'
-  | 'internal_error';
+export type ErrorCode = 'bad_request' | 'not_found' | 'forbidden' | 'unsupported_topic' | 'too_many_subscriptions' | 'send_failed' | 'internal_error';
 
 /** What every sb.rt.* broadcast carries. */
 export interface RtEnvelope {

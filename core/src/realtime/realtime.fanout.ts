@@ -74,7 +74,14 @@ export class RealtimeFanout implements OnApplicationBootstrap, OnModuleDestroy {
         kind: 'event',
         conversationId,
         seq: created.seq,
-        data: { type: 'message', direction: created.direction, authorType: created.authorType, private: created.private, teamId: created.teamId, inboxId: created.inboxId },
+        data: {
+          type: 'message',
+          direction: created.direction,
+          authorType: created.authorType,
+          private: created.private,
+          teamId: created.teamId,
+          inboxId: created.inboxId,
+        },
       });
       return;
     }
@@ -95,7 +102,14 @@ export class RealtimeFanout implements OnApplicationBootstrap, OnModuleDestroy {
     if (view) this.hub.publish(rtInbox(view.inboxId), envelope);
     if (type === 'assigned') {
       const assigned = data as unknown as ConversationAssignedEvent;
-      const payload = { conversationId, agentId: assigned.agentId, previousAgentId: assigned.previousAgentId, teamId: assigned.teamId, inboxId: view?.inboxId ?? null, lastSeq: view?.lastSeq ?? 0 };
+      const payload = {
+        conversationId,
+        agentId: assigned.agentId,
+        previousAgentId: assigned.previousAgentId,
+        teamId: assigned.teamId,
+        inboxId: view?.inboxId ?? null,
+        lastSeq: view?.lastSeq ?? 0,
+      };
       if (assigned.agentId) this.hub.publish(rtAgent(assigned.agentId), { kind: 'assignment', conversationId, data: { ...payload, assigned: true } });
       if (assigned.previousAgentId && assigned.previousAgentId !== assigned.agentId) {
         this.hub.publish(rtAgent(assigned.previousAgentId), { kind: 'assignment', conversationId, data: { ...payload, assigned: false } });

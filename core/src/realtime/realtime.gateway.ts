@@ -1,5 +1,13 @@
 import { Inject, Logger, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
-import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit } from '@nestjs/websockets';
+import {
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+} from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { APP_CONFIG } from '../platform/config/config.module.js';
@@ -14,7 +22,20 @@ import { ClientSession } from './client-session.js';
 import { ConversationFeed, type FeedMessage } from './conversation-feed.js';
 import { RealtimeHub, type HubListener } from './realtime.hub.js';
 import { realtimeConfig, type RealtimeConfig } from './realtime.config.js';
-import { CLOSE, RT_PRESENCE, TOPICS, WS_PATH, rtAgent, rtConversation, rtInbox, rtTicket, type ErrorCode, type RtEnvelope, type SubscribeRequest, type Topic } from './protocol.js';
+import {
+  CLOSE,
+  RT_PRESENCE,
+  TOPICS,
+  WS_PATH,
+  rtAgent,
+  rtConversation,
+  rtInbox,
+  rtTicket,
+  type ErrorCode,
+  type RtEnvelope,
+  type SubscribeRequest,
+  type Topic,
+} from './protocol.js';
 
 const MAX_SUBSCRIPTIONS = 1000;
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -28,7 +49,9 @@ const isSupervisor = (actor: Actor) => actor.kind === 'system' || actor.roles.in
  * ws library through @nestjs/platform-ws, attached to the Fastify HTTP server.
  */
 @WebSocketGateway({ path: WS_PATH })
-export class RealtimeGateway implements OnGatewayInit<WebSocketServer>, OnGatewayConnection<WebSocket>, OnGatewayDisconnect<WebSocket>, OnModuleDestroy, OnApplicationShutdown {
+export class RealtimeGateway
+  implements OnGatewayInit<WebSocketServer>, OnGatewayConnection<WebSocket>, OnGatewayDisconnect<WebSocket>, OnModuleDestroy, OnApplicationShutdown
+{
   private readonly logger = new Logger('realtime');
   private readonly config: RealtimeConfig;
   private readonly principals = new WeakMap<IncomingMessage, Principal>();
@@ -122,7 +145,10 @@ export class RealtimeGateway implements OnGatewayInit<WebSocketServer>, OnGatewa
     });
     session.send('welcome', {
       sessionId: session.id,
-      principal: principal.kind === 'user' ? { kind: 'user', id: principal.actor.id } : { kind: 'visitor', visitorId: principal.visitor.visitorId, inboxId: principal.visitor.inboxId },
+      principal:
+        principal.kind === 'user'
+          ? { kind: 'user', id: principal.actor.id }
+          : { kind: 'visitor', visitorId: principal.visitor.visitorId, inboxId: principal.visitor.inboxId },
       maxPayloadBytes: this.config.maxPayloadBytes,
     });
     if (principal.kind === 'visitor') {
@@ -175,7 +201,8 @@ export class RealtimeGateway implements OnGatewayInit<WebSocketServer>, OnGatewa
     try {
       if (!request.topic || !TOPICS.includes(request.topic)) return fail('unsupported_topic', `topic must be one of ${TOPICS.join(', ')}`);
       if (request.id !== undefined && (typeof request.id !== 'string' || !ID.test(request.id))) return fail('bad_request', 'id must be a string id');
-      if (request.afterSeq !== undefined && (!Number.isInteger(request.afterSeq) || request.afterSeq < 0)) return fail('bad_request', 'afterSeq must be a non-negative integer');
+      if (request.afterSeq !== undefined && (!Number.isInteger(request.afterSeq) || request.afterSeq < 0))
+        return fail('bad_request', 'afterSeq must be a non-negative integer');
       if (session.subscriptions.size >= MAX_SUBSCRIPTIONS) return fail('too_many_subscriptions', `at most ${MAX_SUBSCRIPTIONS} subscriptions per socket`);
       const key = `${request.topic}:${request.id ?? ''}`;
       session.subscriptions.get(key)?.close();
@@ -321,8 +348,12 @@ export class RealtimeGateway implements OnGatewayInit<WebSocketServer>, OnGatewa
         // Cross-team: the same answer as for an unknown id, and no data.
         return 'not_found';
       }
-      const feed = new ConversationFeed(session, id, afterSeq ?? conversation.lastSeq, (conversationId, after, limit) => this.fetch(conversationId, after, limit), (error) =>
-        this.logger.warn({ reason: error.message }, 'conversation feed failed'),
+      const feed = new ConversationFeed(
+        session,
+        id,
+        afterSeq ?? conversation.lastSeq,
+        (conversationId, after, limit) => this.fetch(conversationId, after, limit),
+        (error) => this.logger.warn({ reason: error.message }, 'conversation feed failed'),
       );
       const remove = this.hub.add(rtConversation(id), feed);
       session.subscriptions.set(key, { close: () => (feed.close(), remove()) });

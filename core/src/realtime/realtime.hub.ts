@@ -28,7 +28,12 @@ function toFrame(envelope: RtEnvelope, visitor: boolean): { event: string; data:
     case 'event':
       return { event: 'conversation.event', data: { conversationId: envelope.conversationId, seq: envelope.seq, ...envelope.data } };
     case 'typing':
-      return { event: 'typing', data: visitor ? { conversationId: envelope.conversationId, state: envelope.data.state, from: envelope.data.fromType } : { conversationId: envelope.conversationId, ...envelope.data } };
+      return {
+        event: 'typing',
+        data: visitor
+          ? { conversationId: envelope.conversationId, state: envelope.data.state, from: envelope.data.fromType }
+          : { conversationId: envelope.conversationId, ...envelope.data },
+      };
     case 'read':
       return { event: 'read', data: { conversationId: envelope.conversationId, ...envelope.data } };
     default:

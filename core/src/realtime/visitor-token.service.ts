@@ -73,7 +73,11 @@ export class VisitorTokenService implements OnApplicationBootstrap {
     }
     const exp = Math.floor(this.clock.now().getTime() / 1000) + (claims.ttlSeconds ?? 24 * 3600);
     const payload = b64(JSON.stringify({ vid: claims.visitorId, cid: claims.contactId ?? null, iid: claims.inboxId, exp }));
-    const signature = b64(createHmac('sha256', await this.loadKey()).update(`${VERSION}.${payload}`).digest());
+    const signature = b64(
+      createHmac('sha256', await this.loadKey())
+        .update(`${VERSION}.${payload}`)
+        .digest(),
+    );
     return { token: `${VERSION}.${payload}.${signature}`, expiresAt: new Date(exp * 1000).toISOString() };
   }
 
@@ -81,7 +85,9 @@ export class VisitorTokenService implements OnApplicationBootstrap {
   async verify(token: string): Promise<VisitorClaims> {
     const parts = token.split('.');
     if (parts.length !== 3 || parts[0] !== VERSION || token.length > 2048) throw new RealtimeError('visitor_token_invalid', 'Malformed visitor token.');
-    const expected = createHmac('sha256', await this.loadKey()).update(`${VERSION}.${parts[1]}`).digest();
+    const expected = createHmac('sha256', await this.loadKey())
+      .update(`${VERSION}.${parts[1]}`)
+      .digest();
     const given = Buffer.from(parts[2]!, 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new RealtimeError('visitor_token_invalid', 'Bad visitor token signature.');
     let payload: { vid?: unknown; cid?: unknown; iid?: unknown; exp?: unknown };

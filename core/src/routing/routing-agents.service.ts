@@ -179,7 +179,12 @@ export class RoutingAgentsService implements OnModuleInit {
           data: { agentId, status, previous, reason: options.reason, at: now.toISOString() },
         });
         if (status === 'offline') {
-          await this.scheduler.schedule(tx, { key: `${OFFLINE_GRACE_TIMER}:${agentId}`, kind: OFFLINE_GRACE_TIMER, dueAt: new Date(now.getTime() + graceMs), payload: { agentId } });
+          await this.scheduler.schedule(tx, {
+            key: `${OFFLINE_GRACE_TIMER}:${agentId}`,
+            kind: OFFLINE_GRACE_TIMER,
+            dueAt: new Date(now.getTime() + graceMs),
+            payload: { agentId },
+          });
         }
         // Coming back needs no cancel: the grace timer re-checks that the agent is still offline.
       }

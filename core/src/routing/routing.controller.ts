@@ -91,7 +91,10 @@ export class RoutingController {
     if (body.channelWeights) {
       for (const [channel, weight] of Object.entries(body.channelWeights)) {
         if (!/^[A-Za-z0-9_.-]{1,64}$/.test(channel) || typeof weight !== 'number' || !(weight > 0) || weight > 100) {
-          throw new PlatformError('validation_failed', 'channelWeights must map channel names to numbers between 0 and 100', 400, { field: 'channelWeights', channel });
+          throw new PlatformError('validation_failed', 'channelWeights must map channel names to numbers between 0 and 100', 400, {
+            field: 'channelWeights',
+            channel,
+          });
         }
       }
     }

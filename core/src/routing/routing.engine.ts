@@ -249,7 +249,10 @@ export class RoutingEngine {
     await manager
       .createQueryBuilder()
       .update(RoutingAgentRow)
-      .set({ loadUnits: () => `CASE WHEN load_units >= ${units} THEN load_units - ${units} ELSE 0 END`, activeCount: () => 'CASE WHEN active_count > 0 THEN active_count - 1 ELSE 0 END' })
+      .set({
+        loadUnits: () => `CASE WHEN load_units >= ${units} THEN load_units - ${units} ELSE 0 END`,
+        activeCount: () => 'CASE WHEN active_count > 0 THEN active_count - 1 ELSE 0 END',
+      })
       .where('agent_id = :agentId', { agentId })
       .execute();
   }
@@ -424,9 +427,11 @@ export class RoutingEngine {
   /** Pushes the item's current assignee to ConversationsService.assign, in order per conversation. */
   syncLater(conversationId: string): Promise<void> {
     const previous = this.syncChains.get(conversationId) ?? Promise.resolve();
-    const next = previous.then(() => this.syncNow(conversationId)).catch((error: Error) => {
-      this.logger.warn({ conversationId, reason: error.message }, 'assignment sync failed; the sync job retries');
-    });
+    const next = previous
+      .then(() => this.syncNow(conversationId))
+      .catch((error: Error) => {
+        this.logger.warn({ conversationId, reason: error.message }, 'assignment sync failed; the sync job retries');
+      });
     this.syncChains.set(conversationId, next);
     void next.finally(() => {
       if (this.syncChains.get(conversationId) === next) this.syncChains.delete(conversationId);

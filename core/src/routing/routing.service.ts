@@ -131,11 +131,7 @@ export class RoutingService implements OnModuleInit, OnApplicationBootstrap, OnM
           const data = event.data;
           // A bot answers first on some inboxes: it queues the conversation itself at hand-over.
           if (this.autoRouteHolds.some((hold) => hold(data))) return;
-          const queued = await this.engine.enqueueInTx(
-            tx,
-            { ...data, reason: 'created' },
-            { dispatch: false },
-          );
+          const queued = await this.engine.enqueueInTx(tx, { ...data, reason: 'created' }, { dispatch: false });
           if (queued) tx.afterCommit(() => void this.enrichThenDispatch(data.conversationId, data.contactId));
         },
       }),
@@ -323,14 +319,23 @@ export class RoutingService implements OnModuleInit, OnApplicationBootstrap, OnM
       let moved = false;
       for (let retry = 0; !moved && retry < 3; retry++) {
         const current = (await this.engine.item(conversationId))!;
-        moved = await this.uow.run((tx) => this.engine.requeueInTx(tx, current, 'transfer_team', { teamId, actorId: actor.id, note: input.note ?? null, preferredAgentId: null }));
+        moved = await this.uow.run((tx) =>
+          this.engine.requeueInTx(tx, current, 'transfer_team', { teamId, actorId: actor.id, note: input.note ?? null, preferredAgentId: null }),
+        );
       }
       if (!moved) throw new RoutingError('routing_conflict', 'The conversation changed meanwhile; try again.');
     }
     await this.uow.run((tx) =>
       tx.emit<TransferredEvent>({
         subject: ROUTING_TRANSFERRED,
-        data: { conversationId, fromAgentId, toAgentId: input.agentId ?? null, toTeamId: input.teamId ?? null, override: Boolean(input.override), actorId: actor.id },
+        data: {
+          conversationId,
+          fromAgentId,
+          toAgentId: input.agentId ?? null,
+          toTeamId: input.teamId ?? null,
+          override: Boolean(input.override),
+          actorId: actor.id,
+        },
       }),
     );
     if (input.note) {
@@ -342,7 +347,10 @@ export class RoutingService implements OnModuleInit, OnApplicationBootstrap, OnM
     return this.view((await this.engine.item(conversationId))!);
   }
 
-  async history(actor: Actor, conversationId: string): Promise<Array<{ agentId: string | null; teamId: string | null; kind: string; actorId: string | null; note: string | null; at: string }>> {
+  async history(
+    actor: Actor,
+    conversationId: string,
+  ): Promise<Array<{ agentId: string | null; teamId: string | null; kind: string; actorId: string | null; note: string | null; at: string }>> {
     const item = await this.engine.item(conversationId);
     this.access.assertCanSee(actor, item, () => new RoutingError('routing_conversation_not_found', 'No routing state for this conversation.'));
     return (await this.engine.history(conversationId)).map((row) => ({
@@ -373,7 +381,8 @@ export class RoutingService implements OnModuleInit, OnApplicationBootstrap, OnM
           waiting: items.length,
           oldestWaitingSeconds: items.length ? Math.round((now.getTime() - Math.min(...items.map((item) => item.enqueuedAt.getTime()))) / 1000) : 0,
           onlineAgents: online.length,
-          freeCapacity: online.reduce((sum, agent) => sum + Math.max(0, agent.maxConcurrent * UNITS_PER_CONVERSATION - agent.loadUnits), 0) / UNITS_PER_CONVERSATION,
+          freeCapacity:
+            online.reduce((sum, agent) => sum + Math.max(0, agent.maxConcurrent * UNITS_PER_CONVERSATION - agent.loadUnits), 0) / UNITS_PER_CONVERSATION,
         };
       })
       .sort((a, b) => String(a.teamId).localeCompare(String(b.teamId)));

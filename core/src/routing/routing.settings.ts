@@ -21,7 +21,7 @@ export const ROUTING_SETTING_DEFINITIONS: SettingDefinition[] = [
   },
   {
     key: ROUTING_SETTINGS.offlineGraceSeconds,
-    description: "After an agent goes offline, their conversations return to the queue after this many seconds",
+    description: 'After an agent goes offline, their conversations return to the queue after this many seconds',
     default: 120,
     validate: integer(0, 86_400),
   },

@@ -21,7 +21,8 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('re
     return socket;
   };
   const customer = async (inboxId: string, externalId: string, text: string) =>
-    (await conversations().ingestInbound({ inboxId, externalContact: { externalId, verified: false }, idempotencyKey: `${externalId}:${text}`, text })).conversation;
+    (await conversations().ingestInbound({ inboxId, externalContact: { externalId, verified: false }, idempotencyKey: `${externalId}:${text}`, text }))
+      .conversation;
 
   beforeAll(async () => {
     env = { ...(await backend.env()), SWITCHBOARD_WS_ALLOWED_ORIGINS: 'https://console.example', SWITCHBOARD_WS_MAX_PAYLOAD: '65536' };
@@ -82,7 +83,12 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('re
 
     const sending = (async () => {
       for (let i = 1; i <= 100; i++) {
-        await conversations().ingestInbound({ inboxId: inboxA, externalContact: { externalId: 'resume-1', verified: false }, idempotencyKey: `resume-1:${i}`, text: `message ${i}` });
+        await conversations().ingestInbound({
+          inboxId: inboxA,
+          externalContact: { externalId: 'resume-1', verified: false },
+          idempotencyKey: `resume-1:${i}`,
+          text: `message ${i}`,
+        });
         await new Promise((resolve) => setTimeout(resolve, 30));
       }
     })();
@@ -105,14 +111,24 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('re
     await socket.waitFor(() => socket.messages(conversation.id).length === 1);
     const lastSeen = Math.max(...socket.messages(conversation.id));
     for (let i = 1; i <= 50; i++) {
-      await conversations().ingestInbound({ inboxId: inboxA, externalContact: { externalId: 'restart-1', verified: false }, idempotencyKey: `restart:${i}`, text: `m${i}` });
+      await conversations().ingestInbound({
+        inboxId: inboxA,
+        externalContact: { externalId: 'restart-1', verified: false },
+        idempotencyKey: `restart:${i}`,
+        text: `m${i}`,
+      });
     }
     const seenBefore = socket.messages(conversation.id).length;
     await app.close();
     expect(await socket.waitClosed()).toBe(1001);
     app = await startTestApp({ env });
     for (let i = 51; i <= 100; i++) {
-      await conversations().ingestInbound({ inboxId: inboxA, externalContact: { externalId: 'restart-1', verified: false }, idempotencyKey: `restart:${i}`, text: `m${i}` });
+      await conversations().ingestInbound({
+        inboxId: inboxA,
+        externalContact: { externalId: 'restart-1', verified: false },
+        idempotencyKey: `restart:${i}`,
+        text: `m${i}`,
+      });
     }
     // The client resumes from the last seq it saw (it may have seen some of the first 50 live).
     const resumeFrom = Math.max(lastSeen, ...socket.messages(conversation.id));
@@ -159,7 +175,11 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('re
   it('keeps an agent online while their socket is connected', async () => {
     const socket = await open({ token: agentA });
     await socket.waitFor(() => socket.frames.find((frame) => frame.event === 'welcome'));
-    const me = await fetch(`${app.url}/api/v1/routing/presence/me`, { method: 'PUT', headers: { authorization: `Bearer ${agentA}`, 'content-type': 'application/json' }, body: JSON.stringify({ status: 'online' }) });
+    const me = await fetch(`${app.url}/api/v1/routing/presence/me`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${agentA}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'online' }),
+    });
     expect(me.status).toBe(200);
     const before = ((await me.json()) as { lastSeenAt: string }).lastSeenAt;
     await waitFor(

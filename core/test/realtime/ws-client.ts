@@ -33,7 +33,9 @@ export class TestSocket {
     const ws = new WebSocket(url, protocols, { headers: { ...(options.origin ? { origin: options.origin } : {}), ...(options.headers ?? {}) } });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new TestSocket(ws)));
-      ws.once('unexpected-response', (_request, response) => reject(Object.assign(new Error(`handshake refused: ${response.statusCode}`), { status: response.statusCode })));
+      ws.once('unexpected-response', (_request, response) =>
+        reject(Object.assign(new Error(`handshake refused: ${response.statusCode}`), { status: response.statusCode })),
+      );
       ws.once('error', reject);
     });
   }

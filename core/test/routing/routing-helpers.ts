@@ -10,7 +10,13 @@ import { waitFor, type TestApp } from '../harness/test-app.js';
 
 export const json = { 'content-type': 'application/json' };
 
-export async function api<T = unknown>(app: TestApp, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: T }> {
+export async function api<T = unknown>(
+  app: TestApp,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const response = await fetch(`${app.url}${path}`, {
     method,
     headers: body === undefined ? headers : { ...headers, ...json },
@@ -119,7 +125,9 @@ export async function loadScenario(apps: TestApp[], team: string, supervisor: Re
     if (process.env.SB_DEBUG) {
       const all = (await items(first!)).filter((item) => mine.has(item.conversationId));
       const states = all.reduce<Record<string, number>>((acc, item) => ((acc[item.state] = (acc[item.state] ?? 0) + 1), acc), {});
-      process.stderr.write(`served ${resolved.size} ${JSON.stringify(states)} ${JSON.stringify((await agentRows(first!)).filter((row) => agentIds.has(row.agentId)).map((row) => [row.status, row.activeCount]))}\n`);
+      process.stderr.write(
+        `served ${resolved.size} ${JSON.stringify(states)} ${JSON.stringify((await agentRows(first!)).filter((row) => agentIds.has(row.agentId)).map((row) => [row.status, row.activeCount]))}\n`,
+      );
     }
     const assigned = await sample();
     expect(violations).toBe(0);
@@ -136,18 +144,17 @@ export async function loadScenario(apps: TestApp[], team: string, supervisor: Re
       }),
     );
   }
-  await waitFor(async () => (await items(first!)).filter((item) => mine.has(item.conversationId) && item.state === 'closed').length === 200, 60_000, "all closed").catch(async (error) => {
+  await waitFor(
+    async () => (await items(first!)).filter((item) => mine.has(item.conversationId) && item.state === 'closed').length === 200,
+    60_000,
+    'all closed',
+  ).catch(async (error) => {
     const open = (await items(first!)).filter((item) => mine.has(item.conversationId) && item.state !== 'closed');
-    for (const item of open.slice(0, 1)) {
+    for (const item of open.slice(0, 3)) {
       const view = await services(first!).conversations.get(item.conversationId);
-      const { UnitOfWork } = await import('../../src/platform/database/unit-of-work.js');
-      const closed = await first!.app.get(UnitOfWork).run((tx) => services(first!).engine.closeInTx(tx, item.conversationId)).catch((e: Error) => e.message);
-      const processed = [
-        await services(first!).db.query(`SELECT consumer, COUNT(*) AS n FROM processed_events GROUP BY consumer`),
-        await services(first!).db.query(`SELECT subject, COUNT(*) AS n, SUM(CASE WHEN sent_at IS NULL THEN 1 ELSE 0 END) AS unsent FROM outbox WHERE subject LIKE 'sb.evt.conversation.%' GROUP BY subject`),
-      ];
-      process.stderr.write(`MANUAL ${JSON.stringify(closed)?.slice(0, 200)} now=${(await services(first!).engine.item(item.conversationId))?.state} processed=${JSON.stringify(processed)}\n`);
-      process.stderr.write(`OPEN ${item.conversationId} ${item.state} ${item.agentId} resolved=${resolved.has(item.conversationId)} conv=${view.status}/${view.assigneeId} ${JSON.stringify(await services(first!).engine.history(item.conversationId))}\n`);
+      process.stderr.write(
+        `OPEN ${item.conversationId} ${item.state} ${item.agentId} resolved=${resolved.has(item.conversationId)} conv=${view.status}/${view.assigneeId} ${JSON.stringify(await services(first!).engine.history(item.conversationId))}\n`,
+      );
     }
     throw error;
   });
@@ -162,5 +169,9 @@ export async function loadScenario(apps: TestApp[], team: string, supervisor: Re
     const view = await services(first!).conversations.get(entry.conversationId);
     expect(view.assigneeId).toBe(entry.agentId);
   }
-  await waitFor(async () => (await agentRows(first!)).filter((row) => agentIds.has(row.agentId)).every((row) => row.activeCount === 0 && row.loadUnits === 0), 10_000, 'capacity released');
+  await waitFor(
+    async () => (await agentRows(first!)).filter((row) => agentIds.has(row.agentId)).every((row) => row.activeCount === 0 && row.loadUnits === 0),
+    10_000,
+    'capacity released',
+  );
 }

@@ -15,7 +15,13 @@ run('routing across two core instances on MariaDB + NATS', () => {
     first = await startTestApp({ env });
     second = await startTestApp({ env });
     supervisor = await first.authHeaders({ roles: ['supervisor'], teamIds: ['c-load', 'c-off'], sub: 'cluster-supervisor' });
-    expect((await api(first, 'PUT', '/api/v1/settings/routing.offlineGraceSeconds', await first.authHeaders({ roles: ['admin'], sub: 'cluster-admin' }), { value: 1 })).status).toBe(200);
+    expect(
+      (
+        await api(first, 'PUT', '/api/v1/settings/routing.offlineGraceSeconds', await first.authHeaders({ roles: ['admin'], sub: 'cluster-admin' }), {
+          value: 1,
+        })
+      ).status,
+    ).toBe(200);
   });
 
   afterAll(async () => {
@@ -33,10 +39,18 @@ run('routing across two core instances on MariaDB + NATS', () => {
     const leaving = await agent(first, supervisor, 'c-leaving', [team], { maxConcurrent: 10 });
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push(await customerWrites(i % 2 ? second : first, inboxId, `c-off-${i}`));
-    await waitFor(async () => (await items(first)).filter((item) => ids.includes(item.conversationId) && item.agentId === leaving.id).length === 4, 15_000, 'assigned');
+    await waitFor(
+      async () => (await items(first)).filter((item) => ids.includes(item.conversationId) && item.agentId === leaving.id).length === 4,
+      15_000,
+      'assigned',
+    );
     const staying = await agent(second, supervisor, 'c-staying', [team], { maxConcurrent: 10 });
     await setPresence(second, leaving, 'offline');
-    await waitFor(async () => (await items(first)).filter((item) => ids.includes(item.conversationId) && item.agentId === staying.id).length === 4, 20_000, 'reassigned');
+    await waitFor(
+      async () => (await items(first)).filter((item) => ids.includes(item.conversationId) && item.agentId === staying.id).length === 4,
+      20_000,
+      'reassigned',
+    );
     for (const id of ids) {
       const history = await services(first).engine.history(id);
       expect(history.map((entry) => entry.kind)).toEqual(['auto', 'requeue', 'auto']);

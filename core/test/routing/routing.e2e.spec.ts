@@ -8,7 +8,10 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ro
   let admin: Record<string, string>;
 
   beforeAll(async () => {
-    app = await startTestApp({ env: { ...(await backend.env()), ...(process.env.SB_DEBUG ? { LOG_LEVEL: 'warn' } : {}) }, logDestination: process.env.SB_DEBUG ? process.stderr : undefined });
+    app = await startTestApp({
+      env: { ...(await backend.env()), ...(process.env.SB_DEBUG ? { LOG_LEVEL: 'warn' } : {}) },
+      logDestination: process.env.SB_DEBUG ? process.stderr : undefined,
+    });
     supervisor = await app.authHeaders({ roles: ['supervisor'], teamIds: ['t-skills', 't-load', 't-off'], sub: 'supervisor-1' });
     admin = await app.authHeaders({ roles: ['admin'], sub: 'admin-1' });
     // Fast presence for the offline test.
@@ -93,7 +96,11 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ro
     const leaving = await agent(app, supervisor, 'off-leaving', [team], { maxConcurrent: 10 });
     const conversations: string[] = [];
     for (let i = 0; i < 3; i++) conversations.push(await customerWrites(app, inboxId, `off-${i}`));
-    await waitFor(async () => (await items(app)).filter((item) => conversations.includes(item.conversationId) && item.agentId === leaving.id).length === 3, 10_000, 'assigned to the first agent');
+    await waitFor(
+      async () => (await items(app)).filter((item) => conversations.includes(item.conversationId) && item.agentId === leaving.id).length === 3,
+      10_000,
+      'assigned to the first agent',
+    );
     const staying = await agent(app, supervisor, 'off-staying', [team], { maxConcurrent: 10 });
 
     await setPresence(app, leaving, 'offline');
@@ -103,8 +110,14 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ro
       15_000,
       'reassigned to the other agent',
     );
-    for (const id of conversations) await waitFor(async () => (await services(app).conversations.get(id)).assigneeId === staying.id, 10_000, 'conversations to agree');
-    const history = await api<{ items: Array<{ kind: string; agentId: string | null }> }>(app, 'GET', `/api/v1/routing/conversations/${conversations[0]}/history`, supervisor);
+    for (const id of conversations)
+      await waitFor(async () => (await services(app).conversations.get(id)).assigneeId === staying.id, 10_000, 'conversations to agree');
+    const history = await api<{ items: Array<{ kind: string; agentId: string | null }> }>(
+      app,
+      'GET',
+      `/api/v1/routing/conversations/${conversations[0]}/history`,
+      supervisor,
+    );
     expect(history.body.items.map((entry) => entry.kind)).toEqual(['auto', 'requeue', 'auto']);
 
     // Missed heartbeats (timeout 2 s, no socket, no REST heartbeat) also count as offline.
@@ -128,9 +141,14 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ro
     const holder = (await services(app).engine.item(conversationId))!.agentId!;
     const full = await agent(app, supervisor, 'tx-full', [team], { maxConcurrent: 1 }, 'away');
 
-    const byAgent = await api<{ error: { code: string } }>(app, 'POST', `/api/v1/routing/conversations/${conversationId}/transfer`, first.headers, { agentId: full.id, override: true });
+    const byAgent = await api<{ error: { code: string } }>(app, 'POST', `/api/v1/routing/conversations/${conversationId}/transfer`, first.headers, {
+      agentId: full.id,
+      override: true,
+    });
     expect(byAgent.status).toBe(403);
-    const unavailable = await api<{ error: { code: string } }>(app, 'POST', `/api/v1/routing/conversations/${conversationId}/transfer`, supervisor, { agentId: full.id });
+    const unavailable = await api<{ error: { code: string } }>(app, 'POST', `/api/v1/routing/conversations/${conversationId}/transfer`, supervisor, {
+      agentId: full.id,
+    });
     expect(unavailable.status).toBe(409);
     expect(unavailable.body.error.code).toBe('routing_agent_unavailable');
     const override = await api<{ agentId: string }>(app, 'POST', `/api/v1/routing/conversations/${conversationId}/transfer`, supervisor, {
@@ -147,7 +165,10 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ro
     expect(rows.find((row) => row.agentId === full.id)?.activeCount).toBe(1);
     if (holder !== full.id) expect(rows.find((row) => row.agentId === holder)?.activeCount).toBe(0);
 
-    const toTeam = await api<{ state: string; teamId: string }>(app, 'POST', `/api/v1/routing/conversations/${conversationId}/transfer`, supervisor, { teamId: 't-skills', note: 'billing question' });
+    const toTeam = await api<{ state: string; teamId: string }>(app, 'POST', `/api/v1/routing/conversations/${conversationId}/transfer`, supervisor, {
+      teamId: 't-skills',
+      note: 'billing question',
+    });
     expect(toTeam.status).toBe(200);
     expect(toTeam.body).toMatchObject({ teamId: 't-skills' });
     expect((await agentRows(app)).find((row) => row.agentId === full.id)?.activeCount).toBe(0);

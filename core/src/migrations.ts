@@ -18,5 +18,8 @@ import { AutomationInitial1764300000020 } from './automation/migrations/17643000
 import { NlpModels1764400000001 } from './nlp/migrations/1764400000001-nlp-models.js';
 import { DevicesInitial1764800000000 } from './devices/migrations/1764800000000-devices-initial.js';
 import { CsatInitial1764300000030 } from './csat/migrations/1764300000030-csat-initial.js';
+import { KnowledgeInitial1764900000010 } from './knowledge/migrations/1764900000010-knowledge-initial.js';
+import { BotInitial1764900000020 } from './bot/migrations/1764900000020-bot-initial.js';
+import { AssistInitial1764900000030 } from './assist/migrations/1764900000030-assist-initial.js';
 
-export const ALL_MIGRATIONS = [Platform1764000000000, PlatformOutboxEventId1764000000100, Identity1764100000001, Audit1764100000002, ContactsInit1764200000010, ConversationsInit1764200000020, TicketsInitial1764300000010, AnalyticsInitial1764700000000, PluginHost1764600000001, RoutingTables1764500000010, RealtimeSecrets1764500000020, AutomationInitial1764300000020, NlpModels1764400000001, DevicesInitial1764800000000, CsatInitial1764300000030];
+export const ALL_MIGRATIONS = [Platform1764000000000, PlatformOutboxEventId1764000000100, Identity1764100000001, Audit1764100000002, ContactsInit1764200000010, ConversationsInit1764200000020, TicketsInitial1764300000010, AnalyticsInitial1764700000000, PluginHost1764600000001, RoutingTables1764500000010, RealtimeSecrets1764500000020, AutomationInitial1764300000020, NlpModels1764400000001, DevicesInitial1764800000000, CsatInitial1764300000030, KnowledgeInitial1764900000010, BotInitial1764900000020, AssistInitial1764900000030];

@@ -1,0 +1,48 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { BUS, type Bus, type Closable } from '../platform/bus/bus.port.js';
+import type { EventEnvelope } from '../platform/outbox/outbox.entity.js';
+import { ConversationsService } from '../conversations/conversations.service.js';
+import { CONVERSATION_MESSAGE_CREATED, type MessageCreatedEvent } from '../conversations/conversations.events.js';
+import { KnowledgeService } from './knowledge.service.js';
+
+/**
+ * Learning loop: when an agent replies (public message) in a conversation where the bot
+ * recorded an unanswered question, the question and the agent's answer become a proposal for
+ * an operator to approve. A plain consumer (the service runs its own transactions); the
+ * proposal is idempotent per agent message.
+ */
+@Injectable()
+export class KnowledgeLearningConsumer implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('knowledge-learning');
+  private handle?: Closable;
+
+  constructor(
+    @Inject(BUS) private readonly bus: Bus,
+    private readonly conversations: ConversationsService,
+    private readonly knowledge: KnowledgeService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.handle = await this.bus.consume<EventEnvelope<MessageCreatedEvent>>({
+      name: 'knowledge-learning',
+      subject: CONVERSATION_MESSAGE_CREATED,
+      delivery: 'one-instance',
+      concurrency: 2,
+      handler: async (message) => {
+        const data = message.data?.data;
+        if (!data || data.direction !== 'out' || data.authorType !== 'agent' || data.private) return;
+        const stored = await this.conversations.getMessage(data.messageId);
+        const proposal = await this.knowledge.proposeFromAgentAnswer({
+          conversationId: data.conversationId,
+          messageId: data.messageId,
+          answer: stored.text ?? '',
+        });
+        if (proposal) this.logger.log({ proposalId: proposal.id, kind: proposal.kind }, 'agent answer proposed for the knowledge base');
+      },
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.handle?.close();
+  }
+}

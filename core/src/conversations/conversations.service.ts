@@ -263,12 +263,20 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     const contactId = await this.contacts.resolveSurvivorId(input.contactId).catch(() => {
       throw new ConversationsError('conversation_invalid', 'There is no such contact.', { field: 'contactId' });
     });
+    // With a thread key, the contact's replies on that thread (e.g. an email answer) land here,
+    // and asking again for the same open thread returns the same conversation.
+    const threadKey = input.threadKey ?? null;
+    const openKey = threadKey ? sha256(`${inbox!.id}\u0000${contactId}\u0000${threadKey}`) : null;
     return this.uow.run(async (tx) => {
+      if (openKey) {
+        const existing = await tx.manager.findOne(ConversationRow, { where: { openKey } });
+        if (existing) return conversationView(existing);
+      }
       const row = await this.insertConversation(tx, {
         contactId,
         inbox: inbox!,
-        threadKey: input.threadKey ?? null,
-        openKey: null,
+        threadKey,
+        openKey,
         priority: input.priority ?? 'normal',
         tags: input.tags,
       });

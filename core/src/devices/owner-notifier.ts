@@ -122,6 +122,7 @@ export class OwnerNotifier implements OnModuleInit, OnApplicationBootstrap, OnMo
       inboxId: inbox.id,
       priority: 'high',
       tags: ['device-fault'],
+      threadKey: `device-fault:${episodeId}`,
     });
     await this.conversations.postMessage(SYSTEM_ACTOR, conversation.id, {
       text,

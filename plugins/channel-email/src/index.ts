@@ -5,7 +5,7 @@
  * Message-ID / In-Reply-To / References; replies go out over SMTP (nodemailer) with the headers
  * that make them thread in the customer's mail client. Auto-replies and bounces are dropped.
  */
-import { definePlugin, type AttachmentRef, type PluginContext } from '@switchboard/plugin-sdk';
+import { definePlugin, type AttachmentRef, type OutboundMessage, type PluginContext } from '@switchboard/plugin-sdk';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import nodemailer, { type Transporter } from 'nodemailer';
@@ -31,6 +31,18 @@ interface Thread {
 }
 
 type Ctx = PluginContext<EmailConfig>;
+
+/**
+ * A conversation that did not start by email (a proactive message, e.g. a device-fault notice):
+ * start a thread to the contact's address. Replies thread back through the conversation's key.
+ */
+function newThread(message: OutboundMessage): Thread | null {
+  const address = message.recipient?.email;
+  if (!address) return null;
+  const firstLine = message.text.split(/\r?\n/)[0]!.trim();
+  const subject = firstLine.length > 78 ? `${firstLine.slice(0, 75).replace(/\s+\S*$/, '')}…` : firstLine || 'Message from support';
+  return { address, name: message.recipient?.name ?? null, subject, threadKey: message.threadKey ?? `conv:${message.conversationId}`, references: [] };
+}
 
 let server: SMTPServer | undefined;
 let transport: Transporter | undefined;
@@ -247,8 +259,8 @@ export default definePlugin<EmailConfig>({
   },
   channel: {
     async send(message, ctx) {
-      const thread = await ctx.kv.get<Thread>(`conv:${message.conversationId}`);
-      if (!thread) throw new Error('no email thread is known for this conversation (it did not start by email)');
+      const thread = (await ctx.kv.get<Thread>(`conv:${message.conversationId}`)) ?? newThread(message);
+      if (!thread) throw new Error('no email thread is known for this conversation and the contact has no email address');
       transport ??= createTransport(ctx.config);
       // A stable Message-ID per message: a retried send is recognisable downstream.
       const ourId = `${message.messageId}@${domainOf(ctx.config.address)}`;
@@ -256,7 +268,7 @@ export default definePlugin<EmailConfig>({
       await transport.sendMail({
         from: { name: ctx.config.displayName, address: ctx.config.address },
         to: thread.name ? { name: thread.name, address: thread.address } : thread.address,
-        subject: replySubject(thread.subject),
+        subject: thread.references.length ? replySubject(thread.subject) : thread.subject,
         text: message.text,
         messageId: `<${ourId}>`,
         inReplyTo: last ? `<${last}>` : undefined,

@@ -127,6 +127,13 @@ export interface OutboundMessage {
   authorType: 'agent' | 'bot' | 'system';
   /** 1 on the first attempt. Use `messageId` as the idempotency key downstream. */
   attempt: number;
+  /** The conversation's thread key, when it has one: replies carrying it must come back with it. */
+  threadKey?: string | null;
+  /**
+   * How to reach the contact when the conversation did not start on this channel (a proactive
+   * message): their name, primary email and phone, and their identity on this channel.
+   */
+  recipient?: { name?: string; email?: string; phone?: string; externalId?: string };
 }
 
 export interface SendResult {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ConversationsService } from '../../conversations/conversations.service.js';
+import { ContactsService } from '../../contacts/contacts.service.js';
 import { VisitorTokenService } from '../../realtime/visitor-token.service.js';
 import type { IngestInboundInput, IngestInboundResult, MessageView } from '../../conversations/conversations.types.js';
 
@@ -12,6 +13,8 @@ import type { IngestInboundInput, IngestInboundResult, MessageView } from '../..
 export interface ConversationsPort {
   ingestInbound(input: IngestInboundInput): Promise<IngestInboundResult>;
   getMessage(conversationId: string, seq: number): Promise<MessageView | undefined>;
+  /** Thread key and contact details a channel needs to deliver a message it did not start. */
+  deliveryContext(conversationId: string, channel: string): Promise<DeliveryContext>;
   /** A realtime gateway visitor token (web chat), bound to one inbox. */
   issueVisitorToken(claims: {
     visitorId: string;
@@ -19,6 +22,11 @@ export interface ConversationsPort {
     inboxId: string;
     ttlSeconds?: number;
   }): Promise<{ token: string; expiresAt: string }>;
+}
+
+export interface DeliveryContext {
+  threadKey: string | null;
+  recipient: { name?: string; email?: string; phone?: string; externalId?: string };
 }
 
 export const CONVERSATIONS_PORT = Symbol('PLUGIN_HOST_CONVERSATIONS');
@@ -45,6 +53,21 @@ export class ConversationsAdapter implements ConversationsPort {
     ttlSeconds?: number;
   }): Promise<{ token: string; expiresAt: string }> {
     return this.moduleRef.get(VisitorTokenService, { strict: false }).issue(claims);
+  }
+
+  async deliveryContext(conversationId: string, channel: string): Promise<DeliveryContext> {
+    const conversation = await this.resolve().get(conversationId);
+    const contact = await this.moduleRef.get(ContactsService, { strict: false }).get(conversation.contactId);
+    const primary = (points: Array<{ value: string; verified: boolean }>) => (points.find((point) => point.verified) ?? points[0])?.value;
+    const identity = contact.identities.find((candidate) => candidate.channel === channel);
+    const recipient: DeliveryContext['recipient'] = {};
+    if (contact.name) recipient.name = contact.name;
+    const email = primary(contact.emails);
+    if (email) recipient.email = email;
+    const phone = primary(contact.phones);
+    if (phone) recipient.phone = phone;
+    if (identity) recipient.externalId = identity.externalId;
+    return { threadKey: conversation.threadKey ?? null, recipient };
   }
 
   async getMessage(conversationId: string, seq: number): Promise<MessageView | undefined> {

@@ -950,6 +950,7 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
     try {
       const message = await this.conversations.getMessage(event.conversationId, event.seq);
       if (!message) throw new Error(`message ${event.messageId} not found`);
+      const context = await this.conversations.deliveryContext(event.conversationId, event.channel);
       const result = await running.supervisor.call<{ externalId?: unknown }>('send', {
         messageId: message.id,
         conversationId: event.conversationId,
@@ -961,6 +962,8 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
         attachments: message.attachments ?? undefined,
         authorType: event.authorType,
         attempt,
+        threadKey: context.threadKey,
+        recipient: context.recipient,
       });
       const externalId = typeof result?.externalId === 'string' ? result.externalId.slice(0, 255) : null;
       await record({ status: 'delivered', externalId });

@@ -9,6 +9,9 @@
  *   anonymous visitor: the claim is ignored.
  * - `POST /plugins/webchat/<inbox>/messages` (Bearer session token) → `ctx.inbound`, with pre-chat
  *   form answers and attachments (type and size limits).
+ * - The session says whether anyone is `online` (`ctx.presence()`: the inbox team's agents, or any
+ *   agent). When nobody is, the widget shows an offline form: `POST /plugins/webchat/<inbox>/offline`
+ *   stores the message in the visitor's conversation and opens a ticket for it (`ctx.createTicket`).
  * Replies reach the widget through the realtime gateway, which the widget resumes by `seq`.
  */
 import { createHmac, randomBytes } from 'node:crypto';
@@ -45,6 +48,7 @@ interface SessionClaims {
 const ANON = /^a-[A-Za-z0-9_-]{22,64}$/;
 const USER_ID = /^[A-Za-z0-9_.@-]{1,100}$/;
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/;
 const b64 = (text: string) => Buffer.from(text).toString('base64url');
 
 let sessionKey = '';
@@ -122,6 +126,15 @@ async function session(ctx: Ctx, request: PluginHttpRequest): Promise<PluginHttp
   const known = await ctx.kv.get<{ contactId: string; conversationId: string }>(`visitor:${visitorId}`);
   const ttlSeconds = ctx.config.sessionTtlHours * 3600;
   const gateway = await ctx.visitorToken({ visitorId, contactId: known?.contactId ?? null, ttlSeconds });
+  // Nobody online for this inbox's team: the widget shows the offline form (→ a ticket). If presence
+  // cannot be read, fall back to live chat: the message is stored either way.
+  const online = await ctx.presence().then(
+    (presence) => presence.online,
+    (error: Error) => {
+      ctx.logger.warn('presence unavailable; offering live chat', { reason: error.message });
+      return true;
+    },
+  );
   return {
     status: 200,
     headers,
@@ -131,7 +144,7 @@ async function session(ctx: Ctx, request: PluginHttpRequest): Promise<PluginHttp
       sessionToken: signSession({ vid: visitorId, verified, name, exp: Math.floor(Date.now() / 1000) + ttlSeconds }),
       gatewayToken: gateway.token,
       conversationId: known?.conversationId ?? null,
-      online: true,
+      online,
       config: {
         title: ctx.config.title,
         preChatForm: ctx.config.preChatForm,
@@ -204,6 +217,62 @@ async function message(ctx: Ctx, request: PluginHttpRequest): Promise<PluginHttp
   };
 }
 
+/**
+ * The offline form: nobody was online, so the visitor leaves a message (and, unless signed in, an
+ * email address to be answered at). The message is stored in the visitor's conversation like any
+ * other, and a ticket (type `question`, requester = the visitor's contact) is opened for it.
+ */
+async function offline(ctx: Ctx, request: PluginHttpRequest): Promise<PluginHttpResponse> {
+  const headers = cors(ctx, request);
+  if (!headers) return { status: 403, body: { error: { code: 'origin_not_allowed', message: 'This site may not embed the chat' } } };
+  const claims = readSession(request.headers.authorization);
+  if (!claims) return fail(headers, 401, 'session_invalid', 'Start a new chat session');
+  const body = parseJson(request.rawBody);
+  if (!body) return fail(headers, 400, 'invalid_body', 'JSON object expected');
+  const { clientMessageId, text } = body;
+  if (typeof clientMessageId !== 'string' || !CLIENT_ID.test(clientMessageId)) return fail(headers, 400, 'invalid_body', 'clientMessageId is required');
+  if (typeof text !== 'string' || text.trim().length === 0 || text.length > 10_000)
+    return fail(headers, 400, 'invalid_body', 'text must be 1–10000 characters');
+  const email = typeof body.email === 'string' ? body.email.trim().slice(0, 200) : '';
+  if (email && !EMAIL.test(email)) return fail(headers, 400, 'invalid_email', 'Enter a valid email address');
+  if (!email && !claims.verified) return fail(headers, 400, 'email_required', 'Leave an email address so we can reply');
+  const name = typeof body.name === 'string' && body.name.trim() ? body.name.trim().slice(0, 100) : undefined;
+
+  const result = await ctx.inbound({
+    externalContact: {
+      externalId: claims.vid,
+      verified: claims.verified,
+      name: claims.name ?? name,
+      // An unverified address is stored on the contact to answer at; it never merges contacts.
+      ...(claims.verified || !email ? {} : { email }),
+    },
+    idempotencyKey: `${claims.vid}:${clientMessageId}`,
+    text,
+  });
+  await ctx.kv.set(`visitor:${claims.vid}`, { contactId: result.contactId, conversationId: result.conversationId });
+  const firstLine = text.trim().split('\n')[0]!.slice(0, 80);
+  const ticket = await ctx.createTicket({
+    conversationId: result.conversationId,
+    subject: `Web chat (offline): ${firstLine}`,
+    description: email ? `${text}\n\nReply to: ${email}` : text,
+    type: 'question',
+    tags: ['webchat-offline'],
+    idempotencyKey: `offline:${claims.vid}:${clientMessageId}`,
+  });
+  const gateway = await ctx.visitorToken({ visitorId: claims.vid, contactId: result.contactId, ttlSeconds: ctx.config.sessionTtlHours * 3600 });
+  return {
+    status: ticket.duplicate ? 200 : 201,
+    headers,
+    body: {
+      conversationId: result.conversationId,
+      messageId: result.messageId,
+      ticketNumber: ticket.number,
+      duplicate: ticket.duplicate,
+      gatewayToken: gateway.token,
+    },
+  };
+}
+
 function preflight(ctx: Ctx, request: PluginHttpRequest): PluginHttpResponse {
   const headers = cors(ctx, request);
   return headers ? { status: 204, headers } : { status: 403 };
@@ -222,6 +291,8 @@ export default definePlugin<WebchatConfig>({
     ctx.http.route('OPTIONS', '/:inbox/session', (request) => preflight(ctx, request));
     ctx.http.route('POST', '/:inbox/messages', (request) => message(ctx, request));
     ctx.http.route('OPTIONS', '/:inbox/messages', (request) => preflight(ctx, request));
+    ctx.http.route('POST', '/:inbox/offline', (request) => offline(ctx, request));
+    ctx.http.route('OPTIONS', '/:inbox/offline', (request) => preflight(ctx, request));
   },
   health: () => ({ status: 'up' }),
   channel: {

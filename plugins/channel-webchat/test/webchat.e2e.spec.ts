@@ -9,6 +9,8 @@ import { startTestCore, type TestCore } from '@switchboard/plugin-sdk/testing';
 
 const PLUGIN_DIR = fileURLToPath(new URL('..', import.meta.url));
 const SITE_SECRET = 'site-secret-0123456789abcdef';
+const ADMIN = { roles: ['admin' as const], sub: 'webchat-test-admin' };
+const AGENT = { roles: ['agent' as const], teamIds: ['support-en'], sub: 'webchat-test-agent', name: 'Agent' };
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -76,98 +78,183 @@ describe('web chat widget, end to end in Chromium', () => {
       `the conversation holding "${text}"`,
     );
 
-  it('stores a visitor message, shows the agent reply, and keeps the history after a reload', async () => {
+  it('offline: with nobody online the widget shows the offline form, and the message becomes a ticket', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await open(page);
-    await say(page, 'Hello from the widget');
-    const conversation = await conversationOf('Hello from the widget');
+    const form = page.locator('form.offline');
+    await form.waitFor({ timeout: 15_000 });
+    expect(await page.locator('form.composer').isHidden()).toBe(true);
+    expect(await page.locator('.notice').textContent()).toMatch(/offline/);
 
-    await core.reply(conversation.id, 'Hi! How can I help?');
-    await expect(page.locator('li.out span', { hasText: 'How can I help?' })).toBeDefined();
-    await page.locator('li.out span', { hasText: 'How can I help?' }).waitFor({ timeout: 15_000 });
-    await core.reply(conversation.id, 'internal note', { private: true });
+    // The email address is required from an anonymous visitor.
+    await form.locator('textarea[name="offline-message"]').fill('My parcel never arrived, order 7731');
+    await form.locator('button').click();
+    await page.locator('.error', { hasText: 'Email' }).waitFor({ timeout: 5_000 });
+    await form.locator('input[name="name"]').fill('Wang Fang');
+    await form.locator('input[name="email"]').fill('wang.fang@example.com');
+    await form.locator('button').click();
+    const thanks = page.locator('.notice', { hasText: 'Thanks' });
+    await thanks.waitFor({ timeout: 15_000 });
+    const number = /T-\d+/.exec((await thanks.textContent()) ?? '')?.[0];
+    expect(number).toBeDefined();
 
-    await page.reload();
-    await page.locator('button.bubble').click();
-    await page.locator('li.in span', { hasText: 'Hello from the widget' }).waitFor({ timeout: 15_000 });
-    await page.locator('li.out span', { hasText: 'How can I help?' }).waitFor({ timeout: 15_000 });
-    await say(page, 'Still here after reload');
-    expect((await conversationOf('Still here after reload')).id).toBe(conversation.id);
-    expect(await page.locator('li span', { hasText: 'internal note' }).count()).toBe(0);
+    const conversation = await conversationOf('My parcel never arrived, order 7731');
+    const ticket = (await core.request('GET', `/api/v1/tickets/${number}`, { as: ADMIN })).json;
+    expect(ticket).toMatchObject({ type: 'question', status: 'new', requesterContactId: conversation.contactId, tags: ['webchat-offline'] });
+    expect(ticket.subject).toBe('Web chat (offline): My parcel never arrived, order 7731');
+    expect(ticket.description).toContain('wang.fang@example.com');
+    expect(ticket.links).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'conversation', refId: conversation.id })]));
+    const contact = (await core.request('GET', `/api/v1/contacts/${conversation.contactId}`, { as: ADMIN })).json;
+    expect(contact.emails).toEqual([expect.objectContaining({ value: 'wang.fang@example.com', verified: false })]);
 
-    // The widget speaks Chinese too.
-    const zh = await context.newPage();
-    await zh.goto(`${siteUrl}/?lang=zh-CN`);
-    await zh.locator('button.bubble').click();
-    expect(await zh.locator('textarea[name="message"]').getAttribute('placeholder')).toBe('请输入消息…');
+    // An agent's answer on the conversation still reaches the widget.
+    await core.reply(conversation.id, 'Sorry about that, we are on it');
+    await page.locator('li.out span', { hasText: 'we are on it' }).waitFor({ timeout: 15_000 });
     await context.close();
   });
 
-  it('merges a verified user across devices, and never merges a spoofed identity without a valid HMAC', async () => {
-    const hash = createHmac('sha256', SITE_SECRET).update('alice').digest('hex');
-    const laptop = await browser.newContext();
-    const alicePage = await laptop.newPage();
-    await open(alicePage, `?user=alice&hash=${hash}`);
-    await say(alicePage, 'I am Alice, order 1042');
-    const alice = await conversationOf('I am Alice, order 1042');
-
-    // Alice on her phone: same verified identity, same contact, sees her history.
-    const phone = await browser.newContext();
-    const phonePage = await phone.newPage();
-    await open(phonePage, `?user=alice&hash=${hash}`);
-    await phonePage.locator('li.in span', { hasText: 'I am Alice, order 1042' }).waitFor({ timeout: 15_000 });
-
-    // Mallory claims to be Alice with a made-up hash.
-    const mallory = await browser.newContext();
-    const malloryPage = await mallory.newPage();
-    await open(malloryPage, `?user=alice&hash=${'0'.repeat(64)}`);
-    await say(malloryPage, 'I am Alice too (not really)');
-    const spoofed = await conversationOf('I am Alice too (not really)');
-    expect(spoofed.contactId).not.toBe(alice.contactId);
-    expect(spoofed.id).not.toBe(alice.id);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(await malloryPage.locator('li span', { hasText: 'order 1042' }).count()).toBe(0);
-    await Promise.all([laptop.close(), phone.close(), mallory.close()]);
+  it('offline API: the email is required, and a repeated submission returns the same ticket', async () => {
+    const session = (await core.request('POST', `/plugins/webchat/${inboxId}/session`, { body: {} })).json;
+    expect(session.online).toBe(false);
+    const auth = { authorization: `Bearer ${session.sessionToken}` };
+    const noEmail = await core.request('POST', `/plugins/webchat/${inboxId}/offline`, { headers: auth, body: { clientMessageId: 'o1', text: 'hello?' } });
+    expect([noEmail.status, noEmail.json.error.code]).toEqual([400, 'email_required']);
+    const badEmail = await core.request('POST', `/plugins/webchat/${inboxId}/offline`, {
+      headers: auth,
+      body: { clientMessageId: 'o1', text: 'hello?', email: 'not-an-email' },
+    });
+    expect([badEmail.status, badEmail.json.error.code]).toEqual([400, 'invalid_email']);
+    const body = { clientMessageId: 'o2', text: '请回电话', email: 'li@example.com' };
+    const first = await core.request('POST', `/plugins/webchat/${inboxId}/offline`, { headers: auth, body });
+    const again = await core.request('POST', `/plugins/webchat/${inboxId}/offline`, { headers: auth, body });
+    expect([first.status, again.status]).toEqual([201, 200]);
+    expect(again.json).toMatchObject({ ticketNumber: first.json.ticketNumber, conversationId: first.json.conversationId, duplicate: true });
+    expect((await core.messages(first.json.conversationId)).filter((m) => m.text === '请回电话')).toHaveLength(1);
+    const forged = await core.request('POST', `/plugins/webchat/${inboxId}/offline`, { headers: { authorization: 'Bearer x.y' }, body });
+    expect(forged.status).toBe(401);
   });
 
-  it('enforces attachment limits and serves a small widget', async () => {
-    const widget = await core.request('GET', '/plugins/webchat/widget.js');
-    expect(widget.status).toBe(200);
-    expect(widget.headers['content-type']).toMatch(/javascript/);
-    const { gzipSync } = await import('node:zlib');
-    expect(gzipSync(widget.text).length).toBeLessThan(50 * 1024);
+  describe('with an agent online', () => {
+    let heartbeat: ReturnType<typeof setInterval> | undefined;
+    beforeAll(async () => {
+      const online = await core.request('PUT', '/api/v1/routing/presence/me', { as: AGENT, body: { status: 'online' } });
+      expect([online.status, online.json.status]).toEqual([200, 'online']);
+      // Keep the presence alive for the rest of the file (the missed-heartbeat timeout is 60 s).
+      heartbeat = setInterval(() => void core.request('POST', '/api/v1/routing/presence/me/heartbeat', { as: AGENT }).catch(() => undefined), 10_000);
+    });
+    afterAll(() => clearInterval(heartbeat));
 
-    const session = (await core.request('POST', `/plugins/webchat/${inboxId}/session`, { body: {} })).json;
-    const auth = { authorization: `Bearer ${session.sessionToken}` };
-    const exe = await core.request('POST', `/plugins/webchat/${inboxId}/messages`, {
-      headers: auth,
-      body: { clientMessageId: 'f1', text: 'see file', attachments: [{ filename: 'x.exe', contentType: 'application/x-msdownload', dataBase64: 'AAAA' }] },
+    it('is live chat on a team-less inbox, and still offline on an inbox whose team has nobody online', async () => {
+      const page = await (await browser.newContext()).newPage();
+      await open(page);
+      await page.locator('form.composer').waitFor({ state: 'visible', timeout: 15_000 });
+      expect(await page.locator('form.offline').isHidden()).toBe(true);
+      expect(await page.locator('.notice').isHidden()).toBe(true);
+      await page.context().close();
+
+      expect((await core.request('POST', `/plugins/webchat/${inboxId}/session`, { body: {} })).json.online).toBe(true);
+      const chinaDesk = (await core.createInbox({ name: 'Website (zh)', channel: 'webchat', teamId: 'support-cn' })).id;
+      await core.addInstance('webchat', { id: 'web-cn', inboxId: chinaDesk, config: { siteSecret: SITE_SECRET } });
+      expect((await core.request('POST', `/plugins/webchat/${chinaDesk}/session`, { body: {} })).json.online).toBe(false);
+      const englishDesk = (await core.createInbox({ name: 'Website (en)', channel: 'webchat', teamId: 'support-en' })).id;
+      await core.addInstance('webchat', { id: 'web-en', inboxId: englishDesk, config: { siteSecret: SITE_SECRET } });
+      expect((await core.request('POST', `/plugins/webchat/${englishDesk}/session`, { body: {} })).json.online).toBe(true);
     });
-    expect([exe.status, exe.json.error.code]).toEqual([415, 'attachment_type_not_allowed']);
-    const big = await core.request('POST', `/plugins/webchat/${inboxId}/messages`, {
-      headers: auth,
-      body: { clientMessageId: 'f2', text: 'big', attachments: [{ filename: 'a.png', contentType: 'image/png', dataBase64: 'A'.repeat(8 * 1024 * 1024) }] },
+
+    it('stores a visitor message, shows the agent reply, and keeps the history after a reload', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await open(page);
+      await say(page, 'Hello from the widget');
+      const conversation = await conversationOf('Hello from the widget');
+
+      await core.reply(conversation.id, 'Hi! How can I help?');
+      await expect(page.locator('li.out span', { hasText: 'How can I help?' })).toBeDefined();
+      await page.locator('li.out span', { hasText: 'How can I help?' }).waitFor({ timeout: 15_000 });
+      await core.reply(conversation.id, 'internal note', { private: true });
+
+      await page.reload();
+      await page.locator('button.bubble').click();
+      await page.locator('li.in span', { hasText: 'Hello from the widget' }).waitFor({ timeout: 15_000 });
+      await page.locator('li.out span', { hasText: 'How can I help?' }).waitFor({ timeout: 15_000 });
+      await say(page, 'Still here after reload');
+      expect((await conversationOf('Still here after reload')).id).toBe(conversation.id);
+      expect(await page.locator('li span', { hasText: 'internal note' }).count()).toBe(0);
+
+      // The widget speaks Chinese too.
+      const zh = await context.newPage();
+      await zh.goto(`${siteUrl}/?lang=zh-CN`);
+      await zh.locator('button.bubble').click();
+      expect(await zh.locator('textarea[name="message"]').getAttribute('placeholder')).toBe('请输入消息…');
+      await context.close();
     });
-    expect(big.status).toBe(413);
-    const ok = await core.request('POST', `/plugins/webchat/${inboxId}/messages`, {
-      headers: auth,
-      body: {
-        clientMessageId: 'f3',
-        text: 'receipt',
-        attachments: [{ filename: 'r.txt', contentType: 'text/plain', dataBase64: Buffer.from('paid').toString('base64') }],
-      },
+
+    it('merges a verified user across devices, and never merges a spoofed identity without a valid HMAC', async () => {
+      const hash = createHmac('sha256', SITE_SECRET).update('alice').digest('hex');
+      const laptop = await browser.newContext();
+      const alicePage = await laptop.newPage();
+      await open(alicePage, `?user=alice&hash=${hash}`);
+      await say(alicePage, 'I am Alice, order 1042');
+      const alice = await conversationOf('I am Alice, order 1042');
+
+      // Alice on her phone: same verified identity, same contact, sees her history.
+      const phone = await browser.newContext();
+      const phonePage = await phone.newPage();
+      await open(phonePage, `?user=alice&hash=${hash}`);
+      await phonePage.locator('li.in span', { hasText: 'I am Alice, order 1042' }).waitFor({ timeout: 15_000 });
+
+      // Mallory claims to be Alice with a made-up hash.
+      const mallory = await browser.newContext();
+      const malloryPage = await mallory.newPage();
+      await open(malloryPage, `?user=alice&hash=${'0'.repeat(64)}`);
+      await say(malloryPage, 'I am Alice too (not really)');
+      const spoofed = await conversationOf('I am Alice too (not really)');
+      expect(spoofed.contactId).not.toBe(alice.contactId);
+      expect(spoofed.id).not.toBe(alice.id);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await malloryPage.locator('li span', { hasText: 'order 1042' }).count()).toBe(0);
+      await Promise.all([laptop.close(), phone.close(), mallory.close()]);
     });
-    expect(ok.status).toBe(201);
-    const stored = (await core.messages(ok.json.conversationId)).find((m) => m.text === 'receipt')!;
-    expect(stored.attachments).toEqual([expect.objectContaining({ name: 'r.txt', contentType: 'text/plain', size: 4 })]);
-    expect(
-      (
-        await core.request('POST', `/plugins/webchat/${inboxId}/messages`, {
-          headers: { authorization: 'Bearer forged.token' },
-          body: { clientMessageId: 'f4', text: 'x' },
-        })
-      ).status,
-    ).toBe(401);
+
+    it('enforces attachment limits and serves a small widget', async () => {
+      const widget = await core.request('GET', '/plugins/webchat/widget.js');
+      expect(widget.status).toBe(200);
+      expect(widget.headers['content-type']).toMatch(/javascript/);
+      const { gzipSync } = await import('node:zlib');
+      expect(gzipSync(widget.text).length).toBeLessThan(50 * 1024);
+
+      const session = (await core.request('POST', `/plugins/webchat/${inboxId}/session`, { body: {} })).json;
+      const auth = { authorization: `Bearer ${session.sessionToken}` };
+      const exe = await core.request('POST', `/plugins/webchat/${inboxId}/messages`, {
+        headers: auth,
+        body: { clientMessageId: 'f1', text: 'see file', attachments: [{ filename: 'x.exe', contentType: 'application/x-msdownload', dataBase64: 'AAAA' }] },
+      });
+      expect([exe.status, exe.json.error.code]).toEqual([415, 'attachment_type_not_allowed']);
+      const big = await core.request('POST', `/plugins/webchat/${inboxId}/messages`, {
+        headers: auth,
+        body: { clientMessageId: 'f2', text: 'big', attachments: [{ filename: 'a.png', contentType: 'image/png', dataBase64: 'A'.repeat(8 * 1024 * 1024) }] },
+      });
+      expect(big.status).toBe(413);
+      const ok = await core.request('POST', `/plugins/webchat/${inboxId}/messages`, {
+        headers: auth,
+        body: {
+          clientMessageId: 'f3',
+          text: 'receipt',
+          attachments: [{ filename: 'r.txt', contentType: 'text/plain', dataBase64: Buffer.from('paid').toString('base64') }],
+        },
+      });
+      expect(ok.status).toBe(201);
+      const stored = (await core.messages(ok.json.conversationId)).find((m) => m.text === 'receipt')!;
+      expect(stored.attachments).toEqual([expect.objectContaining({ name: 'r.txt', contentType: 'text/plain', size: 4 })]);
+      expect(
+        (
+          await core.request('POST', `/plugins/webchat/${inboxId}/messages`, {
+            headers: { authorization: 'Bearer forged.token' },
+            body: { clientMessageId: 'f4', text: 'x' },
+          })
+        ).status,
+      ).toBe(401);
+    });
   });
 });

@@ -156,6 +156,47 @@ export interface StoredAttachmentInput {
   dataBase64: string;
 }
 
+/** Whether anyone can chat live on an inbox right now (routing presence). */
+export interface InboxPresence {
+  inboxId: string;
+  /** The inbox's team; null when any agent may serve it. */
+  teamId: string | null;
+  /** True when at least one agent of that team (or any agent, for a team-less inbox) is `online`. */
+  online: boolean;
+  onlineAgents: number;
+}
+
+export type PluginTicketType = 'question' | 'incident' | 'problem' | 'task';
+export type PluginTicketPriority = 'low' | 'normal' | 'high' | 'urgent';
+
+/**
+ * A ticket for a conversation of this instance's inbox (e.g. a web-chat visitor's offline message).
+ * The core sets the requester to the conversation's contact and the team to the conversation's team,
+ * and links the ticket to the conversation.
+ */
+export interface TicketRequest {
+  /** A conversation of this instance's inbox, usually `inbound(...).conversationId`. */
+  conversationId: string;
+  /** 1–200 characters. */
+  subject: string;
+  /** Up to 20000 characters. */
+  description?: string;
+  /** Default `question`. */
+  type?: PluginTicketType;
+  priority?: PluginTicketPriority;
+  /** Up to 10 tags. */
+  tags?: string[];
+  /** Stable per request (1–150 characters): a repeat returns the same ticket with `duplicate: true`. */
+  idempotencyKey: string;
+}
+
+export interface TicketResult {
+  ticketId: string;
+  /** Like `T-1042`. */
+  number: string;
+  duplicate: boolean;
+}
+
 export interface PluginContext<Config = Record<string, unknown>> {
   readonly pluginId: string;
   readonly instanceId: string;
@@ -183,6 +224,10 @@ export interface PluginContext<Config = Record<string, unknown>> {
   visitorToken(claims: { visitorId: string; contactId?: string | null; ttlSeconds?: number }): Promise<{ token: string; expiresAt: string }>;
   /** Stores an attachment in the core (size and type limits apply) and returns a reference for `inbound`. */
   storeAttachment(input: StoredAttachmentInput): Promise<AttachmentRef>;
+  /** Channels: is any agent online for this instance's inbox (its team's agents, or any agent when it has no team)? */
+  presence(): Promise<InboxPresence>;
+  /** Channels: opens a ticket for a conversation of this instance's inbox (requester = the conversation's contact). */
+  createTicket(request: TicketRequest): Promise<TicketResult>;
 }
 
 export interface PluginHealth {

@@ -110,7 +110,10 @@ export class InstanceSupervisor {
           lastTick = now;
           if (late) outstanding = 0;
           if (outstanding >= 3) {
-            void this.fail(`no heartbeat answered for ${outstanding} intervals of ${this.options.heartbeatMs} ms: the plugin is hung or spinning; killed`, generation);
+            void this.fail(
+              `no heartbeat answered for ${outstanding} intervals of ${this.options.heartbeatMs} ms: the plugin is hung or spinning; killed`,
+              generation,
+            );
             return;
           }
           outstanding++;

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataSource } from 'typeorm';
 import { Counter, Gauge } from 'prom-client';
-import type { AttachmentRef, InboundMessage, InboundResult, PluginHealth, PluginManifest, TestResult } from '@switchboard/plugin-sdk';
+import type { AttachmentRef, InboundMessage, InboundResult, PluginHealth, PluginManifest, TestResult, TicketResult } from '@switchboard/plugin-sdk';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { DATA_SOURCE } from '../database/database.tokens.js';
@@ -29,6 +29,7 @@ import { InstanceSupervisor, type RouteSpec } from './instance-supervisor.js';
 import { NatsTransport, ProcessTransport, WorkerTransport, type HostTransport } from './plugin-transport.js';
 import { bundleTypeScript } from './dev-bundler.js';
 import { CONVERSATIONS_PORT, type ConversationsPort } from './conversations.port.js';
+import { SERVICE_DESK_PORT, type ServiceDeskPort } from './service-desk.port.js';
 import { natsAuthorizationConfig, pluginNatsUser, type NatsPluginUser } from './nats-authorization.js';
 import { pluginHostSettings, type PluginHostSettings } from './plugin-host.settings.js';
 import type { InitParams } from './runtime/plugin-runtime.js';
@@ -101,6 +102,8 @@ export interface PluginView {
   defaultIsolation: Isolation;
 }
 
+const PLUGIN_TICKET_TYPES = ['question', 'incident', 'problem', 'task'] as const;
+const PLUGIN_TICKET_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 const INSTANCE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const DEFAULT_DELIVERY = { maxAttempts: 5, backoffMs: [1000, 5000, 30_000, 120_000] };
 
@@ -156,6 +159,7 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
     @Inject(BUS) private readonly bus: Bus,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CONVERSATIONS_PORT) private readonly conversations: ConversationsPort,
+    @Inject(SERVICE_DESK_PORT) private readonly desk: ServiceDeskPort,
     private readonly uow: UnitOfWork,
     private readonly metrics: MetricsService,
     private readonly health: HealthContributors,
@@ -729,6 +733,10 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
         const ttlSeconds = typeof p.ttlSeconds === 'number' ? p.ttlSeconds : undefined;
         return this.conversations.issueVisitorToken({ visitorId: String(p.visitorId), contactId, inboxId: running.row.inboxId, ttlSeconds });
       }
+      case 'presence':
+        return this.desk.inboxPresence(this.channelInbox(running, 'ctx.presence'));
+      case 'ticket.create':
+        return this.createTicket(running, p);
       case 'bus.publish':
         return this.busPublish(running, p.topic, p.data);
       case 'bus.subscribe':
@@ -792,6 +800,42 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
       this.inboundCounter.inc({ plugin: plugin.id, outcome: 'failed' });
       throw error;
     }
+  }
+
+  private channelInbox(running: Running, what: string): string {
+    if (running.plugin.manifest.kind !== 'channel' || !running.row.inboxId)
+      throw new PluginError('plugin_call_failed', `${what} is for channel instances that serve an inbox`);
+    return running.row.inboxId;
+  }
+
+  private async createTicket(running: Running, request: Record<string, unknown>): Promise<TicketResult> {
+    const inboxId = this.channelInbox(running, 'ctx.createTicket');
+    const { conversationId, subject, description, type, priority, tags, idempotencyKey } = request;
+    const problems: string[] = [];
+    const text = (value: unknown, min: number, max: number) => typeof value === 'string' && value.trim().length >= min && value.length <= max;
+    if (!text(conversationId, 1, 64)) problems.push('conversationId must be a conversation id');
+    if (!text(subject, 1, 200)) problems.push('subject must be a string of 1–200 characters');
+    if (description !== undefined && !text(description, 0, 20_000)) problems.push('description must be a string of at most 20000 characters');
+    if (type !== undefined && !PLUGIN_TICKET_TYPES.includes(type as never)) problems.push(`type must be one of ${PLUGIN_TICKET_TYPES.join(', ')}`);
+    if (priority !== undefined && !PLUGIN_TICKET_PRIORITIES.includes(priority as never))
+      problems.push(`priority must be one of ${PLUGIN_TICKET_PRIORITIES.join(', ')}`);
+    if (tags !== undefined && (!Array.isArray(tags) || tags.length > 10 || !tags.every((tag) => text(tag, 1, 50))))
+      problems.push('tags must be at most 10 strings of 1–50 characters');
+    if (!text(idempotencyKey, 1, 150)) problems.push('idempotencyKey must be a string of 1–150 characters');
+    if (problems.length) throw new PluginError('plugin_call_failed', `ctx.createTicket: ${problems.join('; ')}`, { problems });
+    const result = await this.desk.createConversationTicket({
+      inboxId,
+      instanceId: running.row.id,
+      conversationId: conversationId as string,
+      subject: (subject as string).trim(),
+      description: (description as string | undefined) ?? '',
+      type: (type as (typeof PLUGIN_TICKET_TYPES)[number] | undefined) ?? 'question',
+      priority: priority as (typeof PLUGIN_TICKET_PRIORITIES)[number] | undefined,
+      tags: (tags as string[] | undefined) ?? [],
+      idempotencyKey: idempotencyKey as string,
+    });
+    if (!result.duplicate) this.logger.log({ plugin: running.plugin.id, instance: running.row.id, ticketId: result.ticketId }, 'plugin opened a ticket');
+    return result;
   }
 
   private async telemetry(running: Running, reading: Record<string, unknown>): Promise<null> {

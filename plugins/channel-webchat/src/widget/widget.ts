@@ -20,6 +20,9 @@ const TEXT: Record<Locale, Record<string, string>> = {
     open: 'Open chat',
     close: 'Close chat',
     offline: 'We are offline right now. Leave a message and we will reply by email.',
+    message: 'Your message',
+    leave: 'Leave a message',
+    thanks: 'Thanks! We received your message ({n}) and will reply by email.',
     start: 'Start chat',
     name: 'Name',
     email: 'Email',
@@ -40,6 +43,9 @@ const TEXT: Record<Locale, Record<string, string>> = {
     open: '打开聊天',
     close: '关闭聊天',
     offline: '客服暂时不在线。请留言，我们会通过邮件回复您。',
+    message: '留言内容',
+    leave: '提交留言',
+    thanks: '感谢留言！我们已收到（{n}），会通过邮件回复您。',
     start: '开始咨询',
     name: '姓名',
     email: '邮箱',
@@ -122,6 +128,7 @@ interface WireMessage {
   };
   const style = el('style');
   style.textContent = `
+    [hidden]{display:none!important}
     :host{all:initial;font:14px/1.4 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif}
     .bubble{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;background:#2563eb;color:#fff;font-size:24px;cursor:pointer;box-shadow:0 4px 12px rgba(0,0,0,.25);z-index:2147483646}
     .panel{position:fixed;right:20px;bottom:88px;width:340px;max-width:calc(100vw - 40px);height:480px;max-height:calc(100vh - 120px);background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);display:none;flex-direction:column;overflow:hidden;z-index:2147483647;color:#111}
@@ -154,7 +161,8 @@ interface WireMessage {
   const sendButton = el('button', { class: 'send', type: 'submit' }, t.send);
   composer.append(attachLabel, input, sendButton);
   const preForm = el('form', { class: 'pre', hidden: '' });
-  panel.append(header, notice, list, error, preForm, composer);
+  const offlineForm = el('form', { class: 'pre offline', hidden: '', novalidate: '' });
+  panel.append(header, notice, list, error, preForm, offlineForm, composer);
   root.append(style, bubble, panel);
 
   bubble.addEventListener('click', () => {
@@ -237,7 +245,8 @@ interface WireMessage {
     const title = session.config.title[locale];
     if (title) header.textContent = title;
     notice.hidden = session.online;
-    buildPreChat();
+    if (session.online) buildPreChat();
+    else buildOffline();
     connect();
   };
 
@@ -277,6 +286,57 @@ interface WireMessage {
     preForm.hidden = true;
     composer.hidden = false;
     input.focus();
+  });
+
+  // ---------------------------------------------------------------- offline: a message that becomes a ticket
+  const buildOffline = () => {
+    offlineForm.replaceChildren();
+    const nameInput = el('input', { name: 'name', placeholder: t.name, 'aria-label': t.name, autocomplete: 'name' });
+    const emailInput = el('input', {
+      name: 'email',
+      type: 'email',
+      placeholder: `${t.email}${session!.verified ? '' : ' *'}`,
+      'aria-label': t.email,
+      autocomplete: 'email',
+    });
+    emailInput.required = !session!.verified;
+    const text = el('textarea', { name: 'offline-message', rows: '4', placeholder: `${t.message} *`, 'aria-label': t.message });
+    text.required = true;
+    offlineForm.append(nameInput, emailInput, text, el('button', { class: 'start', type: 'submit' }, t.leave));
+    offlineForm.hidden = false;
+    preForm.hidden = true;
+    composer.hidden = true;
+  };
+
+  offlineForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const value = (name: string) => (offlineForm.querySelector<HTMLInputElement | HTMLTextAreaElement>(`[name="${name}"]`)?.value || '').trim();
+    const text = value('offline-message');
+    const email = value('email');
+    if (!text) return void (error.textContent = `${t.required}: ${t.message}`);
+    if (!email && !session!.verified) return void (error.textContent = `${t.required}: ${t.email}`);
+    error.textContent = '';
+    const button = offlineForm.querySelector('button');
+    button?.setAttribute('disabled', '');
+    const clientMessageId = `o${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+    try {
+      const reply = await post<{ conversationId: string; messageId: string; ticketNumber: string; gatewayToken: string }>(
+        '/offline',
+        { clientMessageId, text, email: email || undefined, name: value('name') || undefined },
+        session!.sessionToken,
+      );
+      seen.add(reply.messageId);
+      render(reply.messageId, 'in', text);
+      offlineForm.hidden = true;
+      notice.textContent = t.thanks.replace('{n}', reply.ticketNumber);
+      const first = session!.conversationId !== reply.conversationId;
+      session = { ...session!, conversationId: reply.conversationId, gatewayToken: reply.gatewayToken };
+      if (first || !socket || socket.readyState > 1) connect();
+    } catch (failure) {
+      error.textContent = `${t.failed} (${(failure as Error).message})`;
+    } finally {
+      button?.removeAttribute('disabled');
+    }
   });
 
   const readFile = (chosen: File): Promise<string> =>

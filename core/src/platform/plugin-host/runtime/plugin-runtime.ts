@@ -15,7 +15,10 @@ import {
   type DefinedPlugin,
   type InboundMessage,
   type InboundResult,
+  type InboxPresence,
   type StoredAttachmentInput,
+  type TicketRequest,
+  type TicketResult,
   type TelemetryReading,
   type PluginContext,
   type PluginHttpRequest,
@@ -240,6 +243,8 @@ async function main(): Promise<void> {
       storeAttachment: (attachment: StoredAttachmentInput) => call<AttachmentRef>('attachment.store', attachment),
       visitorToken: (claims: { visitorId: string; contactId?: string | null; ttlSeconds?: number }) =>
         call<{ token: string; expiresAt: string }>('realtime.visitorToken', claims),
+      presence: () => call<InboxPresence>('presence', null),
+      createTicket: (request: TicketRequest) => call<TicketResult>('ticket.create', request),
     }) as PluginContext;
   }
 

@@ -290,7 +290,7 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
         language,
         emotion,
         flowName: state.flow?.name ?? null,
-        reason: outcome.reason ?? outcome.handover ?? null,
+        reason: (outcome.reason ?? outcome.handover ?? null)?.slice(0, 100) ?? null,
         label: null,
         latencyMs,
         createdAt: this.clock.now(),
@@ -466,7 +466,7 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
       };
     }
     const clear = !hits[1] || top.score - hits[1].score >= config.thresholds.margin;
-    if (top && top.score >= config.thresholds.high && clear) return this.answer(ctx, top, 'confident');
+    if (top && top.score >= config.thresholds.high && clear && top.support >= config.thresholds.minSupport) return this.answer(ctx, top, 'confident');
     if (top && top.score >= config.thresholds.medium) {
       const options = hits.filter((h) => h.score >= Math.max(config.thresholds.medium * 0.6, top.score - 0.4)).slice(0, 3);
       state.lastOffered = options.map((o) => ({ entryId: o.entryId, title: o.question }));

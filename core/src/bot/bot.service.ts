@@ -363,6 +363,7 @@ export function validateConfig(c: BotConfig): string[] {
   if (!(typeof t.high === 'number' && typeof t.medium === 'number' && t.medium > 0 && t.medium <= t.high && t.high <= 1))
     problems.push('thresholds must satisfy 0 < medium ≤ high ≤ 1');
   if (!(typeof t.margin === 'number' && t.margin >= 0 && t.margin < 1)) problems.push('thresholds.margin must be between 0 and 1');
+  if (!(typeof t.minSupport === 'number' && t.minSupport >= 0 && t.minSupport <= 1)) problems.push('thresholds.minSupport must be between 0 and 1');
   for (const key of ['handoverPhrases', 'startOverPhrases', 'flows', 'allowedPrivateHosts'] as const) {
     const list = c[key];
     if (!Array.isArray(list) || list.length > 200 || !list.every((p) => typeof p === 'string' && p.trim() && p.length <= 200))

@@ -23,7 +23,7 @@ export interface BotConfig {
    * Knowledge-base confidence (0–1) at or above which the bot answers, provided the runner-up
    * trails by at least `margin`; at or above `medium` (or high but close) it offers choices.
    */
-  thresholds: { high: number; medium: number; margin: number };
+  thresholds: { high: number; medium: number; margin: number; minSupport: number };
   /** Substrings (case-insensitive) that ask for a human. */
   handoverPhrases: string[];
   startOverPhrases: string[];
@@ -66,7 +66,7 @@ export const DEFAULT_BOT_CONFIG: BotConfig = {
     en: 'Our team is offline right now; I can still help with common questions.',
     zh: '现在是非工作时间，人工客服暂时不在线；常见问题我仍然可以为您解答。',
   },
-  thresholds: { high: 0.5, medium: 0.25, margin: 0.08 },
+  thresholds: { high: 0.5, medium: 0.25, margin: 0.08, minSupport: 0.34 },
   handoverPhrases: ['转人工', '人工客服', '人工服务', '人工', '真人', 'human', 'agent', 'real person', 'representative', 'operator'],
   startOverPhrases: ['start over', 'restart', 'reset', '重新开始', '重来'],
   maxFailedTurns: 3,

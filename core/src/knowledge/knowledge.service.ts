@@ -437,7 +437,8 @@ export class KnowledgeService implements OnModuleInit {
       let published = 0;
       for (const entry of entries) {
         const content = this.validate({ ...entry }, null);
-        const existing = entry.id ? await tx.manager.findOne(KbEntryRow, { where: { id: entry.id, kbId } }) : null;
+        const found = entry.id ? await tx.manager.findOne(KbEntryRow, { where: { id: entry.id } }) : null;
+        const existing = found && found.kbId === kbId ? found : null;
         let row: KbEntryRow;
         if (existing && this.access.canSee(actor, existing)) {
           const before = contentOf(existing);
@@ -447,7 +448,7 @@ export class KnowledgeService implements OnModuleInit {
           }
           row = existing;
         } else {
-          const id = entry.id && /^[0-9a-f-]{36}$/i.test(entry.id) && !existing ? entry.id : undefined;
+          const id = entry.id && /^[0-9a-f-]{36}$/i.test(entry.id) && !found ? entry.id : undefined;
           row = await this.insertEntry(tx, actor, kbId, content, null, 'imported', id);
           created++;
         }

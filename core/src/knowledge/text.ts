@@ -131,39 +131,11 @@ export function jaccard(a: Set<string>, b: Set<string>): number {
   return inter / (a.size + b.size - inter);
 }
 
-const STOP = new Set([
-  'the',
-  'a',
-  'an',
-  'i',
-  'my',
-  'me',
-  'is',
-  'are',
-  'to',
-  'do',
-  'does',
-  'can',
-  'you',
-  'your',
-  'of',
-  'for',
-  'in',
-  'on',
-  'it',
-  'and',
-  'or',
-  'how',
-  'what',
-  'please',
-  'be',
-  'with',
-  'there',
-  'this',
-  'that',
-  'have',
-  'has',
-]);
+const STOP = new Set(
+  "the a an i my me is are am was to do does did can could you your of for in on at by from as it its and or how what please be with there this that have has we our us will would if so any some i'm im where want like".split(
+    ' ',
+  ),
+);
 const STOP_ZH = new Set(['的', '了', '吗', '呢', '我', '你', '是', '在', '么', '吧', '啊', '请', '问']);
 
 /** Greedy single-link clustering by Jaccard similarity; returns groups of indices, largest first. */

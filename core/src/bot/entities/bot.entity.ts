@@ -58,7 +58,7 @@ export class BotTurnRow {
   @Column({ type: 'varchar', length: 16, nullable: true }) language: string | null;
   @Column({ type: 'varchar', length: 16, nullable: true }) emotion: string | null;
   @Column({ name: 'flow_name', type: 'varchar', length: 100, nullable: true }) flowName: string | null;
-  @Column({ type: 'varchar', length: 32, nullable: true }) reason: string | null;
+  @Column({ type: 'varchar', length: 100, nullable: true }) reason: string | null;
   /** Intent label set by a reviewer, for retraining. */
   @Column({ type: 'varchar', length: 100, nullable: true }) label: string | null;
   @Column({ name: 'latency_ms', type: 'double', nullable: true }) latencyMs: number | null;

@@ -67,7 +67,7 @@ export class BotInitial1764900000020 implements MigrationInterface {
           c.string('language', 16, { isNullable: true }),
           c.string('emotion', 16, { isNullable: true }),
           c.string('flow_name', 100, { isNullable: true }),
-          c.string('reason', 32, { isNullable: true }),
+          c.string('reason', 100, { isNullable: true }),
           c.string('label', 100, { isNullable: true }),
           c.double('latency_ms', { isNullable: true }),
           c.timestamp('created_at'),

@@ -1,0 +1,279 @@
+/**
+ * Bot benchmark (issue 8).
+ *
+ * 1. Reply latency end to end at a fixed rate (default 200 msg/s, open loop): a worker thread
+ *    POSTs signed customer questions to the API channel (`/plugins/api/<inbox>/messages`); the
+ *    clock stops when the bot's reply (`sb.evt.conversation.message_created`, authorType bot)
+ *    is seen on the bus by an each-instance subscriber. Questions are FAQ variants in en and zh,
+ *    spread over 400 contacts (one conversation each, several turns).
+ * 2. Containment on held-back paraphrases (test/bot/fixtures/paraphrases.json, never indexed):
+ *    the share the bot answers with the right entry, the share it answers wrongly, and the share
+ *    where the right entry is among its "Did you mean…" buttons.
+ *
+ * Run through `npm run bench` (run-all passes MariaDB + NATS) or after a build:
+ *   node core/dist/bench/bot.bench.js                      (SQLite + in-process bus)
+ *   BENCH_DATABASE_URL=mysql://root:root@127.0.0.1:3306 BENCH_NATS_URL=nats://127.0.0.1:4222 node core/dist/bench/bot.bench.js
+ */
+import 'reflect-metadata';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { loadConfig } from '../platform/config/config.loader.js';
+import { createApp } from '../main.js';
+import { createLogger } from '../platform/logging/logger.js';
+import { BUS, type Bus } from '../platform/bus/bus.port.js';
+import type { EventEnvelope } from '../platform/outbox/outbox.entity.js';
+import { SYSTEM_ACTOR } from '../identity/actor.js';
+import { ConversationsService } from '../conversations/conversations.service.js';
+import { CONVERSATION_MESSAGE_CREATED, type MessageCreatedEvent } from '../conversations/conversations.events.js';
+import { PluginHostService } from '../platform/plugin-host/plugin-host.service.js';
+import { KnowledgeService } from '../knowledge/knowledge.service.js';
+import { BotService } from '../bot/bot.service.js';
+
+export interface BotBenchOptions {
+  serverUrl?: string;
+  natsUrl?: string;
+  rate?: number;
+  seconds?: number;
+  log?: (line: string) => void;
+}
+
+export interface BotBenchResult {
+  name: 'bot';
+  backend: string;
+  rate: number;
+  sent: number;
+  replied: number;
+  achievedRate: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  botTurnP50Ms: number;
+  botTurnP99Ms: number;
+  containment: { paraphrases: number; answeredRight: number; answeredWrong: number; suggestedRight: number; containmentRate: number; wrongRate: number };
+}
+
+const SECRET = 'bench-bot-secret-0123456789';
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const fixtures = join(repo, 'core', 'test', 'bot', 'fixtures');
+
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHmac } = require('node:crypto');
+const { url, inboxId, secret, rate, seconds, texts, contacts, prefix } = workerData;
+const sign = (body) => { const ts = String(Math.floor(Date.now() / 1000)); return { 'x-timestamp': ts, 'x-signature': 'sha256=' + createHmac('sha256', secret).update(ts + '.' + body).digest('hex') }; };
+const now = () => performance.timeOrigin + performance.now();
+(async () => {
+  const total = Math.round(rate * seconds);
+  const started = now();
+  const pending = [];
+  const results = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const body = JSON.stringify({ messageId: prefix + '-' + i, contact: { id: 'bench-' + (i % contacts) }, text: texts[i % texts.length] });
+    const t0 = now();
+    pending.push(fetch(url + '/plugins/api/' + inboxId + '/messages', { method: 'POST', headers: { 'content-type': 'application/json', ...sign(body) }, body })
+      .then(async (res) => { const json = await res.json(); results.push({ t0, status: res.status, conversationId: json.conversationId, messageId: json.messageId }); })
+      .catch((error) => results.push({ t0, status: 0, error: String(error) })));
+  }
+  await Promise.all(pending);
+  parentPort.postMessage({ results, elapsedMs: now() - started });
+})();
+`;
+
+function runWorker(
+  data: Record<string, unknown>,
+): Promise<{ results: Array<{ t0: number; status: number; conversationId?: string; messageId?: string }>; elapsedMs: number }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER, { eval: true, workerData: data });
+    worker.once('message', (m) => {
+      resolve(m);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  });
+}
+
+const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+const round = (n: number) => Math.round(n * 100) / 100;
+
+export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchResult> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const rate = options.rate ?? Number(process.env.BENCH_BOT_RATE ?? 200);
+  const seconds = options.seconds ?? Number(process.env.BENCH_BOT_SECONDS ?? 15);
+  const dataDir = mkdtempSync(join(tmpdir(), 'sb-bench-bot-'));
+  let databaseUrl: string | undefined;
+  let dbName: string | undefined;
+  if (options.serverUrl) {
+    dbName = `bench_bot_${randomBytes(4).toString('hex')}`;
+    const mysql = await import('mysql2/promise');
+    const connection = await mysql.createConnection(`${options.serverUrl}/mysql`);
+    await connection.query(`CREATE DATABASE \`${dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    await connection.end();
+    databaseUrl = `${options.serverUrl}/${dbName}`;
+  }
+  const backend = databaseUrl ? 'mariadb+nats' : 'sqlite+inprocess';
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    SWITCHBOARD_DATA_DIR: dataDir,
+    LOCAL_ADMIN_GENERATE_AT_START: 'false',
+    SWITCHBOARD_PLUGINS_WORKSPACE: 'false',
+    SWITCHBOARD_PLUGIN_PATHS: join(repo, 'plugins', 'channel-api'),
+    SWITCHBOARD_PLUGINS_FROM_SOURCE: 'true',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: '20' } : {}),
+    ...(options.natsUrl && databaseUrl ? { NATS_URL: options.natsUrl } : {}),
+  });
+  let app: NestFastifyApplication | undefined;
+  try {
+    app = await createApp(config, createLogger(config));
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.getHttpServer().address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const conversations = app.get(ConversationsService);
+    const plugins = app.get(PluginHostService);
+    const knowledge = app.get(KnowledgeService);
+    const bot = app.get(BotService);
+    const bus = app.get<Bus>(BUS);
+
+    const faq = JSON.parse(readFileSync(join(fixtures, 'faq.json'), 'utf8')) as { entries: Array<{ id: string; questions: string[] }> };
+    const paraphrases = JSON.parse(readFileSync(join(fixtures, 'paraphrases.json'), 'utf8')) as { items: Array<{ text: string; entry: string }> };
+    const inbox = await conversations.createInbox({ name: 'Bench bot', channel: 'api' });
+    const instance = await plugins.createInstance({ pluginId: 'api', inboxId: inbox.id, config: { secret: SECRET } });
+    for (let i = 0; i < 200 && (await plugins.getInstance(instance.id)).status !== 'running'; i++) await new Promise((r) => setTimeout(r, 100));
+    await knowledge.importEntries(SYSTEM_ACTOR, { format: 'json', content: JSON.stringify(faq), publish: true });
+    await bot.putConfig(SYSTEM_ACTOR, inbox.id, { enabled: true, greeting: null, resolveOnThanks: false });
+    await knowledge.whenIndexed();
+    await new Promise((r) => setTimeout(r, 500));
+
+    const replies = new Map<string, number[]>();
+    const handle = await bus.consume<EventEnvelope<MessageCreatedEvent>>({
+      name: `bench-bot-replies-${randomBytes(3).toString('hex')}`,
+      subject: CONVERSATION_MESSAGE_CREATED,
+      delivery: 'each-instance',
+      handler: async (message) => {
+        const data = message.data?.data;
+        if (!data || data.authorType !== 'bot' || data.private) return;
+        const at = performance.timeOrigin + performance.now();
+        const list = replies.get(data.conversationId) ?? [];
+        list.push(at);
+        replies.set(data.conversationId, list);
+      },
+    });
+
+    const texts = faq.entries.flatMap((e) => e.questions);
+    // Warm-up: JIT, connection pools, first conversations.
+    await runWorker({ url, inboxId: inbox.id, secret: SECRET, rate: 50, seconds: 2, texts, contacts: 50, prefix: `warm-${Date.now()}` });
+    await new Promise((r) => setTimeout(r, 1500));
+    replies.clear();
+
+    log(`bot: ${rate} msg/s for ${seconds} s on ${backend}`);
+    const run = await runWorker({ url, inboxId: inbox.id, secret: SECRET, rate, seconds, texts, contacts: 400, prefix: `run-${Date.now()}` });
+    const deadline = Date.now() + 20_000;
+    const sent = run.results.filter((r) => r.status === 202 && r.conversationId);
+    const latencies: number[] = [];
+    while (Date.now() < deadline) {
+      latencies.length = 0;
+      const used = new Map<string, number>();
+      for (const r of [...sent].sort((a, b) => a.t0 - b.t0)) {
+        const list = replies.get(r.conversationId!) ?? [];
+        const from = used.get(r.conversationId!) ?? 0;
+        const index = list.findIndex((t, k) => k >= from && t >= r.t0);
+        if (index >= 0) {
+          latencies.push(list[index] - r.t0);
+          used.set(r.conversationId!, index + 1);
+        }
+      }
+      if (latencies.length >= sent.length) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await handle.close();
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const turns = (await bot.turns(SYSTEM_ACTOR, { inboxId: inbox.id, limit: 1000 })).map((t) => t.latencyMs ?? 0).sort((a, b) => a - b);
+
+    // Containment on held-back paraphrases, one new conversation each.
+    const para = await runWorker({
+      url,
+      inboxId: inbox.id,
+      secret: SECRET,
+      rate: 20,
+      seconds: paraphrases.items.length / 20,
+      texts: paraphrases.items.map((p) => p.text),
+      contacts: 100_000,
+      prefix: `para-${Date.now()}`,
+    });
+    const byMessage = new Map(para.results.map((r, i) => [r.messageId, paraphrases.items[i % paraphrases.items.length]]));
+    let answeredRight = 0;
+    let answeredWrong = 0;
+    let suggestedRight = 0;
+    const waitUntil = Date.now() + 20_000;
+    let turnsOfPara: Awaited<ReturnType<BotService['turns']>> = [];
+    while (Date.now() < waitUntil) {
+      turnsOfPara = (await bot.turns(SYSTEM_ACTOR, { inboxId: inbox.id, limit: 1000 })).filter((t) => byMessage.has(t.messageId));
+      if (turnsOfPara.length >= paraphrases.items.length) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    for (const turn of turnsOfPara) {
+      const expected = byMessage.get(turn.messageId)!;
+      if (turn.action === 'answer') {
+        if (turn.kbEntryId === expected.entry) answeredRight++;
+        else answeredWrong++;
+      } else if (turn.action === 'suggest') {
+        const messages = await conversations.listMessages(turn.conversationId, { limit: 20 });
+        const offered = messages.flatMap((m) => ((m.content as { buttons?: Array<{ value?: string }> } | null)?.buttons ?? []).map((b) => b.value));
+        if (offered.includes(`#kb:${expected.entry}`)) suggestedRight++;
+      }
+    }
+    const total = paraphrases.items.length;
+    const result: BotBenchResult = {
+      name: 'bot',
+      backend,
+      rate,
+      sent: sent.length,
+      replied: latencies.length,
+      achievedRate: round((run.results.length / run.elapsedMs) * 1000),
+      p50Ms: round(pct(sorted, 50)),
+      p90Ms: round(pct(sorted, 90)),
+      p99Ms: round(pct(sorted, 99)),
+      maxMs: round(sorted[sorted.length - 1] ?? NaN),
+      botTurnP50Ms: round(pct(turns, 50)),
+      botTurnP99Ms: round(pct(turns, 99)),
+      containment: {
+        paraphrases: total,
+        answeredRight,
+        answeredWrong,
+        suggestedRight,
+        containmentRate: round(answeredRight / total),
+        wrongRate: round(answeredWrong / total),
+      },
+    };
+    log(JSON.stringify(result, null, 2));
+    return result;
+  } finally {
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    if (dbName && options.serverUrl) {
+      const mysql = await import('mysql2/promise');
+      const connection = await mysql.createConnection(`${options.serverUrl}/mysql`);
+      await connection.query(`DROP DATABASE IF EXISTS \`${dbName}\``);
+      await connection.end();
+    }
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  benchBot({ serverUrl: process.env.BENCH_DATABASE_URL, natsUrl: process.env.BENCH_NATS_URL })
+    .then(() => process.exit(0))
+    .catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
+}

@@ -22,7 +22,26 @@ import { BotModule } from './bot/bot.module.js';
 import { AssistModule } from './assist/assist.module.js';
 import { ConsoleHostModule } from './console-host/console-host.module.js';
 /** Feature modules, in the order they start. Platform first: everything depends on it. */
-export const FEATURE_MODULES = [AuditModule, IdentityModule, SettingsModule, ContactsModule, ConversationsModule, TicketsModule, AnalyticsModule, PluginHostModule, RoutingModule, RealtimeModule, AutomationModule, NlpModule, DevicesModule, CsatModule, KnowledgeModule, AssistModule, BotModule, ConsoleHostModule];
+export const FEATURE_MODULES = [
+  AuditModule,
+  IdentityModule,
+  SettingsModule,
+  ContactsModule,
+  ConversationsModule,
+  TicketsModule,
+  AnalyticsModule,
+  PluginHostModule,
+  RoutingModule,
+  RealtimeModule,
+  AutomationModule,
+  NlpModule,
+  DevicesModule,
+  CsatModule,
+  KnowledgeModule,
+  AssistModule,
+  BotModule,
+  ConsoleHostModule,
+];
 
 @Module({})
 export class AppModule {

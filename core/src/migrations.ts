@@ -22,4 +22,23 @@ import { KnowledgeInitial1764900000010 } from './knowledge/migrations/1764900000
 import { BotInitial1764900000020 } from './bot/migrations/1764900000020-bot-initial.js';
 import { AssistInitial1764900000030 } from './assist/migrations/1764900000030-assist-initial.js';
 
-export const ALL_MIGRATIONS = [Platform1764000000000, PlatformOutboxEventId1764000000100, Identity1764100000001, Audit1764100000002, ContactsInit1764200000010, ConversationsInit1764200000020, TicketsInitial1764300000010, AnalyticsInitial1764700000000, PluginHost1764600000001, RoutingTables1764500000010, RealtimeSecrets1764500000020, AutomationInitial1764300000020, NlpModels1764400000001, DevicesInitial1764800000000, CsatInitial1764300000030, KnowledgeInitial1764900000010, BotInitial1764900000020, AssistInitial1764900000030];
+export const ALL_MIGRATIONS = [
+  Platform1764000000000,
+  PlatformOutboxEventId1764000000100,
+  Identity1764100000001,
+  Audit1764100000002,
+  ContactsInit1764200000010,
+  ConversationsInit1764200000020,
+  TicketsInitial1764300000010,
+  AnalyticsInitial1764700000000,
+  PluginHost1764600000001,
+  RoutingTables1764500000010,
+  RealtimeSecrets1764500000020,
+  AutomationInitial1764300000020,
+  NlpModels1764400000001,
+  DevicesInitial1764800000000,
+  CsatInitial1764300000030,
+  KnowledgeInitial1764900000010,
+  BotInitial1764900000020,
+  AssistInitial1764900000030,
+];

@@ -6,9 +6,7 @@ import type { Actor } from '../identity/actor.js';
  * so conversation calls always run outside the rule's own transaction.
  */
 export interface ConversationPort {
-  get(
-    conversationId: string,
-  ): Promise<{
+  get(conversationId: string): Promise<{
     id: string;
     contactId: string;
     teamId: string | null;
@@ -19,9 +17,7 @@ export interface ConversationPort {
     inboxId: string;
     assigneeId: string | null;
   } | null>;
-  getMessage(
-    messageId: string,
-  ): Promise<{
+  getMessage(messageId: string): Promise<{
     id: string;
     text: string;
     direction: string;

@@ -111,7 +111,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ag
     page.on('dialog', (dialog) => void dialog.dismiss());
     await page.waitForURL(/\/inbox/);
     // No token in storage: the session is an HttpOnly cookie.
-    const storage = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    const storage = await page.evaluate<string>('JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })');
     expect(storage).not.toMatch(/token|session|bearer/i);
     const cookies = await context.cookies();
     expect(cookies.find((cookie) => cookie.name === 'sb_session')?.httpOnly).toBe(true);
@@ -132,7 +132,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ag
 
     // Team queue: shows the conversation whether or not routing assigned it to this agent.
     await page.getByRole('tab', { name: 'Team' }).click();
-    await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+    await page.evaluate('window.__noReload = true');
 
     visitor = await Visitor.connect(app, inboxId, 'visitor-xss-1');
     visitor.send(XSS_TEXT, 'm1');
@@ -143,7 +143,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ag
     // Live: the conversation appears without a reload.
     const item = page.getByTestId('conversation-item').first();
     await item.waitFor({ timeout: 15_000 });
-    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    expect(await page.evaluate('window.__noReload')).toBe(true);
     await item.click();
     await page.waitForURL(new RegExp(`/inbox/${conversationId}`));
 
@@ -154,7 +154,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ag
     await waitFor(async () => (await page.getByTestId('contact-name').textContent())?.includes('onerror'), 10_000, 'contact name');
     expect(await page.getByTestId('contact-name').textContent()).toBe(XSS_NAME);
     expect(await page.locator('img[src="x"]').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
 
     // A second visitor message arrives live in the open conversation.
     visitor.send('还在吗？ are you there?', 'm2');
@@ -205,21 +205,18 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ag
     // Non-empty: the KPI cards show the conversation, and the chart canvases are drawn.
     await page.getByText('Volume').first().waitFor();
     await waitFor(async () => (await page.locator('.ant-statistic-content-value').first().textContent())?.trim() !== '0', 10_000, 'volume KPI');
-    const drawn = await page.evaluate(
-      () =>
-        Array.from(document.querySelectorAll('[data-testid="analytics-chart"] canvas')).filter((canvas) => {
-          const c = canvas as HTMLCanvasElement;
-          const pixels = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;
-          return Boolean(pixels && pixels.some((value, index) => index % 4 === 3 && value > 0));
-        }).length,
-    );
+    // Browser-side code as a string: the core's tsconfig has no DOM types.
+    const drawn = await page.evaluate<number>(`Array.from(document.querySelectorAll('[data-testid="analytics-chart"] canvas')).filter((c) => {
+      const pixels = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;
+      return Boolean(pixels && pixels.some((value, index) => index % 4 === 3 && value > 0));
+    }).length`);
     expect(drawn).toBeGreaterThanOrEqual(6);
     for (const dimension of ['Team', 'Agent', 'Channel']) {
       await page.getByTestId('group-by').getByText(dimension, { exact: true }).click();
       await page.getByTestId('analytics-chart').first().waitFor();
     }
     const href = await page.getByTestId('csv').getAttribute('href');
-    const csv = await page.evaluate(async (url) => (await fetch(url!)).text(), href);
+    const csv = await page.evaluate<string>(`fetch(${JSON.stringify(href)}).then((r) => r.text())`);
     expect(csv.split('\n')[0]).toContain('conversationsCreated');
     // Role-based navigation: no Admin for a supervisor.
     expect(await page.getByRole('menuitem', { name: /Admin/ }).count()).toBe(0);

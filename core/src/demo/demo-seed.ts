@@ -1,0 +1,355 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { CLOCK, type Clock } from '../platform/clock/clock.js';
+import { DATA_SOURCE } from '../platform/database/database.tokens.js';
+import { SYSTEM_ACTOR, type Actor } from '../identity/actor.js';
+import { Authenticator } from '../identity/authenticator.js';
+import { TeamsService } from '../identity/teams.service.js';
+import { createLocalAdmin, generatePassword } from '../identity/local-accounts.js';
+import { ContactsService } from '../contacts/contacts.service.js';
+import { ConversationsService } from '../conversations/conversations.service.js';
+import { TicketsService } from '../tickets/tickets.service.js';
+import { SlaAdminService } from '../tickets/sla/sla-admin.service.js';
+import { AutomationService } from '../automation/automation.service.js';
+import { DevicesService } from '../devices/devices.service.js';
+import { DeviceRulesService } from '../devices/rules.service.js';
+import { TelemetryService } from '../devices/telemetry.service.js';
+import { AnalyticsService } from '../analytics/analytics.service.js';
+import { CsatService } from '../csat/csat.service.js';
+import { DEMO_AGENTS, DEMO_CANNED, DEMO_CONVERSATIONS, DEMO_CUSTOMERS, DEMO_DEVICES, DEMO_INBOXES, DEMO_TEAMS } from './demo-data.js';
+
+export interface SeedOptions {
+  log(line: string): void;
+  /** Create (or keep) the local admin and report its password when created. */
+  adminUsername?: string;
+  /** How long to wait for the event flow (analytics, CSAT) to catch up. */
+  settleMs?: number;
+}
+
+export interface SeedSummary {
+  teams: number;
+  agents: number;
+  contacts: number;
+  conversations: number;
+  tickets: number;
+  devices: number;
+  readings: number;
+  csatAnswers: number;
+  adminPassword?: string;
+  skipped: string[];
+}
+
+const DEMO_ISSUER = 'urn:switchboard:demo';
+const MINUTE = 60_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Seeds realistic zh/en demo data through the modules' services, so every event (analytics facts,
+ * CSAT surveys, device episodes and their tickets, SLA clocks) comes out of the normal event flow.
+ * Past activity is placed on earlier days by moving the shared clock while seeding; it is restored
+ * afterwards. Running it twice adds nothing twice (idempotency keys and existence checks).
+ */
+export async function seedDemo(app: INestApplicationContext, options: SeedOptions): Promise<SeedSummary> {
+  const log = options.log;
+  const summary: SeedSummary = { teams: 0, agents: 0, contacts: 0, conversations: 0, tickets: 0, devices: 0, readings: 0, csatAnswers: 0, skipped: [] };
+  const clock = app.get<Clock>(CLOCK);
+  const realNow = clock.now.bind(clock);
+  let simulated: number | null = null;
+  const setTime = (ms: number | null) => {
+    simulated = ms === null ? null : Math.min(ms, Date.now());
+  };
+  (clock as { now: () => Date }).now = () => (simulated === null ? realNow() : new Date(simulated));
+  try {
+    const system: Actor = { ...SYSTEM_ACTOR, id: 'demo-seed' };
+
+    // Local admin for the console (embedded mode).
+    if (options.adminUsername) {
+      const password = generatePassword();
+      const created = await createLocalAdmin(app.get<DataSource>(DATA_SOURCE), { username: options.adminUsername, password, onlyIfNone: true });
+      if (created.created) summary.adminPassword = password;
+    }
+
+    // Teams and agents (agents are IdP users; here they are created as if they had signed in once).
+    const teams = app.get(TeamsService);
+    const existingTeams = new Set((await teams.list()).map((team) => team.id));
+    for (const team of DEMO_TEAMS) {
+      if (existingTeams.has(team.id)) continue;
+      await teams.create(system, team);
+      summary.teams++;
+    }
+    const authenticator = app.get(Authenticator);
+    const agents = new Map<string, Actor>();
+    for (const agent of DEMO_AGENTS) {
+      const actor = await authenticator.actorFromClaims({
+        iss: DEMO_ISSUER,
+        sub: agent.sub,
+        name: agent.name,
+        email: agent.email,
+        realm_access: { roles: agent.roles },
+        groups: agent.groups,
+      });
+      agents.set(agent.sub, actor);
+      summary.agents++;
+    }
+
+    // Inboxes, canned responses, macros, SLA.
+    const conversations = app.get(ConversationsService);
+    const inboxes = new Map<string, string>();
+    const existingInboxes = await conversations.listInboxes(null);
+    for (const inbox of DEMO_INBOXES) {
+      const found = existingInboxes.find((candidate) => candidate.name === inbox.name);
+      inboxes.set(inbox.key, found?.id ?? (await conversations.createInbox({ name: inbox.name, channel: inbox.channel, teamId: inbox.teamId })).id);
+    }
+    const automation = app.get(AutomationService);
+    const canned = await automation.listCanned(system);
+    if (canned.length === 0) {
+      for (const item of DEMO_CANNED) await automation.createCanned(system, item);
+      await automation.createMacro(system, {
+        name: '升级到二线 Escalate to L2',
+        actions: [
+          { type: 'set_priority', value: 'high' },
+          { type: 'add_note', body: 'Escalated to L2 / 已升级二线' },
+        ],
+      });
+      await automation.createMacro(system, {
+        name: 'VIP 关怀 VIP care',
+        actions: [
+          { type: 'set_tags', add: ['vip-care'] },
+          { type: 'set_priority', value: 'high' },
+        ],
+      });
+    }
+    const sla = app.get(SlaAdminService);
+    if ((await sla.listPolicies()).length === 0) {
+      const calendar = await sla.createCalendar({
+        name: '工作时间 Business hours (Asia/Shanghai)',
+        timeZone: 'Asia/Shanghai',
+        hours: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((day) => [day, [['09:00', '18:00']]])),
+        holidays: ['2026-10-01', '2026-10-02', '2026-10-03'],
+      } as Parameters<SlaAdminService['createCalendar']>[0]);
+      await sla.createPolicy({
+        name: '紧急 Urgent',
+        position: 0,
+        conditions: { priorities: ['urgent'] },
+        targets: { firstResponseMinutes: 30, resolutionMinutes: 240 },
+        warningMinutes: 10,
+      });
+      await sla.createPolicy({
+        name: '标准 Standard',
+        position: 1,
+        conditions: {},
+        targets: { firstResponseMinutes: 240, resolutionMinutes: 2880 },
+        warningMinutes: 60,
+        calendarId: calendar.id,
+      });
+    }
+
+    // Customers.
+    const contacts = app.get(ContactsService);
+    const contactIds = new Map<string, string>();
+    const resolveCustomer = async (key: string, channel: string) => {
+      const customer = DEMO_CUSTOMERS.find((candidate) => candidate.key === key)!;
+      const { contact, created } = await contacts.resolveIdentity({
+        channel,
+        externalId: channel === 'email' && customer.email ? customer.email : `demo-${customer.key}`,
+        verified: true,
+        name: customer.name,
+        email: customer.email,
+        phone: customer.phone,
+        language: customer.language,
+      });
+      if (created) summary.contacts++;
+      if (!contactIds.has(key)) {
+        contactIds.set(key, contact.id);
+        if (customer.vip && !contact.vip) await contacts.update(system, contact.id, { vip: true, tags: ['vip'] });
+      }
+      return contact.id;
+    };
+
+    // Conversations, spread over the last two weeks.
+    const tickets = app.get(TicketsService);
+    const today = new Date();
+    today.setUTCHours(2, 0, 0, 0); // 10:00 in Shanghai
+    const resolved: string[] = [];
+    const csatWanted = new Map<string, number>();
+    for (const [index, demo] of DEMO_CONVERSATIONS.entries()) {
+      const inboxId = inboxes.get(demo.inbox)!;
+      const channel = DEMO_INBOXES.find((inbox) => inbox.key === demo.inbox)!.channel;
+      const start = today.getTime() - demo.daysAgo * 86_400_000 + (index % 5) * 47 * MINUTE;
+      const agent = demo.agent ? agents.get(demo.agent) : undefined;
+      const customer = DEMO_CUSTOMERS.find((candidate) => candidate.key === demo.customer)!;
+      await resolveCustomer(demo.customer, channel);
+      let conversationId: string | undefined;
+      let duplicate = false;
+      for (const [step, message] of demo.messages.entries()) {
+        setTime(start + message.afterMinutes * MINUTE + step * 1000);
+        if (message.from === 'customer') {
+          const result = await conversations.ingestInbound({
+            inboxId,
+            externalContact: {
+              externalId: channel === 'email' && customer.email ? customer.email : `demo-${customer.key}`,
+              verified: true,
+              name: customer.name,
+              email: customer.email,
+              language: customer.language,
+            },
+            idempotencyKey: `demo:${index}:${step}`,
+            threadKey: `demo-${index}`,
+            text: message.text,
+          });
+          conversationId = result.conversation.id;
+          if (step === 0 && result.duplicate) duplicate = true;
+          if (step === 0 && !result.duplicate) {
+            summary.conversations++;
+            if (agent) await conversations.assign(conversationId, { agentId: agent.id }, system);
+            if (demo.priority || demo.tags)
+              await conversations.update(system, conversationId, {
+                ...(demo.priority ? { priority: demo.priority } : {}),
+                ...(demo.tags ? { tags: demo.tags } : {}),
+              });
+          }
+        } else if (conversationId && !duplicate) {
+          const author = message.from === 'bot' ? { ...SYSTEM_ACTOR, id: 'demo-bot' } : (agent ?? system);
+          await conversations.postMessage(author, conversationId, {
+            text: message.text,
+            private: message.from === 'note',
+            idempotencyKey: `demo:${index}:${step}`,
+          });
+        }
+      }
+      if (!conversationId || duplicate) continue;
+      const last = demo.messages.at(-1)!.afterMinutes;
+      if (demo.ticket) {
+        setTime(start + (last + 2) * MINUTE);
+        const ticket = await tickets.create(agent ?? system, {
+          subject: demo.ticket.subject,
+          description: demo.messages[0]!.text,
+          type: demo.ticket.type,
+          priority: demo.ticket.priority,
+          requesterContactId: contactIds.get(demo.customer) ?? null,
+          teamId: DEMO_INBOXES.find((inbox) => inbox.key === demo.inbox)!.teamId,
+          assigneeId: agent?.id ?? null,
+          links: [{ kind: 'conversation', refId: conversationId }],
+        });
+        summary.tickets++;
+        if (demo.ticket.solve) {
+          setTime(start + (last + 30) * MINUTE);
+          await tickets.transition(agent ?? system, ticket.id, 'open').catch(() => undefined);
+          await tickets.transition(agent ?? system, ticket.id, 'solved');
+        }
+      }
+      if (demo.resolve) {
+        setTime(start + (last + 5) * MINUTE);
+        await conversations.setStatus(conversationId, { status: 'resolved' }, agent ?? system);
+        resolved.push(conversationId);
+        if (demo.csat) csatWanted.set(conversationId, demo.csat);
+      }
+    }
+    setTime(null);
+
+    // Devices: registry, rules, 24 h of telemetry and a live fault on one cold room.
+    const devices = app.get(DevicesService);
+    const rules = app.get(DeviceRulesService);
+    if (!rules.list().some((rule) => rule.name === '冷库温度过高 Cold room over temperature')) {
+      await rules.create({
+        name: '冷库温度过高 Cold room over temperature',
+        scopeModel: 'ColdRoom X200',
+        kind: 'threshold',
+        metric: 'temperature',
+        params: { op: '>', value: -10, clearValue: -15 },
+        debounceSamples: 2,
+        severity: 'major',
+        title: '冷库温度过高 / Cold room over temperature',
+        autoResolve: true,
+      });
+      await rules.create({
+        name: '路由器过热 Router overheating',
+        scopeModel: 'Router AX3000',
+        kind: 'threshold',
+        metric: 'temperature',
+        params: { op: '>', value: 80, clearValue: 70 },
+        debounceSamples: 3,
+        severity: 'minor',
+        title: '路由器过热 / Router overheating',
+        autoResolve: true,
+      });
+    }
+    const telemetry = app.get(TelemetryService);
+    const existingDevices = new Set((await devices.list(system, { limit: 500 } as never)).items.map((device) => device.id));
+    for (const device of DEMO_DEVICES) {
+      if (existingDevices.has(device.id)) continue;
+      const ownerContactId = contactIds.get(device.owner) ?? (await resolveCustomer(device.owner, 'api'));
+      await devices.create(system, {
+        id: device.id,
+        name: device.name,
+        model: device.model,
+        site: device.site,
+        firmware: device.firmware,
+        serialNumber: `SN-${device.id}`,
+        ownerContactId,
+        teamId: 'iot-ops',
+        tags: [device.model.startsWith('Cold') ? 'cold-chain' : 'cpe'],
+      });
+      summary.devices++;
+      const now = Date.now();
+      const points = 96; // every 15 minutes for 24 hours
+      for (let i = points; i >= 0; i--) {
+        const ts = new Date(now - i * 15 * MINUTE);
+        const wave = Math.sin((i / points) * Math.PI * 4);
+        const faulty = device.fault && i <= 3;
+        const readings = Object.entries(device.base).map(([metric, base]) => {
+          let value = base + wave * (Math.abs(base) * 0.04 + 0.5) + ((i * 7919) % 10) / 20;
+          if (faulty && metric === 'temperature') value = -6 + (3 - i) * 1.5;
+          return { metric, value: Math.round(value * 100) / 100, ts: ts.toISOString() };
+        });
+        await telemetry.accept({ deviceId: device.id, readings }, `demo:${device.id}:${i}`);
+        summary.readings += readings.length;
+      }
+    }
+
+    // Let the event flow catch up: CSAT surveys reach the resolved conversations; customers answer through the survey link.
+    const deadline = Date.now() + (options.settleMs ?? 30_000);
+    const csat = app.get(CsatService);
+    const pending = new Map(csatWanted);
+    while (pending.size > 0 && Date.now() < deadline) {
+      for (const [conversationId, rating] of pending) {
+        const messages = await conversations.listMessages(conversationId, { afterSeq: 0, limit: 200 });
+        const survey = messages.find((message) => (message.content as { type?: string } | null)?.type === 'buttons');
+        const button = ((survey?.content as { buttons?: Array<{ value: string }> } | null)?.buttons ?? [])[rating - 1];
+        if (!button) continue;
+        // What the survey link does (POST /api/v1/csat/public/:token): the token is in the button value.
+        const token = button.value.split(':')[1] ?? '';
+        // Answered shortly after the survey went out (surveys expire; past ones are answered in the past).
+        const resolvedAt = (await conversations.get(conversationId)).resolvedAt;
+        if (resolvedAt) setTime(new Date(resolvedAt).getTime() + 45 * MINUTE);
+        try {
+          await csat.answer(token, rating, rating >= 4 ? null : '等待时间有点长 / waited a bit long');
+        } catch (error) {
+          summary.skipped.push(`a CSAT answer (${(error as Error).message})`);
+        } finally {
+          setTime(null);
+        }
+        summary.csatAnswers++;
+        pending.delete(conversationId);
+      }
+      if (pending.size > 0) await sleep(500);
+    }
+    if (pending.size > 0) summary.skipped.push(`${pending.size} CSAT answers (surveys not delivered in time)`);
+
+    // Analytics facts come from the events; wait until they are counted.
+    const analytics = app.get(AnalyticsService);
+    const from = new Date(today.getTime() - 15 * 86_400_000);
+    while (Date.now() < deadline) {
+      const report = await analytics.report(system, { from, to: new Date(Date.now() + MINUTE), groupBy: ['day'] });
+      if (report.totals.conversationsCreated >= summary.conversations) break;
+      await sleep(500);
+    }
+    summary.skipped.push('knowledge base and bot flows (no such modules in this core yet)');
+    log(
+      `demo data: ${summary.conversations} conversations, ${summary.tickets} tickets, ${summary.devices} devices (${summary.readings} readings), ${summary.contacts} contacts`,
+    );
+    return summary;
+  } finally {
+    (clock as { now: () => Date }).now = realNow;
+  }
+}

@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { backends, startTestApp, type TestApp } from '../harness/test-app.js';
+import { seedDemo, type SeedSummary } from '../../src/demo/demo-seed.js';
+
+describe.each(backends().map((backend) => [backend.name, backend] as const))('switchboard demo seed on %s', (_name, backend) => {
+  let app: TestApp;
+  let summary: SeedSummary;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    app = await startTestApp({ env: await backend.env() });
+    summary = await seedDemo(app.app, { log: (line) => lines.push(line), adminUsername: 'admin', settleMs: 40_000 });
+  }, 180_000);
+  afterAll(() => app?.close());
+
+  const get = async <T>(path: string): Promise<T> => {
+    const response = await fetch(`${app.url}${path}`, { headers: await app.authHeaders({ roles: ['admin'] }) });
+    expect(response.status).toBe(200);
+    return (await response.json()) as T;
+  };
+
+  it('creates zh/en conversations, tickets, devices with readings and a fault, through the normal event flow', async () => {
+    expect(summary.conversations).toBeGreaterThanOrEqual(10);
+    expect(summary.adminPassword).toBeTruthy();
+    const conversations = await get<{ items: Array<{ status: string; channel: string }> }>('/api/v1/conversations?limit=100');
+    // Device owners may get a notification conversation of their own.
+    expect(conversations.items.length).toBeGreaterThanOrEqual(summary.conversations);
+    expect(new Set(conversations.items.map((conversation) => conversation.channel))).toEqual(new Set(['webchat', 'email', 'api']));
+    const tickets = await get<{ items: Array<{ type: string }> }>('/api/v1/tickets?limit=100');
+    expect(tickets.items.length).toBeGreaterThanOrEqual(summary.tickets);
+    const devices = await get<{ items: Array<{ id: string; state: string }> }>('/api/v1/devices');
+    expect(devices.items.length).toBe(6);
+    const faulty = devices.items.find((device) => device.id === 'CR-SH-02')!;
+    expect(faulty.state).toBe('fault');
+    const episodes = await get<{ items: Array<{ status: string; ticketId: string | null }> }>('/api/v1/devices/CR-SH-02/episodes');
+    expect(episodes.items.some((episode) => episode.status === 'open')).toBe(true);
+    const readings = await get<{ items: unknown[] }>(
+      '/api/v1/devices/CR-SH-01/readings?limit=2000&since=' + new Date(Date.now() - 86_400_000 * 2).toISOString(),
+    );
+    expect(readings.items.length).toBeGreaterThan(100);
+    // Analytics came through the events, spread over several days, with CSAT answers.
+    const from = new Date(Date.now() - 20 * 86_400_000).toISOString();
+    const report = await get<{ rows: unknown[]; totals: { conversationsCreated: number; conversationsResolved: number; csatAverage: number | null } }>(
+      `/api/v1/analytics/report?from=${from}&to=${new Date(Date.now() + 60_000).toISOString()}&groupBy=day`,
+    );
+    expect(report.totals.conversationsCreated).toBeGreaterThanOrEqual(summary.conversations);
+    expect(report.totals.conversationsResolved).toBeGreaterThan(5);
+    expect(report.rows.length).toBeGreaterThan(5);
+    expect(summary.csatAnswers).toBeGreaterThan(0);
+  });
+
+  it('is idempotent: a second run adds nothing', async () => {
+    const again = await seedDemo(app.app, { log: () => undefined, settleMs: 2000 });
+    expect(again.conversations).toBe(0);
+    expect(again.devices).toBe(0);
+    expect(again.tickets).toBe(0);
+  }, 120_000);
+});

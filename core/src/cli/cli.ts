@@ -4,6 +4,7 @@ import { registerPlatformCommands } from './platform.commands.js';
 import { registerBackupCommands } from '../operations/backup.commands.js';
 import { registerIdentityCommands } from '../identity/identity.commands.js';
 import { registerAuditCommands } from '../compliance/audit/audit.commands.js';
+import { registerPluginCommands } from '../platform/plugin-host/plugin-host.commands.js';
 import { registerNlpCommands } from '../nlp/nlp.commands.js';
 import { registerDeviceCommands } from '../devices/devices.commands.js';
 import { registerDemoCommands } from '../demo/demo.commands.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerBackupCommands(program);
   registerIdentityCommands(program);
   registerAuditCommands(program);
+  registerPluginCommands(program);
   registerNlpCommands(program);
   registerDeviceCommands(program);
   registerDemoCommands(program);

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateManifest, ManifestError } from '@switchboard/plugin-sdk';
@@ -6,6 +8,7 @@ import type { DataSource } from 'typeorm';
 import { backends, startTestApp, waitFor, type TestApp } from '../harness/test-app.js';
 import { PluginKvStore } from '../../src/platform/plugin-host/plugin-kv.store.js';
 import { DATA_SOURCE } from '../../src/platform/database/database.tokens.js';
+import { runNatsConfig } from './nats-config-cli.js';
 
 const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
 const fixture = (name: string) => join(FIXTURES, name);
@@ -227,23 +230,18 @@ describe('out-of-process plugins on NATS', () => {
   it('nats-server refuses a plugin publishing to another plugin’s subjects', async () => {
     if (!process.env.SB_TEST_NATS_URL && process.env.CI !== 'true') return;
     const { NatsServer } = await import('../harness/servers.mjs');
-    const { natsAuthorizationConfig } = await import('../../src/platform/plugin-host/nats-authorization.js');
-    const { FieldCipher } = await import('../../src/compliance/crypto/field-cipher.js');
     const key = 'ab'.repeat(32);
-    // The same derivation the host uses (PluginHostService.natsUser), computed before the core starts.
-    const cipher = FieldCipher.fromKey(Buffer.from(key, 'hex'));
-    const users = ['fx-echo', 'fx-evil'].map((pluginId) => ({
-      pluginId,
-      user: `plugin-${pluginId}`,
-      password: cipher.blindIndex('nats-plugin-password', pluginId).slice(0, 40),
-    }));
-    nats = await NatsServer.create({ config: natsAuthorizationConfig({ user: 'core', password: 'core-secret' }, users) });
-    app = await startTestApp({
-      env: pluginEnv(['fx-echo', 'fx-evil'], { NATS_URL: nats.url, NATS_USER: 'core', NATS_PASSWORD: 'core-secret', SWITCHBOARD_ENCRYPTION_KEY: key }),
-    });
-    // The host generates the same authorization block.
+    const env = pluginEnv(['fx-echo', 'fx-evil'], { NATS_USER: 'core', NATS_PASSWORD: 'core-secret', SWITCHBOARD_ENCRYPTION_KEY: key });
+    // What the operator does before the core starts: `switchboard plugins nats-config` → nats-server.conf.
+    const dataDir = mkdtempSync(join(tmpdir(), 'sb-nats-config-'));
+    const cli = await runNatsConfig([], { ...env, SWITCHBOARD_DATA_DIR: dataDir, NATS_URL: 'nats://127.0.0.1:4222' });
+    rmSync(dataDir, { recursive: true, force: true });
+    expect(cli.error).toBeUndefined();
+    nats = await NatsServer.create({ config: cli.stdout });
+    app = await startTestApp({ env: { ...env, NATS_URL: nats.url } });
+    // The running host generates exactly the same authorization block.
     const generated = (await import('../../src/platform/plugin-host/plugin-host.service.js')).PluginHostService;
-    expect(app.app.get(generated).natsAuthorization({ user: 'core', password: 'core-secret' })).toContain('"plugin-fx-evil"');
+    expect(app.app.get(generated).natsAuthorization({ user: 'core', password: 'core-secret' })).toBe(cli.stdout);
 
     expect((await call(app, 'POST', '/api/v1/plugins/fx-echo/instances', { id: 'victim', config: { greeting: 'hi', apiKey: 'key-12345678' } })).status).toBe(
       201,

@@ -12,6 +12,15 @@ export interface NatsPluginUser {
 
 export const pluginNatsUser = (pluginId: string): string => `plugin-${pluginId}`;
 
+/**
+ * A plugin's NATS credentials. The password is derived from the appliance key (a keyed blind index),
+ * so every core instance, and the `switchboard plugins nats-config` command, compute the same one
+ * without storing it.
+ */
+export function derivePluginNatsUser(cipher: { blindIndex(kind: string, value: string): string }, pluginId: string): NatsPluginUser {
+  return { pluginId, user: pluginNatsUser(pluginId), password: cipher.blindIndex('nats-plugin-password', pluginId).slice(0, 40) };
+}
+
 export function pluginSubjects(pluginId: string): string[] {
   return [`sb.plugin.${pluginId}.>`];
 }

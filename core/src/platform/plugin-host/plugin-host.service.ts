@@ -30,7 +30,7 @@ import { NatsTransport, ProcessTransport, WorkerTransport, type HostTransport } 
 import { bundleTypeScript } from './dev-bundler.js';
 import { CONVERSATIONS_PORT, type ConversationsPort } from './conversations.port.js';
 import { SERVICE_DESK_PORT, type ServiceDeskPort } from './service-desk.port.js';
-import { natsAuthorizationConfig, pluginNatsUser, type NatsPluginUser } from './nats-authorization.js';
+import { derivePluginNatsUser, natsAuthorizationConfig, type NatsPluginUser } from './nats-authorization.js';
 import { pluginHostSettings, type PluginHostSettings } from './plugin-host.settings.js';
 import type { InitParams } from './runtime/plugin-runtime.js';
 
@@ -415,7 +415,7 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
 
   natsUser(pluginId: string): NatsPluginUser {
     // Derived from the appliance key, so every core instance computes the same password without storing it.
-    return { pluginId, user: pluginNatsUser(pluginId), password: this.cipher.blindIndex('nats-plugin-password', pluginId).slice(0, 40) };
+    return derivePluginNatsUser(this.cipher, pluginId);
   }
 
   /** For tests and tooling: the live supervisor state of an instance. */

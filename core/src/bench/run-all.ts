@@ -50,6 +50,7 @@ const MODULE_BENCHES = [
   { name: 'tickets', file: './tickets.bench.js', fn: 'benchTickets' },
   { name: 'devices', file: './devices.bench.js', fn: 'benchDevices' },
   { name: 'realtime', file: './realtime.bench.js', fn: 'benchRealtime' },
+  { name: 'plugins', file: '../platform/plugin-host/bench/plugins.bench.js', fn: 'benchPlugins' },
 ];
 const numberArg = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`);

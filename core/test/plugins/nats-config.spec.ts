@@ -55,6 +55,13 @@ describe('switchboard plugins nats-config', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readFileSync(file, 'utf8')).toContain('{ user: "sb-core", password: "p4ss\\"word"');
 
+    const users = await runNatsConfig(['--users-only'], env);
+    expect(users.stdout.trim().split('\n')).toEqual([
+      expect.stringContaining('{ user: "core"'),
+      expect.stringContaining('{ user: "plugin-fx-echo"'),
+      expect.stringContaining('{ user: "plugin-fx-evil"'),
+    ]);
+
     const natsServer = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((path) => existsSync(path));
     if (!natsServer && process.env.CI !== 'true') return;
     // `nats-server -t` parses the configuration and exits non-zero on a syntax error.

@@ -48,7 +48,11 @@ export interface BotBenchResult {
   rate: number;
   sent: number;
   replied: number;
+  /** Messages offered per second by the load generator (open loop). */
+  offeredRate: number;
+  /** Accepted (202) messages per second until the last HTTP response. */
   achievedRate: number;
+  errors: number;
   p50Ms: number;
   p90Ms: number;
   p99Ms: number;
@@ -65,7 +69,7 @@ const fixtures = join(repo, 'core', 'test', 'bot', 'fixtures');
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHmac } = require('node:crypto');
-const { url, inboxId, secret, rate, seconds, texts, contacts, prefix } = workerData;
+const { url, inboxId, secret, rate, seconds, texts, contacts, prefix, contactPrefix } = workerData;
 const sign = (body) => { const ts = String(Math.floor(Date.now() / 1000)); return { 'x-timestamp': ts, 'x-signature': 'sha256=' + createHmac('sha256', secret).update(ts + '.' + body).digest('hex') }; };
 const now = () => performance.timeOrigin + performance.now();
 (async () => {
@@ -73,24 +77,26 @@ const now = () => performance.timeOrigin + performance.now();
   const started = now();
   const pending = [];
   const results = [];
+  let sentAt = 0;
   for (let i = 0; i < total; i++) {
     const due = started + (i * 1000) / rate;
     const wait = due - now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const body = JSON.stringify({ messageId: prefix + '-' + i, contact: { id: 'bench-' + (i % contacts) }, text: texts[i % texts.length] });
+    if (i === total - 1) sentAt = now();
+    const body = JSON.stringify({ messageId: prefix + '-' + i, contact: { id: (contactPrefix || 'bench-') + (i % contacts) }, text: texts[i % texts.length] });
     const t0 = now();
     pending.push(fetch(url + '/plugins/api/' + inboxId + '/messages', { method: 'POST', headers: { 'content-type': 'application/json', ...sign(body) }, body })
       .then(async (res) => { const json = await res.json(); results.push({ t0, status: res.status, conversationId: json.conversationId, messageId: json.messageId }); })
       .catch((error) => results.push({ t0, status: 0, error: String(error) })));
   }
   await Promise.all(pending);
-  parentPort.postMessage({ results, elapsedMs: now() - started });
+  parentPort.postMessage({ results, elapsedMs: now() - started, sendMs: sentAt - started });
 })();
 `;
 
 function runWorker(
   data: Record<string, unknown>,
-): Promise<{ results: Array<{ t0: number; status: number; conversationId?: string; messageId?: string }>; elapsedMs: number }> {
+): Promise<{ results: Array<{ t0: number; status: number; conversationId?: string; messageId?: string }>; elapsedMs: number; sendMs: number }> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER, { eval: true, workerData: data });
     worker.once('message', (m) => {
@@ -107,7 +113,7 @@ const round = (n: number) => Math.round(n * 100) / 100;
 export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const rate = options.rate ?? Number(process.env.BENCH_BOT_RATE ?? 200);
-  const seconds = options.seconds ?? Number(process.env.BENCH_BOT_SECONDS ?? 15);
+  const seconds = options.seconds ?? Number(process.env.BENCH_BOT_SECONDS ?? 10);
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-bench-bot-'));
   let databaseUrl: string | undefined;
   let dbName: string | undefined;
@@ -179,6 +185,9 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
     const run = await runWorker({ url, inboxId: inbox.id, secret: SECRET, rate, seconds, texts, contacts: 400, prefix: `run-${Date.now()}` });
     const deadline = Date.now() + 20_000;
     const sent = run.results.filter((r) => r.status === 202 && r.conversationId);
+    const statuses: Record<string, number> = {};
+    for (const r of run.results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    log(`bot: HTTP statuses ${JSON.stringify(statuses)}`);
     const latencies: number[] = [];
     while (Date.now() < deadline) {
       latencies.length = 0;
@@ -208,6 +217,7 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
       seconds: paraphrases.items.length / 20,
       texts: paraphrases.items.map((p) => p.text),
       contacts: 100_000,
+      contactPrefix: `para-${Date.now()}-`,
       prefix: `para-${Date.now()}`,
     });
     const byMessage = new Map(para.results.map((r, i) => [r.messageId, paraphrases.items[i % paraphrases.items.length]]));
@@ -239,7 +249,9 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
       rate,
       sent: sent.length,
       replied: latencies.length,
-      achievedRate: round((run.results.length / run.elapsedMs) * 1000),
+      offeredRate: round((run.results.length / Math.max(1, run.sendMs)) * 1000),
+      achievedRate: round((sent.length / run.elapsedMs) * 1000),
+      errors: run.results.length - sent.length,
       p50Ms: round(pct(sorted, 50)),
       p90Ms: round(pct(sorted, 90)),
       p99Ms: round(pct(sorted, 99)),

@@ -352,15 +352,16 @@ if [ "$SB_NATS_MODE" = local ]; then
   else
     NATS_SYNC_LINE="  sync_interval: $SB_NATS_SYNC"
   fi
-  NATS_USERS="    { user: \"$NATS_CORE_USER\", password: \"$NATS_CORE_PASSWORD\" }"
-  IFS=, read -r -a plugin_list <<<"$SB_PLUGINS"
-  for id in "${plugin_list[@]}"; do
-    [ -n "$id" ] || continue
-    password=$(secret "nats-plugin-$id.password" 24)
-    NATS_USERS+=$'\n'"    { user: \"plugin-$id\", password: \"$password\", permissions: {
-        publish: { allow: [\"sb.inbound.$id\", \"sb.inbound.$id.>\", \"sb.telemetry.>\", \"sb.plugin.$id.>\", \"_INBOX.>\", \"\$JS.API.STREAM.INFO.*\", \"\$JS.ACK.SB_OUTBOUND.>\"] }
-        subscribe: { allow: [\"sb.outbound.$id\", \"sb.outbound.$id.>\", \"sb.plugin.$id.>\", \"_INBOX.>\"] } } }"
-  done
+  # The core derives each out-of-process plugin's NATS password from the appliance key and knows each
+  # plugin's subjects from its manifest, so the user entries come from the core itself.
+  NATS_USERS=$(
+    set -a
+    # shellcheck source=/dev/null
+    . "$SB_ETC/switchboard.env"
+    set +a
+    "$BUNDLE/runtime/bin/node" "$BUNDLE/app/core/bin/switchboard.js" plugins nats-config --users-only \
+      --core-user "$NATS_CORE_USER" --core-password "$NATS_CORE_PASSWORD"
+  ) || die "could not generate the NATS users for the core and its plugins"
   render "$BUNDLE/appliance/nats-server.conf.in" "$SB_ETC/nats/nats-server.conf" 0640
   "$SB_NATS_BIN" -c "$SB_ETC/nats/nats-server.conf" -t >/dev/null 2>&1 || "$SB_NATS_BIN" -c "$SB_ETC/nats/nats-server.conf" -t || die "nats-server rejects $SB_ETC/nats/nats-server.conf"
 fi

@@ -319,15 +319,12 @@ export async function seedDemo(app: INestApplicationContext, options: SeedOption
         if (!button) continue;
         // What the survey link does (POST /api/v1/csat/public/:token): the token is in the button value.
         const token = button.value.split(':')[1] ?? '';
-        // Answered shortly after the survey went out (surveys expire; past ones are answered in the past).
-        const resolvedAt = (await conversations.get(conversationId)).resolvedAt;
-        if (resolvedAt) setTime(new Date(resolvedAt).getTime() + 45 * MINUTE);
         try {
           await csat.answer(token, rating, rating >= 4 ? null : '等待时间有点长 / waited a bit long');
         } catch (error) {
           summary.skipped.push(`a CSAT answer (${(error as Error).message})`);
-        } finally {
-          setTime(null);
+          pending.delete(conversationId);
+          continue;
         }
         summary.csatAnswers++;
         pending.delete(conversationId);

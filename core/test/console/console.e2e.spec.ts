@@ -236,12 +236,13 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ag
     await form.waitFor();
     await page.getByTestId('instance-id').fill('support-api');
     await page.getByTestId('instance-inbox').click();
-    await page.locator('.ant-select-item-option').filter({ hasText: 'Website chat' }).click();
-    await page.waitForTimeout(400); // the dropdown's closing animation
+    await page.keyboard.type('Website');
+    await page.locator('.ant-select-item-option-active').filter({ hasText: 'Website chat' }).waitFor();
+    await page.keyboard.press('Enter');
+    await waitFor(async () => (await page.getByTestId('instance-inbox').textContent())?.includes('Website chat'), 10_000, 'inbox selected');
     await page.getByTestId('field-secret').fill('s3cret-s3cret-s3cret-1234');
     await page.getByTestId('field-webhookUrl').fill('https://crm.example.test/hooks/switchboard');
     await page.getByTestId('plugin-save').click();
-    await page.locator('.ant-message').getByText('Saved').waitFor({ timeout: 15_000 });
     const instance = await waitFor(
       async () => {
         const list = await api<{ items: Array<{ id: string; config: Record<string, unknown> }> }>(app, '/api/v1/plugins/instances');
@@ -253,7 +254,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ag
     expect(instance.config.secret).toBe('********');
     expect(instance.config.webhookUrl).toBe('https://crm.example.test/hooks/switchboard');
     // The secret field is never filled back in.
-    expect(await page.getByTestId('field-secret').inputValue()).toBe('');
+    await waitFor(async () => (await page.getByTestId('field-secret').inputValue()) === '', 10_000, 'secret field emptied');
     await page.getByTestId('plugin-test').click();
     await page.getByTestId('plugin-test-result').waitFor({ timeout: 30_000 });
     await page.keyboard.press('Escape');

@@ -478,7 +478,9 @@ function ChannelsTab() {
             />
             <Select
               allowClear
-              placeholder={t('inbox.inbox')}
+              placeholder={editing.plugin.kind === 'channel' ? `${t('inbox.inbox')} *` : t('inbox.inbox')}
+              aria-required={editing.plugin.kind === 'channel'}
+              showSearch={{ optionFilterProp: 'label' }}
               aria-label={t('inbox.inbox')}
               style={{ width: 200 }}
               value={meta.inboxId}

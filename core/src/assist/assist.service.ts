@@ -124,6 +124,7 @@ export class AssistService {
         ? this.suggest(
             actor,
             conversation,
+            last.text ?? '',
             customer
               .slice(-2)
               .map((m) => m.text)
@@ -223,13 +224,17 @@ export class AssistService {
     return 0.6 + 0.8 * ((positive + 1) / (total + 2));
   }
 
-  private async suggest(actor: Actor | null, conversation: ConversationView, query: string): Promise<Suggestion[]> {
+  /** Suggestions for the customer's last message (or the last two together when the last alone finds nothing). */
+  private async suggest(actor: Actor | null, conversation: ConversationView, lastText: string, context: string): Promise<Suggestion[]> {
     await this.loadWeights();
     const max = this.settings.get<number>(ASSIST_SETTINGS.maxSuggestions);
     const kbId = this.settings.get<string>(ASSIST_SETTINGS.kbId);
     const teams = actor ? this.access.visibleTeams(actor) : conversation.teamId ? [conversation.teamId] : [];
     const out: Suggestion[] = [];
-    for (const hit of this.knowledge.searchForAgent(kbId, query, 3, teams)) {
+    let hits = this.knowledge.searchForAgent(kbId, lastText, 3, teams);
+    if (!hits.length || hits[0].score < 0.2) hits = this.knowledge.searchForAgent(kbId, context, 3, teams);
+    const query = lastText;
+    for (const hit of hits) {
       if (hit.score < 0.05) continue;
       out.push({ id: `kb:${hit.entryId}`, text: hit.answerText, score: hit.score, source: { type: 'kb', entryId: hit.entryId, title: hit.title, kbId } });
     }

@@ -3,7 +3,7 @@ import { backends, startTestApp, waitFor, type TestApp } from '../harness/test-a
 import { ModelRegistry } from '../../src/nlp/registry.service.js';
 import { NlpService } from '../../src/nlp/nlp.service.js';
 import { ConversationsService } from '../../src/conversations/conversations.service.js';
-import { BUS } from '../../src/platform/bus/bus.port.js';
+import { BUS, type Bus } from '../../src/platform/bus/bus.port.js';
 import type { EventEnvelope } from '../../src/platform/outbox/outbox.entity.js';
 import { NLP_MESSAGE_ANNOTATED, type NlpMessageAnnotatedEvent } from '../../src/nlp/nlp.events.js';
 import { intentExamples } from './fixtures.js';
@@ -24,7 +24,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('nl
     if (name === 'mariadb+nats') second = await startTestApp({ env: { ...env, SWITCHBOARD_INSTANCE_ID: `nlp-b-${process.pid}` } });
     admin = { ...json, ...(await first.authHeaders({ roles: ['admin'], sub: 'nlp-admin' })) };
     agent = { ...json, ...(await first.authHeaders({ roles: ['agent'], sub: 'nlp-agent' })) };
-    await first.app.get(BUS).consume<EventEnvelope<NlpMessageAnnotatedEvent>>({
+    await first.app.get<Bus>(BUS).consume<EventEnvelope<NlpMessageAnnotatedEvent>>({
       name: `nlp-test-annotated-${Date.now()}`,
       subject: NLP_MESSAGE_ANNOTATED,
       delivery: 'each-instance',

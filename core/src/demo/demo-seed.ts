@@ -5,6 +5,7 @@ import { DATA_SOURCE } from '../platform/database/database.tokens.js';
 import { SYSTEM_ACTOR, type Actor } from '../identity/actor.js';
 import { Authenticator } from '../identity/authenticator.js';
 import { TeamsService } from '../identity/teams.service.js';
+import { ApiKeysService } from '../identity/api-keys.service.js';
 import { createLocalAdmin, generatePassword } from '../identity/local-accounts.js';
 import { ContactsService } from '../contacts/contacts.service.js';
 import { ConversationsService } from '../conversations/conversations.service.js';
@@ -36,6 +37,8 @@ export interface SeedSummary {
   readings: number;
   csatAnswers: number;
   adminPassword?: string;
+  /** API key for `switchboard demo simulate` (telemetry:write), when the devices were created now. */
+  simulatorKey?: string;
   skipped: string[];
 }
 
@@ -305,6 +308,11 @@ export async function seedDemo(app: INestApplicationContext, options: SeedOption
         await telemetry.accept({ deviceId: device.id, readings }, `demo:${device.id}:${i}`);
         summary.readings += readings.length;
       }
+    }
+
+    if (summary.devices > 0) {
+      const created = await app.get(ApiKeysService).create(system, { name: 'demo telemetry simulator', scopes: ['telemetry:write'] });
+      summary.simulatorKey = created.key;
     }
 
     // Let the event flow catch up: CSAT surveys reach the resolved conversations; customers answer through the survey link.

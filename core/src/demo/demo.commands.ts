@@ -28,6 +28,9 @@ export function registerDemoCommands(program: Command): void {
             `        ${summary.devices} devices with ${summary.readings} readings, ${summary.csatAnswers} CSAT answers.`,
             ...summary.skipped.map((item) => `Not seeded: ${item}.`),
             ...(summary.adminPassword ? ['', 'Local admin login (shown once):', `  username: ${options.admin}`, `  password: ${summary.adminPassword}`] : []),
+            ...(summary.simulatorKey
+              ? ['', 'Live device telemetry (while the core runs):', `  npx switchboard demo simulate --api-key ${summary.simulatorKey}`]
+              : []),
             '',
             'Start with `npx switchboard start` and open the printed URL.',
             '',
@@ -36,5 +39,29 @@ export function registerDemoCommands(program: Command): void {
       } finally {
         await app.close();
       }
+    });
+
+  demo
+    .command('simulate')
+    .description('Post live telemetry for the demo devices to a running core (the telemetry API, like a gateway), every few seconds until stopped')
+    .requiredOption('--api-key <key>', 'an API key with the telemetry:write scope (printed by `demo seed`)')
+    .option('--url <url>', "the core to post to (default: this configuration's address)")
+    .option('--interval-ms <ms>', 'time between rounds', (value) => Number(value), 5000)
+    .action(async (options: { apiKey: string; url?: string; intervalMs: number }) => {
+      const config = loadConfig();
+      const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
+      const url = options.url ?? config.http.publicUrl ?? `http://${host}:${config.http.port}`;
+      const { runSimulator } = await import('./demo-simulate.js');
+      const controller = new AbortController();
+      process.once('SIGINT', () => controller.abort());
+      process.once('SIGTERM', () => controller.abort());
+      process.stdout.write(`simulating demo devices against ${url} every ${options.intervalMs} ms (Ctrl+C to stop)\n`);
+      await runSimulator({
+        url,
+        apiKey: options.apiKey,
+        intervalMs: options.intervalMs,
+        signal: controller.signal,
+        log: (line) => process.stdout.write(`${line}\n`),
+      });
     });
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { backends, startTestApp, type TestApp } from '../harness/test-app.js';
+import { backends, startTestApp, waitFor, type TestApp } from '../harness/test-app.js';
 import { seedDemo, type SeedSummary } from '../../src/demo/demo-seed.js';
+import { runSimulator } from '../../src/demo/demo-simulate.js';
 
 describe.each(backends().map((backend) => [backend.name, backend] as const))('switchboard demo seed on %s', (_name, backend) => {
   let app: TestApp;
@@ -46,6 +47,16 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('sw
     expect(report.totals.conversationsResolved).toBeGreaterThan(5);
     expect(report.rows.length).toBeGreaterThan(5);
     expect(summary.csatAnswers).toBeGreaterThan(0);
+  });
+
+  it('the simulator posts live telemetry through the API with the key the seed created', async () => {
+    expect(summary.simulatorKey).toMatch(/^sbk_/);
+    const count = async () =>
+      (await get<{ items: unknown[] }>(`/api/v1/devices/RT-LON-0007/readings?limit=2000&since=${new Date(Date.now() - 3 * 86_400_000).toISOString()}`)).items
+        .length;
+    const before = await count();
+    expect(await runSimulator({ url: app.url, apiKey: summary.simulatorKey!, rounds: 2, intervalMs: 50 })).toBe(12);
+    await waitFor(async () => (await count()) >= before + 6, 10_000, 'simulated readings');
   });
 
   it('is idempotent: a second run adds nothing', async () => {

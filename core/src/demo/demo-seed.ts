@@ -310,6 +310,12 @@ export async function seedDemo(app: INestApplicationContext, options: SeedOption
       }
     }
 
+    // With NATS, telemetry is processed asynchronously: wait until the fault has been detected.
+    const faultDeadline = Date.now() + (options.settleMs ?? 30_000);
+    for (const device of DEMO_DEVICES.filter((candidate) => 'fault' in candidate && candidate.fault)) {
+      while (Date.now() < faultDeadline && (await devices.get(system, device.id)).state !== 'fault') await sleep(250);
+    }
+
     if (summary.devices > 0) {
       const created = await app.get(ApiKeysService).create(system, { name: 'demo telemetry simulator', scopes: ['telemetry:write'] });
       summary.simulatorKey = created.key;

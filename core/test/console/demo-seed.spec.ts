@@ -30,8 +30,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('sw
     expect(tickets.items.length).toBeGreaterThanOrEqual(summary.tickets);
     const devices = await get<{ items: Array<{ id: string; state: string }> }>('/api/v1/devices');
     expect(devices.items.length).toBe(6);
-    const faulty = devices.items.find((device) => device.id === 'CR-SH-02')!;
-    expect(faulty.state).toBe('fault');
+    await waitFor(async () => (await get<{ state: string }>('/api/v1/devices/CR-SH-02')).state === 'fault', 15_000, 'device fault');
     const episodes = await get<{ items: Array<{ status: string; ticketId: string | null }> }>('/api/v1/devices/CR-SH-02/episodes');
     expect(episodes.items.some((episode) => episode.status === 'open')).toBe(true);
     const readings = await get<{ items: unknown[] }>(

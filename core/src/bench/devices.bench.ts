@@ -10,6 +10,7 @@
  */
 import 'reflect-metadata';
 import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,7 +193,7 @@ async function opcuaRun(items: number, seconds: number) {
   const scriptDir = mkdtempSync(join(tmpdir(), 'sb-bench-plant-'));
   const script = join(scriptDir, 'plant.mjs');
   writeFileSync(script, PLANT_SCRIPT);
-  const { freePort } = (await import(join(process.cwd(), 'core/test/harness/servers.mjs'))) as { freePort(): Promise<number> };
+  const { freePort } = (await import(fileURLToPath(new URL('../../test/harness/servers.mjs', import.meta.url)))) as { freePort(): Promise<number> };
   const port = await freePort();
   const child = fork(script, [], {
     env: { ...process.env, PLANT_MODULE: join(pluginDist, 'simulator.js'), PLANT_PORT: String(port), PLANT_DEVICES: String(Math.ceil(items / 10)) },

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 /**
  * Fault tests on MariaDB + NATS with servers of their own (they get killed): a nats-server
  * crash while events flow, a database outage during writes, and two core processes relaying
@@ -15,6 +16,9 @@ import { startTestApp, waitFor } from '../harness/test-app.js';
 import { DATA_SOURCE } from '../../src/platform/database/database.tokens.js';
 import { UnitOfWork } from '../../src/platform/database/unit-of-work.js';
 import { ProbeModule, PROBE_SUBJECT } from './support/probe.module.js';
+
+/** The core package directory, wherever Jest was started from. */
+const CORE_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
 const ci = process.env.CI === 'true';
 const available = hasMariadb() && hasNats();
@@ -190,8 +194,8 @@ describeFaults('faults (MariaDB + NATS, own servers)', () => {
   }, 120_000);
 
   describe('two core processes', () => {
-    const cli = resolve(process.cwd(), 'bin/switchboard.js');
-    const built = resolve(process.cwd(), 'dist/cli/cli.js');
+    const cli = resolve(CORE_DIR, 'bin/switchboard.js');
+    const built = resolve(CORE_DIR, 'dist/cli/cli.js');
     const children: ChildProcess[] = [];
     const dirs: string[] = [];
 

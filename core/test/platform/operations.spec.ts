@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,9 @@ import { backends, createMysqlDatabase, mysqlAvailable, startTestApp, waitFor, t
 import { BUS, type Bus } from '../../src/platform/bus/bus.port.js';
 import { UnitOfWork } from '../../src/platform/database/unit-of-work.js';
 import { ProbeController, ProbeModule } from './support/probe.module.js';
+
+/** The core package directory, wherever Jest was started from. */
+const CORE_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
 const unique = (prefix: string) => `${prefix}${randomBytes(4).toString('hex')}`;
 const json = { 'content-type': 'application/json' };
@@ -177,7 +181,7 @@ describe('graceful shutdown', () => {
 });
 
 describe('CLI', () => {
-  const cli = resolve(process.cwd(), 'bin/switchboard.js');
+  const cli = resolve(CORE_DIR, 'bin/switchboard.js');
   const dirs: string[] = [];
 
   afterAll(() => {
@@ -185,7 +189,7 @@ describe('CLI', () => {
   });
 
   function run(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-    if (!existsSync(resolve(process.cwd(), 'dist/cli/cli.js'))) throw new Error('core/dist is missing: run `npm run build` before the CLI tests');
+    if (!existsSync(resolve(CORE_DIR, 'dist/cli/cli.js'))) throw new Error('core/dist is missing: run `npm run build` before the CLI tests');
     const base: Record<string, string> = {};
     for (const [key, value] of Object.entries(process.env)) {
       if (value !== undefined && key !== 'NODE_OPTIONS' && !/^(DATABASE_URL|NATS_URL|PORT|SWITCHBOARD_.*)$/.test(key)) base[key] = value;

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { Alert, Button, Card, List, Space, Tag, Typography } from 'antd';
 import { BulbOutlined } from '@ant-design/icons';
 import { api } from '../api';
+import { isMissingRoute } from '../util';
 import { useT } from '../i18n';
 import type { Contact, Message } from '../types';
 
@@ -26,6 +27,14 @@ interface Suggestion {
   text: string;
   source: string;
   cannedId?: string;
+  /** From the assist API: `kb:<id>` or `canned:<id>`, sent back as feedback. */
+  assistId?: string;
+}
+
+interface AssistSnapshot {
+  suggestions: Array<{ id: string; text: string; score: number; source: { type: 'kb'; title: string } | { type: 'canned'; name: string } }>;
+  facts: Array<{ type: string; text: string; source: string }>;
+  emotionTrend?: { trend: string; latest: string | null };
 }
 
 /**
@@ -49,10 +58,29 @@ export function AssistPanel({
 }) {
   const t = useT();
   const [annotation, setAnnotation] = useState<Annotation | null>(null);
-  // No /api/v1/assist route exists in this core (see docs/console.md, "Backend gaps").
-  const assistMissing = true;
+  // The assist API (suggestions with sources, key facts, emotions, summary); older cores lack it.
+  const [assistMissing, setAssistMissing] = useState(false);
+  const [snapshot, setSnapshot] = useState<AssistSnapshot | null>(null);
+  const [summary, setSummary] = useState<string | null>(null);
   const [suggestions, setSuggestions] = useState<Suggestion[]>([]);
   const lastInbound = [...messages].reverse().find((message) => message.direction === 'in' && message.authorType === 'contact');
+
+  useEffect(() => {
+    let cancelled = false;
+    api.get<AssistSnapshot>(`/api/v1/assist/conversations/${conversationId}`).then(
+      (value) => !cancelled && (setSnapshot(value), setAssistMissing(false)),
+      (error: unknown) => !cancelled && (setSnapshot(null), setAssistMissing(isMissingRoute(error))),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [conversationId, messages.length]);
+
+  const loadSummary = () =>
+    void api
+      .get<{ summary: string }>(`/api/v1/assist/conversations/${conversationId}/summary`)
+      .then((value) => setSummary(value.summary))
+      .catch(() => setSummary(null));
 
   useEffect(() => {
     if (!lastInbound?.text) {
@@ -94,6 +122,10 @@ export function AssistPanel({
   }, [annotation, canned, lastInbound?.id, lastInbound?.text, lastInbound?.annotations?.intent, t]);
 
   const use = async (suggestion: Suggestion) => {
+    if (suggestion.assistId) {
+      void api.post('/api/v1/assist/feedback', { conversationId, suggestionId: suggestion.assistId, action: 'used' }).catch(() => undefined);
+      return onUse(suggestion.text);
+    }
     if (!suggestion.cannedId) return onUse(suggestion.text);
     try {
       const rendered = await api.post<{ text: string }>(`/api/v1/automation/canned-responses/${suggestion.cannedId}/render`, { conversationId });
@@ -103,13 +135,23 @@ export function AssistPanel({
     }
   };
 
-  const facts: Array<[string, string]> = [];
-  if (annotation?.language) facts.push([t('customer.language'), annotation.language]);
-  if (annotation?.intent) facts.push([t('badge.intent'), `${annotation.intent} (${Math.round((annotation.intentConfidence ?? 0) * 100)}%)`]);
-  if (annotation?.anger) facts.push([t('badge.emotion'), t('assist.anger')]);
+  const facts: Array<[string, string]> = snapshot ? snapshot.facts.map((fact) => [fact.type, fact.text]) : [];
+  if (snapshot?.emotionTrend?.latest) facts.push([t('badge.emotion'), `${snapshot.emotionTrend.latest} (${snapshot.emotionTrend.trend})`]);
+  if (!snapshot && annotation?.language) facts.push([t('customer.language'), annotation.language]);
+  if (!snapshot && annotation?.intent) facts.push([t('badge.intent'), `${annotation.intent} (${Math.round((annotation.intentConfidence ?? 0) * 100)}%)`]);
+  if (!snapshot && annotation?.anger) facts.push([t('badge.emotion'), t('assist.anger')]);
   else if (annotation?.anxiety) facts.push([t('badge.emotion'), t('assist.anxiety')]);
-  for (const entity of annotation?.entities ?? []) facts.push([entity.type, entity.value]);
-  if (contact?.vip) facts.push(['VIP', '✓']);
+  if (!snapshot) for (const entity of annotation?.entities ?? []) facts.push([entity.type, entity.value]);
+  if (contact?.vip && !facts.some(([type]) => type.toLowerCase() === 'vip')) facts.push(['VIP', '✓']);
+  // The assist API's suggestions; when it has none (no KB answer, no matching canned response), the
+  // canned responses ranked by the NLP intent of the last customer message.
+  const shown: Suggestion[] = snapshot?.suggestions.length
+    ? snapshot.suggestions.map((item) => ({
+        text: item.text,
+        assistId: item.id,
+        source: item.source.type === 'kb' ? t('assist.sourceKb', { title: item.source.title }) : t('assist.sourceCanned', { name: item.source.name }),
+      }))
+    : suggestions;
 
   return (
     <Card
@@ -126,7 +168,7 @@ export function AssistPanel({
       <Typography.Text strong>{t('assist.suggestions')}</Typography.Text>
       <List
         size="small"
-        dataSource={suggestions}
+        dataSource={shown}
         locale={{ emptyText: t('assist.noSuggestions') }}
         renderItem={(suggestion) => (
           <List.Item
@@ -159,6 +201,17 @@ export function AssistPanel({
           <Typography.Text type="secondary">{t('common.none')}</Typography.Text>
         )}
       </div>
+      {!assistMissing && (
+        <>
+          <Space>
+            <Typography.Text strong>{t('assist.summary')}</Typography.Text>
+            <Button size="small" type="link" onClick={loadSummary} data-testid="assist-summary">
+              {t('assist.summarise')}
+            </Button>
+          </Space>
+          {summary !== null && <Typography.Paragraph style={{ whiteSpace: 'pre-wrap' }}>{summary || t('common.none')}</Typography.Paragraph>}
+        </>
+      )}
       {assistMissing && <Alert type="warning" showIcon title={t('gap.assist')} data-testid="assist-gap" />}
     </Card>
   );

@@ -144,6 +144,9 @@ export const en = {
   'assist.source': 'Source',
   'assist.sourceIntent': 'canned response “{name}”, matched intent {intent}',
   'assist.sourceCanned': 'canned response “{name}”',
+  'assist.sourceKb': 'knowledge base “{title}”',
+  'assist.summary': 'Summary',
+  'assist.summarise': 'Summarise',
   'assist.facts': 'Key facts',
   'assist.anger': 'angry',
   'assist.anxiety': 'anxious',
@@ -167,8 +170,7 @@ export const en = {
   'gap.title': 'Not available in this Switchboard yet',
   'gap.body': 'The backend has no API for this area. The console will show it as soon as these routes exist:',
   'gap.presentButNotWired': 'The backend has this API; this page does not edit it yet.',
-  'gap.assist':
-    'The assist API (grounded suggestions, conversation summary) does not exist yet; suggestions come from canned responses matched with NLP intents.',
+  'gap.assist': 'This core has no assist API (/api/v1/assist); suggestions come from canned responses matched with NLP intents.',
   'gap.upload': 'The core has no file upload API yet: attach a link (http/https) instead.',
 
   'ticket.subject': 'Subject',

@@ -146,6 +146,9 @@ export const zh: Record<MessageKey, string> = {
   'assist.source': '来源',
   'assist.sourceIntent': '快捷回复“{name}”，匹配意图 {intent}',
   'assist.sourceCanned': '快捷回复“{name}”',
+  'assist.sourceKb': '知识库“{title}”',
+  'assist.summary': '摘要',
+  'assist.summarise': '生成摘要',
   'assist.facts': '关键信息',
   'assist.anger': '愤怒',
   'assist.anxiety': '焦虑',
@@ -169,7 +172,7 @@ export const zh: Record<MessageKey, string> = {
   'gap.title': '当前版本尚未提供',
   'gap.body': '后端还没有这部分的接口。以下接口就绪后，控制台即可展示：',
   'gap.presentButNotWired': '后端已有此接口；此页面暂不支持编辑。',
-  'gap.assist': '智能辅助接口（基于知识的推荐、会话摘要）尚未提供；当前推荐来自与 NLP 意图匹配的快捷回复。',
+  'gap.assist': '此核心服务没有智能辅助接口（/api/v1/assist）；当前推荐来自与 NLP 意图匹配的快捷回复。',
   'gap.upload': '核心服务暂无文件上传接口：请改为附加 http/https 链接。',
 
   'ticket.subject': '主题',

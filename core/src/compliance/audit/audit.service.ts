@@ -156,8 +156,17 @@ export async function verifyAuditChain(dataSource: DataSource, batch = 1000): Pr
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
   let checked = 0;
+  // The head first: an entry and the head commit together, so every entry up to the head's seq is
+  // committed, and entries appended while we read (the app keeps running) are left for the next run.
+  const head = await dataSource.getRepository(AuditHeadRow).findOneBy({ id: 1 });
+  const upTo = head?.lastSeq ?? Number.MAX_SAFE_INTEGER;
   for (;;) {
-    const rows = await repo.createQueryBuilder('a').where('a.seq >= :from', { from: expectedSeq }).orderBy('a.seq', 'ASC').take(batch).getMany();
+    const rows = await repo
+      .createQueryBuilder('a')
+      .where('a.seq >= :from AND a.seq <= :upTo', { from: expectedSeq, upTo })
+      .orderBy('a.seq', 'ASC')
+      .take(batch)
+      .getMany();
     if (rows.length === 0) break;
     for (const row of rows) {
       for (let missing = expectedSeq; missing < row.seq; missing++) {
@@ -179,7 +188,6 @@ export async function verifyAuditChain(dataSource: DataSource, batch = 1000): Pr
     }
     if (rows.length < batch) break;
   }
-  const head = await dataSource.getRepository(AuditHeadRow).findOneBy({ id: 1 });
   const lastSeq = expectedSeq - 1;
   if (head && (head.lastSeq !== lastSeq || head.lastHash !== prevHash)) {
     for (let missing = lastSeq + 1; missing <= head.lastSeq; missing++) {

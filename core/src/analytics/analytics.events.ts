@@ -26,10 +26,12 @@ export interface TicketEventData {
   metric?: string;
 }
 
+/** `sb.evt.csat.requested|responded` (core/src/csat/csat.events.ts). */
 export interface CsatEventData {
+  subjectType?: 'ticket' | 'conversation';
+  subjectId?: string;
   conversationId?: string | null;
-  ticketId?: string | null;
-  score?: number;
+  rating?: number;
 }
 
 export interface BotEventData {

@@ -141,12 +141,13 @@ export class AnalyticsProjector {
   }
 
   private async csat(event: string, data: CsatEventData, manager: EntityManager): Promise<void> {
-    if (!data?.conversationId) return;
-    const fact = await this.loadConversation(manager, data.conversationId);
+    const conversationId = data?.conversationId ?? (data?.subjectType === 'conversation' ? data.subjectId : undefined);
+    if (!conversationId) return;
+    const fact = await this.loadConversation(manager, conversationId);
     if (event === 'requested') fact.csatRequested = true;
-    if (event === 'responded' && typeof data.score === 'number') {
+    if (event === 'responded' && typeof data.rating === 'number') {
       fact.csatRequested = true;
-      fact.csatScore = data.score;
+      fact.csatScore = data.rating;
     }
     await manager.save(ConversationFactRow, fact);
   }

@@ -158,5 +158,14 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('de
     const list = await fetch(`${app.url}/api/v1/devices?model=P-9&site=Plant%20B`, { headers: admin });
     const items = ((await list.json()) as { items: Array<{ id: string; name: string }> }).items;
     expect(items).toEqual([expect.objectContaining({ id: 'pump-2', name: 'Pump 2, spare' })]);
+
+    const renamed = await fetch(`${app.url}/api/v1/devices/pump-2`, {
+      method: 'PATCH',
+      headers: admin,
+      body: JSON.stringify({ name: 'Pump 2', firmware: '1.4.2' }),
+    });
+    expect(await renamed.json()).toMatchObject({ id: 'pump-2', name: 'Pump 2', firmware: '1.4.2', site: 'Plant B' });
+    const idChange = await fetch(`${app.url}/api/v1/devices/pump-2`, { method: 'PATCH', headers: admin, body: JSON.stringify({ id: 'pump-9' }) });
+    expect(idChange.status).toBe(400);
   });
 });

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -38,20 +38,8 @@ export class CreateDeviceDto {
   @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) tags?: string[];
 }
 
-export class UpdateDeviceDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(200) name?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(120) model?: string | null;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(120) serialNumber?: string | null;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) firmware?: string | null;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(120) site?: string | null;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) location?: string | null;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) ownerContactId?: string | null;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) ownerOrganization?: string | null;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) teamId?: string | null;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) protocolPlugin?: string | null;
-  @ApiPropertyOptional({ type: Object }) @IsOptional() @IsObject() connectionConfig?: Record<string, unknown> | null;
-  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) tags?: string[];
-}
+/** Every field of a device except its id, all optional. */
+export class UpdateDeviceDto extends PartialType(OmitType(CreateDeviceDto, ['id'] as const)) {}
 
 export class ListDevicesQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(120) model?: string;

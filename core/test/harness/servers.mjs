@@ -2,7 +2,7 @@
 // started and stopped by PID. Used by Jest's global setup and by fault tests that need
 // servers of their own to kill.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -12,6 +12,15 @@ const INSTALL_DB = ['/usr/bin/mariadb-install-db', '/usr/bin/mysql_install_db'];
 const NATS_BIN = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'];
 
 export const findBinary = (candidates) => candidates.find((path) => existsSync(path));
+
+/**
+ * Every server a test run starts is listed in the run's state directory, so the global teardown can
+ * kill what a test worker left behind (Jest may end a worker before its exit handlers run).
+ */
+function recordChild(child, dir) {
+  const stateDir = process.env.SB_TEST_STATE_DIR;
+  if (stateDir && child?.pid) appendFileSync(join(stateDir, 'children'), `${child.pid} ${dir}\n`);
+}
 export const hasMariadb = () => Boolean(findBinary(MARIADB_BIN) && findBinary(INSTALL_DB));
 export const hasNats = () => Boolean(findBinary(NATS_BIN));
 
@@ -103,6 +112,7 @@ export class MariaDbServer {
       { stdio: 'ignore', detached: false },
     );
     writeFileSync(join(this.dir, 'child.pid'), String(this.child.pid));
+    recordChild(this.child, this.dir);
     await waitForPort(this.port);
   }
 
@@ -165,6 +175,7 @@ export class NatsServer {
       stdio: 'ignore',
     });
     writeFileSync(join(this.dir, 'child.pid'), String(this.child.pid));
+    recordChild(this.child, this.dir);
     await waitForPort(this.port);
   }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs for real (MariaDB, nats-server, socat,
-# Chromium, udev) when any is missing. Needs root or sudo; does nothing when all are present.
+# Chromium, a CJK font for Chinese console screenshots, udev) when any is missing. Needs root
+# or sudo; does nothing when all are present.
 set -euo pipefail
-packages=(mariadb-server nats-server socat chromium udev)
+packages=(mariadb-server nats-server socat chromium fonts-wqy-microhei udev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -51,6 +51,7 @@ const MODULE_BENCHES = [
   { name: 'devices', file: './devices.bench.js', fn: 'benchDevices' },
   { name: 'realtime', file: './realtime.bench.js', fn: 'benchRealtime' },
   { name: 'plugins', file: '../platform/plugin-host/bench/plugins.bench.js', fn: 'benchPlugins' },
+  { name: 'bot', file: './bot.bench.js', fn: 'benchBot' },
 ];
 const numberArg = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`);

@@ -664,7 +664,9 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
     for (const link of links) {
       const row = await tx.manager.findOne(TicketRow, { where: { id: link.ticketId }, lock: this.lock(tx.manager) });
       if (!row || row.status === 'closed') continue;
-      if (message.direction === 'in' && message.authorType === 'contact') await this.customerWrote(tx, row);
+      // A consumer that lags must not reopen a ticket with a message written before it was solved.
+      const writtenBeforeSolved = row.status === 'solved' && row.solvedAt !== null && new Date(event.occurredAt) < row.solvedAt;
+      if (message.direction === 'in' && message.authorType === 'contact' && !writtenBeforeSolved) await this.customerWrote(tx, row);
       else if (message.direction === 'out' && message.authorType === 'agent' && !message.private) await this.agentResponded(tx, row);
     }
   }

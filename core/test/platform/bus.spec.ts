@@ -163,6 +163,124 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('bu
     expect(seen.sort()).toEqual([...ids].sort());
   });
 
+  it('hands a backlog to a batch consumer in batches, in publish order, acking each message after its batch', async () => {
+    const subject = `sb.evt.${unique('batch')}.happened`;
+    const consumer = unique('batch-');
+    const batches: string[][] = [];
+    let releaseFirst!: () => void;
+    const firstMayFinish = new Promise<void>((resolve) => (releaseFirst = resolve));
+    handles.push(
+      await bus.consumeBatch<{ n: number }>({
+        name: consumer,
+        subject,
+        maxBatch: 8,
+        maxWaitMs: 20,
+        handleBatch: async (messages) => {
+          batches.push(messages.map((message) => message.msgId));
+          if (batches.length === 1) await firstMayFinish;
+        },
+      }),
+    );
+    const ids = Array.from({ length: 30 }, (_, i) => `b-${String(i).padStart(2, '0')}`);
+    // Not awaited one by one: the in-process bus resolves a publish after its first attempt.
+    const published = Promise.all([bus.publish(subject, { n: 0 }, { msgId: ids[0]! })]);
+    await waitFor(() => batches.length === 1, 10_000, 'the first batch');
+    const rest = ids.slice(1).map((id, i) => bus.publish(subject, { n: i + 1 }, { msgId: id }));
+    if (name === 'mariadb+nats') {
+      await Promise.all(rest);
+      // The first batch's handler has not returned: its message is still pending, nothing is acked.
+      await waitFor(async () => (await consumerInfo(core, consumer)).num_ack_pending >= 2, 10_000, 'the backlog to be pending');
+      expect((await consumerInfo(core, consumer)).ack_floor.stream_seq).toBe(0);
+    }
+    releaseFirst();
+    await Promise.all([published, ...rest]);
+    await waitFor(() => batches.flat().length >= ids.length, 15_000, 'every message');
+    await sleep(300);
+    expect(batches.flat()).toEqual(ids);
+    expect(Math.max(...batches.map((batch) => batch.length))).toBeLessThanOrEqual(8);
+    // The backlog went through in a few full batches, not one message at a time.
+    expect(batches.length).toBeLessThanOrEqual(12);
+    expect(await counter(metrics, 'sb_bus_consumed_total', { consumer, outcome: 'ack' })).toBe(30);
+    if (name === 'mariadb+nats') {
+      await waitFor(async () => (await consumerInfo(core, consumer)).num_ack_pending === 0, 10_000, 'the acks');
+      expect((await consumerInfo(core, consumer)).num_redelivered).toBe(0);
+    }
+  });
+
+  it('splits a failed batch: the good messages are handled once, a poison message is retried alone and dead-lettered', async () => {
+    const token = unique('batchpoison');
+    const subject = `sb.evt.${token}.happened`;
+    const consumer = unique('batchpoison-');
+    const committed: string[] = [];
+    const attempts: number[] = [];
+    const dead: string[] = [];
+    let transient = true;
+    handles.push(
+      await bus.consume<{ bad: boolean }>({
+        name: unique('batch-dlq-reader-'),
+        subject: `sb.dlq.evt.${token}.>`,
+        delivery: 'one-instance',
+        handler: async (message) => void dead.push(message.headers['Sb-Dlq-Consumer'] ?? ''),
+      }),
+    );
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    handles.push(
+      await bus.consumeBatch<{ bad: boolean; n: number }>({
+        name: consumer,
+        subject,
+        maxBatch: 20,
+        maxWaitMs: 20,
+        maxDeliver: 3,
+        backoffMs: [30],
+        handleBatch: async (messages) => {
+          await gate;
+          // A failure rolls the whole batch back: nothing of it counts as committed.
+          if (messages.length > 1 && transient) {
+            transient = false;
+            throw new Error('deadlock, say');
+          }
+          const bad = messages.find((message) => message.data.bad);
+          if (bad) {
+            if (messages.length === 1) attempts.push(bad.deliveryCount);
+            throw new Error('cannot handle this');
+          }
+          committed.push(...messages.map((message) => message.msgId));
+        },
+      }),
+    );
+    const ids = Array.from({ length: 10 }, (_, i) => `p-${i}`);
+    const publishes = ids.map((id, i) => bus.publish(subject, { bad: i === 4, n: i }, { msgId: id }));
+    await sleep(name === 'mariadb+nats' ? 300 : 50);
+    release();
+    await Promise.all(publishes);
+    await waitFor(() => dead.length === 1 && committed.length === 9, 15_000, 'the good messages and the dead letter');
+    await sleep(300);
+    expect([...committed].sort()).toEqual(ids.filter((id) => id !== 'p-4').sort());
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(dead).toEqual([consumer]);
+    expect(await counter(metrics, 'sb_bus_dead_lettered_total', { consumer })).toBe(1);
+    if (name === 'mariadb+nats') {
+      await waitFor(async () => (await consumerInfo(core, consumer)).num_ack_pending === 0, 10_000, 'every message to be settled');
+    }
+  });
+
+  it('shares a batch consumer between subscribers and hands each message to one of them', async () => {
+    const subject = `sb.evt.${unique('batchshared')}.happened`;
+    const consumer = unique('batchshared-');
+    const seen: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      handles.push(
+        await bus.consumeBatch({ name: consumer, subject, maxBatch: 5, handleBatch: async (messages) => void seen.push(...messages.map((m) => m.msgId)) }),
+      );
+    }
+    const ids = Array.from({ length: 40 }, (_, i) => `bs-${i}`);
+    await Promise.all(ids.map((id) => bus.publish(subject, { id }, { msgId: id })));
+    await waitFor(() => seen.length >= ids.length, 15_000, 'all messages');
+    await sleep(300);
+    expect(seen.sort()).toEqual([...ids].sort());
+  });
+
   it('answers requests, reports remote errors, and says no_responders when nobody serves', async () => {
     const subject = `sb.plugin.${unique('echo')}.call`;
     handles.push(

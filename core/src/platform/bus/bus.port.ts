@@ -38,6 +38,30 @@ export interface ConsumerSpec<T = unknown> {
   concurrency?: number;
 }
 
+/**
+ * A work-queue consumer (`one-instance` delivery) that takes several messages at a time, so a
+ * handler can write them in one transaction. Messages arrive in stream order and batches are
+ * handled one after another per instance.
+ */
+export interface BatchConsumerSpec<T = unknown> {
+  /** Durable consumer name, unique per purpose. */
+  name: string;
+  /** One subject pattern, e.g. `sb.telemetry.>`. */
+  subject: string;
+  /**
+   * Resolves: every message of the batch is acked (so only after the handler's commit).
+   * Throws: the batch is split and each message is tried alone, under the usual retry,
+   * backoff and dead-letter policy, so one poison message cannot hold the others back.
+   */
+  handleBatch: (messages: Array<DeliveredMessage<T>>) => Promise<void>;
+  /** Most messages per batch. Default 100. */
+  maxBatch?: number;
+  /** How long to wait for more messages when fewer than `maxBatch` are pending. Default 0. */
+  maxWaitMs?: number;
+  maxDeliver?: number;
+  backoffMs?: number[];
+}
+
 export interface Closable {
   close(): Promise<void>;
 }
@@ -54,6 +78,8 @@ export interface Bus {
    */
   publishEncoded?(subject: string, json: string, options: PublishOptions): Promise<void>;
   consume<T>(spec: ConsumerSpec<T>): Promise<Closable>;
+  /** Like a `one-instance` consume, several messages per handler call (see BatchConsumerSpec). */
+  consumeBatch<T>(spec: BatchConsumerSpec<T>): Promise<Closable>;
   /** Request/reply for plugin calls. Rejects with BusError('no_responders' | 'timeout'). */
   request<Req, Res>(subject: string, data: Req, options?: { timeoutMs?: number; headers?: Headers }): Promise<Res>;
   /** Serves requests on a subject; instances share the load through a queue group. */

@@ -1,14 +1,22 @@
 import { Logger } from '@nestjs/common';
-import type { Bus, Closable, ConsumerSpec, DeliveredMessage, Headers, PublishOptions } from './bus.port.js';
+import type { BatchConsumerSpec, Bus, Closable, ConsumerSpec, DeliveredMessage, Headers, PublishOptions } from './bus.port.js';
 import { BusError } from './bus.error.js';
 import { DUPLICATE_WINDOW_MS, deadLetterSubject, subjectMatches } from './subjects.js';
-import { runHandler } from './consumer-runner.js';
+import { runBatch, runHandler, type Outcome } from './consumer-runner.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 
 interface Subscription {
   spec: ConsumerSpec<unknown>;
   active: number;
   waiting: Array<() => void>;
+  closed: boolean;
+}
+
+interface BatchSubscription {
+  spec: BatchConsumerSpec<unknown>;
+  /** Pending messages, each with the resolver of its publisher (called after the first attempt). */
+  queue: Array<{ message: DeliveredMessage<unknown>; attempted: () => void }>;
+  draining: boolean;
   closed: boolean;
 }
 
@@ -22,6 +30,7 @@ export class InProcessBus implements Bus {
   readonly kind = 'inprocess' as const;
   private readonly logger = new Logger('bus');
   private readonly subscriptions = new Set<Subscription>();
+  private readonly batchSubscriptions = new Set<BatchSubscription>();
   private readonly responders = new Map<string, (data: unknown, headers: Headers) => Promise<unknown>>();
   private readonly listeners = new Set<{ subject: string; handler: (data: unknown, subject: string) => void }>();
   private readonly seen = new Map<string, number>();
@@ -63,6 +72,17 @@ export class InProcessBus implements Bus {
       // Competing subscriptions with one durable name share the work, as on JetStream.
       const chosen = group[Math.floor(Math.random() * group.length)]!;
       deliveries.push(this.deliver(chosen, { ...message, data: structuredClone(message.data) }));
+    }
+    const batchByName = new Map<string, BatchSubscription[]>();
+    for (const subscription of this.batchSubscriptions) {
+      if (!subjectMatches(subscription.spec.subject, subject)) continue;
+      const group = batchByName.get(subscription.spec.name) ?? [];
+      group.push(subscription);
+      batchByName.set(subscription.spec.name, group);
+    }
+    for (const group of batchByName.values()) {
+      const chosen = group[Math.floor(Math.random() * group.length)]!;
+      deliveries.push(this.enqueue(chosen, { ...message, data: structuredClone(message.data) }));
     }
     await Promise.all(deliveries);
   }
@@ -126,6 +146,83 @@ export class InProcessBus implements Bus {
     };
   }
 
+  async consumeBatch<T>(spec: BatchConsumerSpec<T>): Promise<Closable> {
+    const subscription: BatchSubscription = { spec: spec as BatchConsumerSpec<unknown>, queue: [], draining: false, closed: false };
+    this.batchSubscriptions.add(subscription);
+    return { close: async () => this.closeBatch(subscription) };
+  }
+
+  private closeBatch(subscription: BatchSubscription): void {
+    subscription.closed = true;
+    this.batchSubscriptions.delete(subscription);
+    // Nothing will handle these any more: release their publishers (embedded mode keeps no backlog).
+    for (const item of subscription.queue.splice(0)) item.attempted();
+  }
+
+  /** Queues a message for a batch subscription; resolves after the message's first attempt. */
+  private enqueue(subscription: BatchSubscription, message: DeliveredMessage<unknown>): Promise<void> {
+    if (subscription.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      subscription.queue.push({ message, attempted: resolve });
+      if (!subscription.draining) void this.drain(subscription);
+    });
+  }
+
+  /** Takes batches off the queue, one at a time, in publish order. */
+  private async drain(subscription: BatchSubscription): Promise<void> {
+    subscription.draining = true;
+    const maxBatch = Math.max(1, subscription.spec.maxBatch ?? 100);
+    const maxWaitMs = subscription.spec.maxWaitMs ?? 0;
+    try {
+      while (subscription.queue.length > 0 && !subscription.closed) {
+        // Let publishers of the same moment join the batch.
+        if (subscription.queue.length < maxBatch) {
+          await (maxWaitMs > 0 ? new Promise((resolve) => setTimeout(resolve, maxWaitMs)) : new Promise((resolve) => setImmediate(resolve)));
+        }
+        const items = subscription.queue.splice(0, maxBatch);
+        let outcomes: Outcome[];
+        try {
+          outcomes = await runBatch(
+            subscription.spec,
+            items.map((item) => item.message),
+            this.defaults,
+            this.metrics,
+            this.logger,
+          );
+        } catch (error) {
+          // runBatch does not throw; if it ever did, retry everything rather than lose it.
+          this.logger.error({ consumer: subscription.spec.name, err: error }, 'batch runner failed');
+          outcomes = items.map(() => ({ kind: 'retry', delayMs: 1000 }));
+        }
+        items.forEach((item, index) => {
+          const outcome = outcomes[index]!;
+          if (outcome.kind === 'retry') {
+            const timer = setTimeout(() => {
+              this.timers.delete(timer);
+              void this.enqueue(subscription, { ...item.message, deliveryCount: item.message.deliveryCount + 1 });
+            }, outcome.delayMs);
+            timer.unref();
+            this.timers.add(timer);
+          } else if (outcome.kind === 'dead_letter') {
+            this.deadLetter(subscription.spec.name, item.message, outcome.reason);
+          }
+          item.attempted();
+        });
+      }
+    } finally {
+      subscription.draining = false;
+    }
+  }
+
+  private deadLetter(consumer: string, message: DeliveredMessage<unknown>, reason: string): void {
+    this.deadLetters.push({ ...message, reason });
+    if (this.deadLetters.length > 1000) this.deadLetters.shift();
+    void this.publish(deadLetterSubject(message.subject), message.data, {
+      msgId: `dlq:${consumer}:${message.msgId}`,
+      headers: { ...message.headers, 'Sb-Dlq-Consumer': consumer, 'Sb-Dlq-Reason': reason.slice(0, 500) },
+    }).catch(() => undefined);
+  }
+
   async request<Req, Res>(subject: string, data: Req, options: { timeoutMs?: number; headers?: Headers } = {}): Promise<Res> {
     const responder = [...this.responders.entries()].find(([pattern]) => subjectMatches(pattern, subject))?.[1];
     if (!responder) throw new BusError('no_responders', `Nothing serves ${subject}.`);
@@ -187,6 +284,7 @@ export class InProcessBus implements Bus {
     this.timers.clear();
     for (const subscription of this.subscriptions) subscription.closed = true;
     this.subscriptions.clear();
+    for (const subscription of [...this.batchSubscriptions]) this.closeBatch(subscription);
     this.listeners.clear();
     this.responders.clear();
   }

@@ -13,10 +13,10 @@ import {
   type ConsumerMessages,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import type { Bus, Closable, ConsumerSpec, DeliveredMessage, Headers, PublishOptions } from './bus.port.js';
+import type { BatchConsumerSpec, Bus, Closable, ConsumerSpec, DeliveredMessage, Headers, PublishOptions } from './bus.port.js';
 import { BusError } from './bus.error.js';
 import { DUPLICATE_WINDOW_MS, STREAMS, deadLetterSubject, streamFor } from './subjects.js';
-import { runHandler } from './consumer-runner.js';
+import { runBatch, runHandler, type Outcome } from './consumer-runner.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import type { NatsBusConfig } from '../config/app-config.js';
 
@@ -220,34 +220,174 @@ export class NatsBus implements Bus {
         deliveryCount,
       };
       const outcome = await runHandler(spec, delivered, this.defaults, this.metrics, this.logger);
-      if (outcome.kind === 'ack') {
-        if (!ordered) message.ack();
-        return;
-      }
+      if (!ordered) return this.settle(spec.name, message, delivered, outcome);
+      if (outcome.kind === 'ack') return;
       if (outcome.kind === 'dead_letter') {
-        try {
-          await this.publish(deadLetterSubject(message.subject), data, {
-            msgId: `dlq:${spec.name}:${delivered.msgId}`,
-            headers: { ...headers, 'Sb-Dlq-Consumer': spec.name, 'Sb-Dlq-Reason': outcome.reason.slice(0, 500).replace(/[\r\n]/g, ' ') },
-          });
-          // Plain `+TERM`: nats-server 2.9 silently ignores `+TERM <reason>`, which left the
-          // poison message pending and redelivered every ack_wait. The reason is in the DLQ headers.
-          if (!ordered) message.term();
-        } catch (error) {
-          // Keep the message: it is retried rather than lost if the DLQ write failed.
-          this.logger.error({ consumer: spec.name, reason: (error as Error).message }, 'dead-letter publish failed');
-          if (!ordered) message.nak(5000);
-        }
-        return;
-      }
-      if (!ordered) {
-        message.nak(outcome.delayMs);
+        await this.deadLetter(spec.name, delivered, outcome.reason).catch((error: unknown) =>
+          this.logger.error({ consumer: spec.name, reason: (error as Error).message }, 'dead-letter publish failed'),
+        );
         return;
       }
       // Ordered consumers cannot nak; retry in place.
       await sleep(outcome.delayMs);
       deliveryCount++;
     }
+  }
+
+  /** Acks, naks or dead-letters a work-queue message after its handler ran. */
+  private async settle(consumer: string, message: JsMsg, delivered: DeliveredMessage<unknown>, outcome: Outcome): Promise<void> {
+    if (outcome.kind === 'ack') {
+      message.ack();
+    } else if (outcome.kind === 'retry') {
+      message.nak(outcome.delayMs);
+    } else {
+      try {
+        await this.deadLetter(consumer, delivered, outcome.reason);
+        // Plain `+TERM`: nats-server 2.9 silently ignores `+TERM <reason>`, which left the
+        // poison message pending and redelivered every ack_wait. The reason is in the DLQ headers.
+        message.term();
+      } catch (error) {
+        // Keep the message: it is retried rather than lost if the DLQ write failed.
+        this.logger.error({ consumer, reason: (error as Error).message }, 'dead-letter publish failed');
+        message.nak(5000);
+      }
+    }
+  }
+
+  private deadLetter(consumer: string, delivered: DeliveredMessage<unknown>, reason: string): Promise<void> {
+    return this.publish(deadLetterSubject(delivered.subject), delivered.data, {
+      msgId: `dlq:${consumer}:${delivered.msgId}`,
+      headers: { ...delivered.headers, 'Sb-Dlq-Consumer': consumer, 'Sb-Dlq-Reason': reason.slice(0, 500).replace(/[\r\n]/g, ' ') },
+    });
+  }
+
+  /**
+   * Batches from a durable pull consumer: a reader keeps up to two batches of messages
+   * buffered, a worker hands up to `maxBatch` of them at a time to the handler and settles each
+   * one after it returned (acks only after the handler's commit).
+   */
+  async consumeBatch<T>(spec: BatchConsumerSpec<T>): Promise<Closable> {
+    const stream = streamFor(spec.subject);
+    if (!stream) throw new BusError('subject_not_allowed', `No stream stores ${spec.subject}.`, 500);
+    const jsm = this.requireManager();
+    const js = this.requireClient();
+    const maxBatch = Math.max(1, spec.maxBatch ?? 100);
+    const maxWaitMs = spec.maxWaitMs ?? 0;
+    const maxAckPending = Math.max(64, maxBatch * 4);
+    try {
+      const existing = await jsm.consumers.info(stream.name, spec.name);
+      if (existing.config.filter_subject !== spec.subject || (existing.config.max_ack_pending ?? 0) < maxAckPending) {
+        await jsm.consumers.update(stream.name, spec.name, { filter_subject: spec.subject, max_ack_pending: maxAckPending });
+      }
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await jsm.consumers.add(stream.name, {
+        durable_name: spec.name,
+        ack_policy: AckPolicy.Explicit,
+        filter_subject: spec.subject,
+        deliver_policy: DeliverPolicy.All,
+        max_deliver: -1,
+        ack_wait: nanos(60_000),
+        max_ack_pending: maxAckPending,
+      });
+    }
+
+    let stopped = false;
+    let current: ConsumerMessages | undefined;
+    const buffer: JsMsg[] = [];
+    let wakeWorker: (() => void) | undefined;
+    let wakeReader: (() => void) | undefined;
+    const signalWorker = () => {
+      const wake = wakeWorker;
+      wakeWorker = undefined;
+      wake?.();
+    };
+    const signalReader = () => {
+      const wake = wakeReader;
+      wakeReader = undefined;
+      wake?.();
+    };
+    const reader = (async () => {
+      while (!stopped && !this.closing) {
+        try {
+          const consumer = await js.consumers.get(stream.name, spec.name);
+          current = await consumer.consume({ max_messages: maxBatch * 2, expires: 5000 });
+          for await (const message of current) {
+            if (stopped) break;
+            buffer.push(message);
+            signalWorker();
+            if (buffer.length >= maxBatch * 2) await new Promise<void>((resolve) => (wakeReader = resolve));
+          }
+        } catch (error) {
+          if (stopped || this.closing) break;
+          this.logger.warn({ consumer: spec.name, reason: (error as Error).message }, 'consumer loop interrupted; resuming');
+        }
+        if (!stopped && !this.closing) await sleep(500);
+      }
+      signalWorker();
+    })();
+    const worker = (async () => {
+      while (!stopped && !this.closing) {
+        if (buffer.length === 0) {
+          await new Promise<void>((resolve) => (wakeWorker = resolve));
+          continue;
+        }
+        if (buffer.length < maxBatch && maxWaitMs > 0) await sleep(maxWaitMs);
+        const batch = buffer.splice(0, maxBatch);
+        signalReader();
+        await this.handleBatch(spec, batch);
+      }
+      // Unhandled buffered messages are not acked: the server redelivers them after ack_wait.
+    })();
+    const done = Promise.allSettled([reader, worker]).then(() => undefined);
+    const loop = {
+      stop: () => {
+        stopped = true;
+        void current?.close();
+        signalWorker();
+        signalReader();
+      },
+      done,
+    };
+    this.loops.add(loop);
+    return {
+      close: async () => {
+        loop.stop();
+        await done;
+        this.loops.delete(loop);
+      },
+    };
+  }
+
+  private async handleBatch<T>(spec: BatchConsumerSpec<T>, batch: JsMsg[]): Promise<void> {
+    const decoded: Array<{ raw: JsMsg; delivered: DeliveredMessage<T> }> = [];
+    for (const message of batch) {
+      try {
+        const data = JSON.parse(decoder.decode(message.data)) as T;
+        const headers = fromNatsHeaders(message.headers);
+        decoded.push({
+          raw: message,
+          delivered: {
+            subject: message.subject,
+            msgId: headers['Nats-Msg-Id'] ?? `${message.info.stream}:${message.seq}`,
+            data,
+            headers,
+            deliveryCount: message.info.deliveryCount,
+          },
+        });
+      } catch {
+        this.logger.error({ consumer: spec.name, subject: message.subject }, 'undecodable message; terminating');
+        message.term();
+      }
+    }
+    const outcomes = await runBatch(
+      spec,
+      decoded.map((entry) => entry.delivered),
+      this.defaults,
+      this.metrics,
+      this.logger,
+    );
+    await Promise.all(decoded.map((entry, index) => this.settle(spec.name, entry.raw, entry.delivered as DeliveredMessage<unknown>, outcomes[index]!)));
   }
 
   async request<Req, Res>(subject: string, data: Req, options: { timeoutMs?: number; headers?: Headers } = {}): Promise<Res> {

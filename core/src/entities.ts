@@ -8,6 +8,7 @@ import { SchedulerJobRow, SchedulerTimerRow } from './platform/scheduler/schedul
 import { SettingRow } from './settings/entities/setting.entity.js';
 import { ContactAttributeDefRow, ContactIdentityRow, ContactLookupRow, ContactMergeRow, ContactRow } from './contacts/entities/contact.entity.js';
 import { ConversationRow, InboxRow, MessageRow } from './conversations/entities/conversation.entity.js';
+import { AttachmentRow } from './conversations/attachments/attachment.entity.js';
 
 import { UserRow } from './identity/entities/user.entity.js';
 import { TeamMemberRow, TeamRow } from './identity/entities/team.entity.js';
@@ -47,6 +48,7 @@ export const ALL_ENTITIES = [
   InboxRow,
   ConversationRow,
   MessageRow,
+  AttachmentRow,
   UserRow,
   TeamRow,
   TeamMemberRow,

@@ -8,6 +8,7 @@ import { Identity1764100000001 } from './identity/migrations/1764100000001-ident
 import { Audit1764100000002 } from './compliance/audit/migrations/1764100000002-compliance-audit-log.js';
 import { ContactsInit1764200000010 } from './contacts/migrations/1764200000010-contacts-init.js';
 import { ConversationsInit1764200000020 } from './conversations/migrations/1764200000020-conversations-init.js';
+import { ConversationAttachments1765000000010 } from './conversations/attachments/migrations/1765000000010-conversation-attachments.js';
 import { TicketsInitial1764300000010 } from './tickets/migrations/1764300000010-tickets-initial.js';
 import { AnalyticsInitial1764700000000 } from './analytics/migrations/1764700000000-analytics-initial.js';
 import { PluginHost1764600000001 } from './platform/plugin-host/migrations/1764600000001-plugin-host.js';
@@ -29,6 +30,7 @@ export const ALL_MIGRATIONS = [
   Audit1764100000002,
   ContactsInit1764200000010,
   ConversationsInit1764200000020,
+  ConversationAttachments1765000000010,
   TicketsInitial1764300000010,
   AnalyticsInitial1764700000000,
   PluginHost1764600000001,

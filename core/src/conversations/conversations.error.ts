@@ -9,7 +9,14 @@ export type ConversationsErrorCode =
   | 'message_content_invalid'
   | 'conversation_invalid'
   | 'invalid_cursor'
-  | 'invalid_sort';
+  | 'invalid_sort'
+  | 'attachment_not_found'
+  | 'attachment_missing'
+  | 'attachment_too_large'
+  | 'attachment_type_not_allowed'
+  | 'attachment_type_mismatch'
+  | 'attachment_in_use'
+  | 'attachment_invalid';
 
 const STATUS: Record<ConversationsErrorCode, number> = {
   conversation_not_found: 404,
@@ -21,6 +28,13 @@ const STATUS: Record<ConversationsErrorCode, number> = {
   conversation_invalid: 400,
   invalid_cursor: 400,
   invalid_sort: 400,
+  attachment_not_found: 404,
+  attachment_missing: 400,
+  attachment_too_large: 413,
+  attachment_type_not_allowed: 415,
+  attachment_type_mismatch: 415,
+  attachment_in_use: 409,
+  attachment_invalid: 400,
 };
 
 export class ConversationsError extends AppError {

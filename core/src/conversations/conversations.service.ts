@@ -42,6 +42,7 @@ import {
 } from './conversations.events.js';
 import type {
   Attachment,
+  AttachmentInput,
   ConversationFilter,
   ConversationView,
   InboxView,
@@ -52,6 +53,7 @@ import type {
   PostMessageInput,
   PostMessageResult,
 } from './conversations.types.js';
+import { AttachmentsService } from './attachments/attachments.service.js';
 
 /** Largest message text, in UTF-8 bytes. Longer is refused with 413 `message_too_large`. */
 export const MAX_TEXT_BYTES = 64 * 1024;
@@ -95,6 +97,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     private readonly contacts: ContactsService,
     private readonly consumers: IdempotentConsumers,
     private readonly scheduler: SchedulerService,
+    private readonly attachments: AttachmentsService,
   ) {}
 
   onModuleInit(): void {
@@ -213,12 +216,13 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
           authorId: contact.id,
           text: input.text,
           content: input.content ?? null,
-          attachments: input.attachments ?? null,
+          attachments: linkOnly(input.attachments),
           private: false,
           idempotencyKey: input.idempotencyKey,
           inboundKey,
           externalMessageId: input.externalMessageId ?? null,
         });
+        await this.linkUploads(tx, conversation.id, message, input.attachments);
         // A customer writing again wakes a pending or snoozed conversation.
         if (row.status === 'pending' || row.status === 'snoozed') await this.applyStatus(tx, row, 'open', null, 'system');
         return { conversation: conversationView(row), message, contactId: contact.id, createdConversation, duplicate: false };
@@ -305,7 +309,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
             authorId,
             text: input.text,
             content: input.content ?? null,
-            attachments: input.attachments ?? null,
+            attachments: linkOnly(input.attachments),
             private: input.private ?? false,
             idempotencyKey: input.idempotencyKey,
             inboundKey: null,
@@ -313,6 +317,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
           },
           actor,
         );
+        await this.linkUploads(tx, conversationId, message, input.attachments);
         return message;
       });
       return { message, duplicate: false };
@@ -322,6 +327,19 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       if (!original) throw error;
       return { message: messageView(original), duplicate: true };
     }
+  }
+
+  /**
+   * Attaches the uploads a new message references (`{ id }` entries) after the message row exists
+   * (so a repeated idempotency key is detected first), keeping the order the writer gave.
+   */
+  private async linkUploads(tx: Tx, conversationId: string, message: MessageView, input: AttachmentInput[] | null | undefined): Promise<void> {
+    const ids = (input ?? []).filter(isUploadRef).map((item) => item.id);
+    if (!ids.length) return;
+    const linked = new Map((await this.attachments.linkToMessage(tx, conversationId, message.id, ids)).map((item) => [item.id, item]));
+    const merged = input!.map((item) => (isUploadRef(item) ? linked.get(item.id)! : item));
+    await tx.manager.update(MessageRow, { id: message.id }, { attachments: merged as never });
+    message.attachments = merged;
   }
 
   /**
@@ -354,13 +372,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       createdAt: now,
     });
     try {
-      await m
-        .createQueryBuilder()
-        .insert()
-        .into(MessageRow)
-        .values(stored as never)
-        .updateEntity(false)
-        .execute();
+      await tx.insert(MessageRow, stored);
     } catch (error) {
       if (isDuplicateKeyError(error)) throw new DuplicateMessage();
       throw error;
@@ -409,7 +421,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       updatedAt: now,
       resolvedAt: null,
     });
-    await tx.manager.createQueryBuilder().insert().into(ConversationRow).values(row).updateEntity(false).execute();
+    await tx.insert(ConversationRow, row);
     await tx.emit<ConversationCreatedEvent>({
       subject: CONVERSATION_CREATED,
       id: `conversation.created:${row.id}`,
@@ -737,7 +749,18 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
 
 // ---------------------------------------------------------------- validation and views
 
-export function validateMessageBody(text: unknown, content: Record<string, unknown> | null, attachments: Attachment[] | null): void {
+/** `{ id }` alone: a reference to an upload of the conversation. */
+function isUploadRef(item: AttachmentInput): item is { id: string } {
+  return Boolean(item) && typeof (item as { id?: unknown }).id === 'string' && (item as { url?: unknown }).url === undefined && !('name' in item && item.name);
+}
+
+/** Link attachments as given; upload references are filled in by `linkUploads` once the message exists. */
+function linkOnly(items: AttachmentInput[] | null | undefined): Attachment[] | null {
+  const links = (items ?? []).filter((item) => !isUploadRef(item)) as Attachment[];
+  return links.length ? links : null;
+}
+
+export function validateMessageBody(text: unknown, content: Record<string, unknown> | null, attachments: AttachmentInput[] | null): void {
   if (typeof text !== 'string') throw new ConversationsError('message_invalid', 'text must be a string', { field: 'text' });
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_TEXT_BYTES) {
@@ -750,21 +773,33 @@ export function validateMessageBody(text: unknown, content: Record<string, unkno
     if (!Array.isArray(attachments) || attachments.length > MAX_ATTACHMENTS) {
       throw new ConversationsError('message_content_invalid', `At most ${MAX_ATTACHMENTS} attachments.`, { field: 'attachments' });
     }
-    attachments.forEach((attachment, index) => {
+    attachments.forEach((item, index) => {
+      if (isUploadRef(item)) {
+        if (item.id.length < 1 || item.id.length > 36)
+          throw new ConversationsError('message_content_invalid', `attachments[${index}].id must be an attachment id`, { field: `attachments[${index}]` });
+        return;
+      }
+      const attachment = item as Attachment;
       const ok =
         attachment &&
         typeof attachment.name === 'string' &&
         attachment.name.length <= 255 &&
         typeof attachment.contentType === 'string' &&
         attachment.contentType.length <= 255 &&
+        attachment.id === undefined &&
+        attachment.sha256 === undefined &&
         Number.isInteger(attachment.size) &&
         attachment.size >= 0 &&
         (attachment.url === undefined || (typeof attachment.url === 'string' && /^https?:\/\//.test(attachment.url))) &&
         (attachment.storageKey === undefined || typeof attachment.storageKey === 'string');
       if (!ok)
-        throw new ConversationsError('message_content_invalid', `attachments[${index}] needs name, contentType, size and an optional http(s) url`, {
-          field: `attachments[${index}]`,
-        });
+        throw new ConversationsError(
+          'message_content_invalid',
+          `attachments[${index}] needs name, contentType, size and an optional http(s) url, or an upload id alone`,
+          {
+            field: `attachments[${index}]`,
+          },
+        );
     });
   }
 }

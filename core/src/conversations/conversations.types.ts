@@ -38,13 +38,23 @@ export interface MessageAnnotations {
   flags: string[] | null;
 }
 
+/**
+ * Attachment metadata on a message: a stored upload (`id`, with `sha256`; download it from
+ * `/api/v1/attachments/:id/content`) or an external link (`url`). To attach an upload, a message
+ * lists `{ id }` alone; the service fills in the rest from the stored file.
+ */
 export interface Attachment {
+  id?: string;
   name: string;
   contentType: string;
   size: number;
+  sha256?: string;
   url?: string;
   storageKey?: string;
 }
+
+/** What a writer may send: link metadata, or a reference to an upload of the same conversation. */
+export type AttachmentInput = Attachment | { id: string };
 
 export interface MessageView {
   id: string;
@@ -79,7 +89,7 @@ export interface IngestInboundInput {
   idempotencyKey: string;
   text: string;
   content?: Record<string, unknown> | null;
-  attachments?: Attachment[] | null;
+  attachments?: AttachmentInput[] | null;
   externalMessageId?: string | null;
   /** Channels with threads (email subjects, chat topics) keep one conversation per thread. */
   threadKey?: string | null;
@@ -96,7 +106,7 @@ export interface IngestInboundResult {
 export interface PostMessageInput {
   text: string;
   content?: Record<string, unknown> | null;
-  attachments?: Attachment[] | null;
+  attachments?: AttachmentInput[] | null;
   /** An internal note: stored, shown to agents, never delivered to the contact. */
   private?: boolean;
   idempotencyKey: string;

@@ -27,6 +27,17 @@ describe('FieldCipher', () => {
     expect(() => FieldCipher.fromKey(randomBytes(32)).decrypt(stored)).toThrow();
   });
 
+  it('round-trips bytes and detects tampering', () => {
+    const bytes = randomBytes(1000);
+    const stored = cipher.encryptBytes(bytes);
+    expect(stored.subarray(0, 4).toString()).toBe('SBF1');
+    expect(stored.includes(bytes.subarray(0, 32))).toBe(false);
+    expect(cipher.decryptBytes(stored).equals(bytes)).toBe(true);
+    stored[stored.length - 1] ^= 1;
+    expect(() => cipher.decryptBytes(stored)).toThrow();
+    expect(() => cipher.decryptBytes(Buffer.from('nope'))).toThrow();
+  });
+
   it('gives deterministic, kind-separated blind indexes', () => {
     expect(cipher.blindIndex('email', 'a@b.c')).toBe(cipher.blindIndex('email', 'a@b.c'));
     expect(cipher.blindIndex('email', 'a@b.c')).not.toBe(cipher.blindIndex('name', 'a@b.c'));

@@ -8,6 +8,7 @@ import type { AppConfig } from '../../platform/config/app-config.js';
 const VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+const BYTES_MAGIC = Buffer.from('SBF1');
 export const KEY_FILE_NAME = 'field-encryption.key';
 
 /** Decodes a 32-byte key written as 64 hex digits or base64. */
@@ -86,6 +87,26 @@ export class FieldCipher {
     const decipher = createDecipheriv('aes-256-gcm', this.encryptionKey, raw.subarray(0, IV_BYTES));
     decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
     return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+  }
+
+  /**
+   * Binary encryption for stored files (attachments): AES-256-GCM with the field key and a random
+   * IV, laid out as `SBF1 | iv | tag | ciphertext`. `decryptBytes` fails on tampering or a wrong key.
+   */
+  encryptBytes(plaintext: Buffer): Buffer {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.encryptionKey, iv);
+    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    return Buffer.concat([BYTES_MAGIC, iv, cipher.getAuthTag(), body]);
+  }
+
+  decryptBytes(stored: Buffer): Buffer {
+    if (stored.length < BYTES_MAGIC.length + IV_BYTES + TAG_BYTES || !stored.subarray(0, BYTES_MAGIC.length).equals(BYTES_MAGIC))
+      throw new Error('Unknown file cipher format');
+    const start = BYTES_MAGIC.length;
+    const decipher = createDecipheriv('aes-256-gcm', this.encryptionKey, stored.subarray(start, start + IV_BYTES));
+    decipher.setAuthTag(stored.subarray(start + IV_BYTES, start + IV_BYTES + TAG_BYTES));
+    return Buffer.concat([decipher.update(stored.subarray(start + IV_BYTES + TAG_BYTES)), decipher.final()]);
   }
 
   encryptJson(value: unknown): string {

@@ -15,6 +15,7 @@ import {
   Matches,
   Max,
   Min,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { CONVERSATION_STATUSES, PRIORITIES } from '../entities/conversation.entity.js';
@@ -94,9 +95,19 @@ export class AssignConversationDto {
 }
 
 export class AttachmentDto {
-  @ApiProperty() @IsString() @Length(1, 255) name: string;
-  @ApiProperty({ example: 'image/png' }) @IsString() @Length(1, 255) contentType: string;
-  @ApiProperty({ description: 'Bytes' }) @IsInt() @Min(0) size: number;
+  @ApiPropertyOptional({ description: 'An upload of this conversation (POST /conversations/:id/attachments); send it alone, the rest is filled in' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 36)
+  id?: string;
+  @ApiPropertyOptional({ description: 'Required without id' }) @ValidateIf((o: AttachmentDto) => !o.id) @IsString() @Length(1, 255) name: string;
+  @ApiPropertyOptional({ example: 'image/png', description: 'Required without id' })
+  @ValidateIf((o: AttachmentDto) => !o.id)
+  @IsString()
+  @Length(1, 255)
+  contentType: string;
+  @ApiPropertyOptional({ description: 'Bytes; required without id' }) @ValidateIf((o: AttachmentDto) => !o.id) @IsInt() @Min(0) size: number;
+  @ApiPropertyOptional({ description: 'Set by the server for uploads' }) @IsOptional() @IsString() @Matches(/^[0-9a-f]{64}$/) sha256?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Matches(/^https?:\/\//) @Length(1, 2048) url?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 512) storageKey?: string;
 }

@@ -60,6 +60,8 @@ export interface AppConfig {
     maxHeapMb?: number;
     maxAttachmentBytes?: number;
   };
+  /** File attachments (conversations/attachments, docs/security.md): size limit and content-type allow-list. */
+  attachments?: { maxBytes: number; allowedTypes: string[] };
   /** Field encryption (compliance/crypto). Without a key one is generated into the data dir. */
   encryption?: { key?: string };
   identity: IdentityConfig;

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import type { AppConfig, LogLevel } from './app-config.js';
 import { ConfigError } from './config.error.js';
+import { DEFAULT_ATTACHMENT_TYPES, SNIFFABLE_TYPES } from './attachment-types.js';
 
 type Env = Record<string, string | undefined>;
 type Raw = Record<string, unknown>;
@@ -127,6 +128,18 @@ const FIELDS: Field[] = [
   { key: 'plugins.stableMs', env: 'SWITCHBOARD_PLUGIN_STABLE_MS', parse: int(100, 3_600_000) },
   { key: 'plugins.maxHeapMb', env: 'SWITCHBOARD_PLUGIN_MAX_HEAP_MB', parse: int(32, 8192) },
   { key: 'plugins.maxAttachmentBytes', env: 'SWITCHBOARD_PLUGIN_MAX_ATTACHMENT_BYTES', parse: int(1024, 1024 * 1024 * 1024) },
+  // file attachments (conversations/attachments)
+  { key: 'attachments.maxBytes', env: 'SWITCHBOARD_ATTACHMENT_MAX_BYTES', parse: int(1024, 512 * 1024 * 1024), default: 10 * 1024 * 1024 },
+  {
+    key: 'attachments.allowedTypes',
+    env: 'SWITCHBOARD_ATTACHMENT_TYPES',
+    parse: (value: unknown, name: string) => {
+      const items = strList(value, name);
+      for (const item of items) if (!SNIFFABLE_TYPES.includes(item)) throw `${name} may list only ${SNIFFABLE_TYPES.join(', ')}, got "${item}"`;
+      return items;
+    },
+    default: [...DEFAULT_ATTACHMENT_TYPES],
+  },
   // field encryption (compliance/crypto)
   {
     key: 'encryption.key',
@@ -252,6 +265,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     shutdown: AppConfig['shutdown'];
     plugins?: AppConfig['plugins'];
     encryption?: { key?: string };
+    attachments: NonNullable<AppConfig['attachments']>;
     identity: AppConfig['identity'];
     realtime?: AppConfig['realtime'];
   };
@@ -300,6 +314,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     shutdown: v.shutdown,
     plugins: v.plugins ?? {},
     encryption: { key: v.encryption?.key },
+    attachments: v.attachments,
     identity: {
       ...v.identity,
       oidc: { ...v.identity.oidc, allowedClients: v.identity.oidc.allowedClients ?? [], roleMapping: v.identity.oidc.roleMapping ?? [] },

@@ -1,11 +1,12 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { IsNull, LessThan, MoreThanOrEqual, type DataSource, type EntityManager } from 'typeorm';
+import { In, IsNull, LessThan, LessThanOrEqual, MoreThanOrEqual, type DataSource, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
 import { UnitOfWork, type Tx } from '../platform/database/unit-of-work.js';
 import { CLOCK, type Clock } from '../platform/clock/clock.js';
-import { BUS, type Bus } from '../platform/bus/bus.port.js';
-import { IdempotentConsumers } from '../platform/outbox/idempotent-consumers.js';
+import { BUS, type Bus, type Closable, type DeliveredMessage } from '../platform/bus/bus.port.js';
+import { ProcessedEvent } from '../platform/outbox/processed-event.entity.js';
+import { MetricsService } from '../platform/metrics/metrics.service.js';
 import { SchedulerService } from '../platform/scheduler/scheduler.service.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { SYSTEM_ACTOR } from '../identity/actor.js';
@@ -43,6 +44,13 @@ const PRIORITY: Record<Severity, TicketPriority> = { critical: 'urgent', major: 
 const METRIC = /^[A-Za-z0-9_.:/-]{1,120}$/;
 const MAX_READINGS = 1000;
 export const NOTIFY_TIMER = 'devices.notify-owner';
+/** The telemetry consumer's durable name, also its key in `processed_events`. */
+export const TELEMETRY_CONSUMER = 'devices-telemetry';
+/** Most telemetry messages applied in one transaction, and how long to wait for a fuller batch. */
+const BATCH_MAX = 250;
+const BATCH_WAIT_MS = 5;
+/** Rows per INSERT statement (well under SQLite's and MySQL's placeholder limits). */
+const INSERT_CHUNK = 1000;
 /** Occurrence counts at which a repeating fault adds a note to its ticket (so a noisy device cannot flood it). */
 const NOTE_AT = new Set([2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]);
 
@@ -53,22 +61,32 @@ export interface IngestResult {
   closed: string[];
 }
 
+/** A validated telemetry message with its readings parsed and ordered by time. */
+interface ParsedMessage {
+  deviceId: string;
+  readings: Reading[];
+}
+
 /**
- * Telemetry in, fault episodes and proactive tickets out. Each telemetry message is handled in
- * one transaction that locks the device row, so two core instances consuming the same device's
- * readings serialise, and a unique index allows one open episode per (device, rule): an
- * episode opens exactly one ticket.
+ * Telemetry in, fault episodes and proactive tickets out. The bus consumer takes batches of
+ * telemetry messages and applies each batch in one transaction: it locks the batch's device
+ * rows first (so two core instances consuming the same device's readings serialise), skips
+ * messages already recorded in `processed_events` and records the rest, writes all readings in
+ * one multi-row INSERT, then runs the rules device by device, message by message, in arrival
+ * order. A unique index allows one open episode per (device, rule): an episode opens exactly
+ * one ticket. The batch is acked only after the commit.
  */
 @Injectable()
-export class TelemetryService implements OnModuleInit, OnApplicationBootstrap {
+export class TelemetryService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('devices');
+  private consumer?: Closable;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(BUS) private readonly bus: Bus,
     private readonly uow: UnitOfWork,
-    private readonly consumers: IdempotentConsumers,
+    private readonly metrics: MetricsService,
     private readonly scheduler: SchedulerService,
     private readonly settings: SettingsService,
     private readonly rules: DeviceRulesService,
@@ -126,21 +144,19 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.consumers.register<TelemetryMessage>({
-      name: 'devices-telemetry',
+    this.consumer = await this.bus.consumeBatch<unknown>({
+      name: TELEMETRY_CONSUMER,
       subject: 'sb.telemetry.>',
-      concurrency: 8,
-      handle: async (message, tx) => {
-        try {
-          await this.ingestInTx(tx, message as unknown as TelemetryMessage);
-        } catch (error) {
-          // Bad telemetry on the bus is dropped (and counted), never retried forever.
-          if (error instanceof DevicesError)
-            this.logger.warn({ code: error.code, deviceId: (message as unknown as TelemetryMessage)?.deviceId }, 'telemetry rejected');
-          else throw error;
-        }
+      maxBatch: BATCH_MAX,
+      maxWaitMs: BATCH_WAIT_MS,
+      handleBatch: async (messages) => {
+        await this.uow.run((tx) => this.ingestBatchInTx(tx, messages));
       },
     });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.consumer?.close();
   }
 
   /** Validates a telemetry message; throws `telemetry_invalid` naming the problem. */
@@ -190,75 +206,240 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   async ingestInTx(tx: Tx, raw: unknown): Promise<IngestResult> {
-    const message = this.validate(raw);
-    const manager = tx.manager;
+    const message = this.parse(this.validate(raw));
     const device = await this.lockDevice(tx, message.deviceId);
-    const now = this.clock.now();
-    const readings: Reading[] = message.readings
-      .map((reading) => ({
-        metric: reading.metric,
-        value: reading.value,
-        ts: reading.ts ? new Date(reading.ts) : now,
-        quality: (reading.quality ?? 'good') as ReadingQuality,
-      }))
-      .sort((a, b) => a.ts.getTime() - b.ts.getTime());
+    const [result] = await this.apply(tx, [message], new Map([[device.id, device]]));
+    return result!;
+  }
 
-    await manager.insert(
-      DeviceReadingRow,
-      readings.map((reading) => ({
-        deviceId: device.id,
-        metric: reading.metric,
-        valueNum: typeof reading.value === 'number' ? reading.value : typeof reading.value === 'boolean' ? Number(reading.value) : null,
-        valueText: typeof reading.value === 'string' ? reading.value : null,
-        ts: reading.ts,
-        quality: reading.quality,
-      })),
+  /**
+   * The bus consumer's transaction for a batch of telemetry messages. Invalid messages and
+   * messages for unknown devices are dropped (and logged), never retried; every message id is
+   * recorded as processed, so a redelivered message changes nothing.
+   */
+  async ingestBatchInTx(tx: Tx, delivered: Array<DeliveredMessage<unknown>>): Promise<number> {
+    const batch: Array<{ eventId: string; message: ParsedMessage | null }> = [];
+    const seenInBatch = new Set<string>();
+    for (const entry of delivered) {
+      const data = entry.data as { id?: unknown; deviceId?: unknown } | null;
+      const eventId = typeof data?.id === 'string' ? data.id : entry.msgId;
+      if (seenInBatch.has(eventId)) continue;
+      seenInBatch.add(eventId);
+      try {
+        batch.push({ eventId, message: this.parse(this.validate(entry.data)) });
+      } catch (error) {
+        if (!(error instanceof DevicesError)) throw error;
+        this.logger.warn({ code: error.code, deviceId: typeof data?.deviceId === 'string' ? data.deviceId.slice(0, 64) : undefined }, 'telemetry rejected');
+        batch.push({ eventId, message: null });
+      }
+    }
+
+    // Device locks first, in id order: the consistent reads below (markers, rule states, open
+    // episodes) then see everything committed by whoever held these devices before.
+    const devices = await this.lockDevices(tx, [...new Set(batch.flatMap((entry) => (entry.message ? [entry.message.deviceId] : [])))]);
+
+    const ids = batch.map((entry) => entry.eventId);
+    const done = new Set<string>();
+    for (let offset = 0; offset < ids.length; offset += INSERT_CHUNK) {
+      const rows = await tx.manager.find(ProcessedEvent, {
+        select: { eventId: true },
+        where: { consumer: TELEMETRY_CONSUMER, eventId: In(ids.slice(offset, offset + INSERT_CHUNK)) },
+      });
+      for (const row of rows) done.add(row.eventId);
+    }
+    const fresh = batch.filter((entry) => !done.has(entry.eventId));
+    if (done.size) this.metrics.busConsumed.inc({ consumer: TELEMETRY_CONSUMER, outcome: 'duplicate' }, done.size);
+    const now = this.clock.now();
+    for (let offset = 0; offset < fresh.length; offset += INSERT_CHUNK) {
+      await tx.manager.insert(
+        ProcessedEvent,
+        fresh.slice(offset, offset + INSERT_CHUNK).map((entry) => ({ consumer: TELEMETRY_CONSUMER, eventId: entry.eventId, processedAt: now })),
+      );
+    }
+
+    const applicable: ParsedMessage[] = [];
+    const unknown = new Set<string>();
+    for (const entry of fresh) {
+      if (!entry.message) continue;
+      if (devices.has(entry.message.deviceId)) applicable.push(entry.message);
+      else unknown.add(entry.message.deviceId);
+    }
+    for (const deviceId of unknown) this.logger.warn({ code: 'device_not_found', deviceId }, 'telemetry rejected');
+    if (applicable.length) await this.apply(tx, applicable, devices);
+    return applicable.length;
+  }
+
+  /** Validated message → readings with dates, ordered by time (stable for equal times). */
+  private parse(message: TelemetryMessage): ParsedMessage {
+    const now = this.clock.now();
+    return {
+      deviceId: message.deviceId,
+      readings: message.readings
+        .map((reading) => ({
+          metric: reading.metric,
+          value: reading.value,
+          ts: reading.ts ? new Date(reading.ts) : now,
+          quality: (reading.quality ?? 'good') as ReadingQuality,
+        }))
+        .sort((a, b) => a.ts.getTime() - b.ts.getTime()),
+    };
+  }
+
+  /**
+   * Locks the devices' rows (ascending id, so two instances never wait on each other in a
+   * cycle) and returns the ones that exist, creating unknown ones when auto-registration is on.
+   */
+  private async lockDevices(tx: Tx, deviceIds: string[]): Promise<Map<string, DeviceRow>> {
+    const found = new Map<string, DeviceRow>();
+    if (!deviceIds.length) return found;
+    const sorted = [...deviceIds].sort();
+    const rows = await tx.manager.find(DeviceRow, {
+      where: { id: In(sorted) },
+      order: { id: 'ASC' },
+      lock: this.uow.isMysql ? { mode: 'pessimistic_write' } : undefined,
+    });
+    for (const row of rows) found.set(row.id, row);
+    if (found.size < sorted.length && this.settings.get<boolean>('devices.autoRegister')) {
+      for (const id of sorted) if (!found.has(id)) found.set(id, await this.lockDevice(tx, id));
+    }
+    return found;
+  }
+
+  /**
+   * Applies validated messages of locked devices: one multi-row INSERT for the readings, two
+   * reads for every device's rule states and open episodes, the rules run per device and per
+   * message in arrival order (exactly as if each message had its own transaction), then one
+   * upsert for the changed rule states and one UPDATE for the devices' state and last-seen time.
+   */
+  private async apply(tx: Tx, messages: ParsedMessage[], devices: Map<string, DeviceRow>): Promise<IngestResult[]> {
+    const manager = tx.manager;
+    await this.insertReadings(
+      tx,
+      messages.flatMap((message) => message.readings.map((reading) => ({ deviceId: message.deviceId, reading }))),
     );
 
-    const result: IngestResult = { deviceId: device.id, accepted: readings.length, opened: [], closed: [] };
-    const applicable = this.rules
-      .rulesFor(device)
-      .map((rule) => ({ rule, relevant: rule.kind === 'stale' ? readings.slice(-1) : readings.filter((reading) => reading.metric === rule.metric) }))
-      .filter(({ relevant }) => relevant.length > 0);
-    // Two reads per message, whatever the number of rules: every rule state and every open episode of the device.
-    const [states, openEpisodes] = applicable.length
-      ? await Promise.all([
-          manager.find(DeviceRuleStateRow, { where: { deviceId: device.id } }),
-          manager.find(FaultEpisodeRow, { where: { deviceId: device.id, openSlot: 'open' } }),
-        ])
-      : [[], await manager.find(FaultEpisodeRow, { where: { deviceId: device.id, openSlot: 'open' }, select: { id: true, severity: true, code: true } })];
-    const open = new Map(openEpisodes.map((episode) => [episode.ruleId, episode]));
-    const changedStates: DeviceRuleStateRow[] = [];
-    for (const { rule, relevant } of applicable) {
-      const before = states.find((row) => row.ruleId === rule.id);
-      let state: RuleState = before ?? emptyState();
-      let episode = open.get(rule.id) ?? null;
-      for (const reading of relevant) {
-        const outcome = step(rule, reading, state, episode !== null);
-        state = outcome.state;
-        if (outcome.action === 'open') {
-          episode = await this.openEpisode(tx, device, rule, reading, outcome.code);
-          open.set(rule.id, episode);
-          result.opened.push(episode.id);
-        } else if (outcome.action === 'repeat' && episode) {
-          await this.repeatEpisode(tx, device, episode, reading);
-        } else if (outcome.action === 'close' && episode) {
-          await this.closeEpisode(tx, device, rule, episode, reading);
-          open.delete(rule.id);
-          result.closed.push(episode.id);
-          episode = null;
-        }
-      }
-      // A steady healthy signal changes nothing worth a write (rate rules need their last value).
-      if (!before || rule.kind === 'rate_of_change' || !sameState(before, state))
-        changedStates.push(Object.assign(new DeviceRuleStateRow(), { ...state, deviceId: device.id, ruleId: rule.id }));
+    const byDevice = new Map<string, ParsedMessage[]>();
+    for (const message of messages) {
+      const group = byDevice.get(message.deviceId) ?? [];
+      group.push(message);
+      byDevice.set(message.deviceId, group);
     }
-    if (changedStates.length) await manager.upsert(DeviceRuleStateRow, changedStates, ['deviceId', 'ruleId']);
+    const deviceIds = [...byDevice.keys()];
+    const rulesOf = new Map(deviceIds.map((id) => [id, this.rules.rulesFor(devices.get(id)!)]));
+    const withRules = deviceIds.filter((id) => rulesOf.get(id)!.length > 0);
+    // Two reads per batch, whatever the number of devices and rules.
+    const [states, openEpisodes] = await Promise.all([
+      withRules.length ? manager.find(DeviceRuleStateRow, { where: { deviceId: In(withRules) } }) : Promise.resolve([]),
+      manager.find(FaultEpisodeRow, { where: { deviceId: In(deviceIds), openSlot: 'open' } }),
+    ]);
+    const statesOf = groupBy(states, (row) => row.deviceId);
+    const episodesOf = groupBy(openEpisodes, (row) => row.deviceId);
 
-    const lastSeen = readings.at(-1)!.ts;
-    device.lastSeenAt = !device.lastSeenAt || lastSeen > device.lastSeenAt ? lastSeen : device.lastSeenAt;
-    await this.refreshState(tx, device, [...open.values()]);
-    return result;
+    const results = new Map<ParsedMessage, IngestResult>();
+    const changedStates: DeviceRuleStateRow[] = [];
+    const repeated = new Set<FaultEpisodeRow>();
+    const deviceUpdates: Array<{ id: string; state: DeviceState; lastSeenAt: Date | null }> = [];
+    for (const [deviceId, group] of byDevice) {
+      const device = devices.get(deviceId)!;
+      const rules = rulesOf.get(deviceId)!;
+      const before = new Map((statesOf.get(deviceId) ?? []).map((row) => [row.ruleId, row]));
+      const current = new Map<string, RuleState>();
+      const open = new Map((episodesOf.get(deviceId) ?? []).map((episode) => [episode.ruleId, episode]));
+      for (const message of group) {
+        const { readings } = message;
+        const result: IngestResult = { deviceId, accepted: readings.length, opened: [], closed: [] };
+        results.set(message, result);
+        for (const rule of rules) {
+          const relevant = rule.kind === 'stale' ? readings.slice(-1) : readings.filter((reading) => reading.metric === rule.metric);
+          if (!relevant.length) continue;
+          let state: RuleState = current.get(rule.id) ?? before.get(rule.id) ?? emptyState();
+          let episode = open.get(rule.id) ?? null;
+          for (const reading of relevant) {
+            const outcome = step(rule, reading, state, episode !== null);
+            state = outcome.state;
+            if (outcome.action === 'open') {
+              if (episode) repeated.delete(episode);
+              episode = await this.openEpisode(tx, device, rule, reading, outcome.code);
+              open.set(rule.id, episode);
+              result.opened.push(episode.id);
+            } else if (outcome.action === 'repeat' && episode) {
+              await this.repeatEpisode(tx, device, episode, reading);
+              repeated.add(episode);
+            } else if (outcome.action === 'close' && episode) {
+              if (repeated.delete(episode)) await this.saveRepeats(tx, episode);
+              await this.closeEpisode(tx, device, rule, episode, reading);
+              open.delete(rule.id);
+              result.closed.push(episode.id);
+              episode = null;
+            }
+          }
+          current.set(rule.id, state);
+        }
+        const lastSeen = readings.at(-1)!.ts;
+        if (!device.lastSeenAt || lastSeen > device.lastSeenAt) device.lastSeenAt = lastSeen;
+        await this.noteState(tx, device, [...open.values()]);
+      }
+      for (const rule of rules) {
+        const state = current.get(rule.id);
+        if (!state) continue;
+        const previous = before.get(rule.id);
+        // A steady healthy signal changes nothing worth a write (rate rules need their last value).
+        if (!previous || rule.kind === 'rate_of_change' || !sameState(previous, state))
+          changedStates.push(Object.assign(new DeviceRuleStateRow(), { ...state, deviceId, ruleId: rule.id }));
+      }
+      deviceUpdates.push({ id: deviceId, state: device.state, lastSeenAt: device.lastSeenAt });
+    }
+    for (const episode of repeated) await this.saveRepeats(tx, episode);
+    for (let offset = 0; offset < changedStates.length; offset += 500)
+      await manager.upsert(DeviceRuleStateRow, changedStates.slice(offset, offset + 500), ['deviceId', 'ruleId']);
+    await this.updateDevices(tx, deviceUpdates);
+    return messages.map((message) => results.get(message)!);
+  }
+
+  /** All readings of a batch, one multi-row INSERT per `INSERT_CHUNK` rows. */
+  private async insertReadings(tx: Tx, rows: Array<{ deviceId: string; reading: Reading }>): Promise<void> {
+    for (let offset = 0; offset < rows.length; offset += INSERT_CHUNK) {
+      const chunk = rows.slice(offset, offset + INSERT_CHUNK);
+      const params: unknown[] = [];
+      for (const { deviceId, reading } of chunk) {
+        const value = reading.value;
+        params.push(
+          deviceId,
+          reading.metric,
+          typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : null,
+          typeof value === 'string' ? value : null,
+          this.sqlTime(reading.ts),
+          reading.quality,
+        );
+      }
+      await tx.manager.query(
+        `INSERT INTO device_readings (device_id, metric, value_num, value_text, ts, quality) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+        params,
+      );
+    }
+  }
+
+  /** The devices' state and last-seen time, in one UPDATE per 200 devices. */
+  private async updateDevices(tx: Tx, updates: Array<{ id: string; state: DeviceState; lastSeenAt: Date | null }>): Promise<void> {
+    const now = this.sqlTime(this.clock.now());
+    for (let offset = 0; offset < updates.length; offset += 200) {
+      const chunk = updates.slice(offset, offset + 200);
+      const cases = chunk.map(() => 'WHEN ? THEN ?').join(' ');
+      await tx.manager.query(
+        `UPDATE devices SET state = CASE id ${cases} END, last_seen_at = CASE id ${cases} END, updated_at = ? WHERE id IN (${chunk.map(() => '?').join(', ')})`,
+        [
+          ...chunk.flatMap((update) => [update.id, update.state]),
+          ...chunk.flatMap((update) => [update.id, update.lastSeenAt ? this.sqlTime(update.lastSeenAt) : null]),
+          now,
+          ...chunk.map((update) => update.id),
+        ],
+      );
+    }
+  }
+
+  /** A DATETIME parameter for raw SQL, as TypeORM writes it: a Date for mysql2, UTC text for SQLite. */
+  private sqlTime(date: Date): Date | string {
+    return this.uow.isMysql ? date : date.toISOString().replace('T', ' ').replace('Z', '');
   }
 
   private async lockDevice(tx: Tx, deviceId: string): Promise<DeviceRow> {
@@ -292,8 +473,14 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap {
     return device;
   }
 
-  private async snapshot(manager: EntityManager, deviceId: string): Promise<Record<string, { value: number | string | null; ts: string; quality: string }>> {
-    const rows = await manager.find(DeviceReadingRow, { where: { deviceId }, order: { ts: 'DESC', id: 'DESC' }, take: 200 });
+  /** The latest value of every metric, as of `upTo` (the triggering reading) when given. */
+  private async snapshot(
+    manager: EntityManager,
+    deviceId: string,
+    upTo?: Date,
+  ): Promise<Record<string, { value: number | string | null; ts: string; quality: string }>> {
+    const where: FindOptionsWhere<DeviceReadingRow> = upTo ? { deviceId, ts: LessThanOrEqual(upTo) } : { deviceId };
+    const rows = await manager.find(DeviceReadingRow, { where, order: { ts: 'DESC', id: 'DESC' }, take: 200 });
     const latest: Record<string, { value: number | string | null; ts: string; quality: string }> = {};
     for (const row of rows) latest[row.metric] ??= { value: row.valueNum ?? row.valueText, ts: row.ts.toISOString(), quality: row.quality };
     return latest;
@@ -347,7 +534,8 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap {
       return recent;
     }
 
-    const snapshot = await this.snapshot(manager, device.id);
+    // Later readings of the same batch are already stored: the snapshot stops at the trigger.
+    const snapshot = await this.snapshot(manager, device.id, reading?.ts);
     const episode: FaultEpisodeRow = Object.assign(new FaultEpisodeRow(), {
       id: randomUUID(),
       deviceId: device.id,
@@ -399,10 +587,10 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap {
     return episode;
   }
 
+  /** Counts a repeat in memory (written once per batch by saveRepeats) and notes it on the ticket at some counts. */
   private async repeatEpisode(tx: Tx, device: DeviceRow, episode: FaultEpisodeRow, reading: Reading): Promise<void> {
     episode.occurrences += 1;
     episode.latest = { metric: reading.metric, value: reading.value, ts: reading.ts.toISOString(), quality: reading.quality } as Json;
-    await tx.manager.update(FaultEpisodeRow, { id: episode.id }, { occurrences: episode.occurrences, latest: episode.latest });
     if (episode.ticketId && NOTE_AT.has(episode.occurrences)) {
       await this.tickets.addComment(
         SYSTEM_ACTOR,
@@ -413,6 +601,10 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap {
       );
       await tx.emit({ subject: DEVICE_FAULT_REPEATED, data: this.episodeEvent(episode, device) });
     }
+  }
+
+  private async saveRepeats(tx: Tx, episode: FaultEpisodeRow): Promise<void> {
+    await tx.manager.update(FaultEpisodeRow, { id: episode.id }, { occurrences: episode.occurrences, latest: episode.latest });
   }
 
   private async closeEpisode(tx: Tx, device: DeviceRow, rule: DeviceRuleRow, episode: FaultEpisodeRow, reading: Reading | null): Promise<void> {
@@ -440,6 +632,12 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap {
   private async refreshState(tx: Tx, device: DeviceRow, known?: Array<Pick<FaultEpisodeRow, 'severity' | 'code'>>): Promise<void> {
     const open =
       known ?? (await tx.manager.find(FaultEpisodeRow, { where: { deviceId: device.id, openSlot: 'open' }, select: { severity: true, code: true } }));
+    await this.noteState(tx, device, open);
+    await tx.manager.update(DeviceRow, { id: device.id }, { state: device.state, lastSeenAt: device.lastSeenAt, updatedAt: this.clock.now() });
+  }
+
+  /** Sets the device's state from its open episodes (in memory) and emits the change, if any. */
+  private async noteState(tx: Tx, device: DeviceRow, open: Array<Pick<FaultEpisodeRow, 'severity' | 'code'>>): Promise<void> {
     const next: DeviceState = open.some((episode) => episode.code === 'stale')
       ? 'offline'
       : open.some((episode) => episode.severity === 'critical' || episode.severity === 'major')
@@ -448,7 +646,6 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap {
           ? 'warning'
           : 'ok';
     const previous = device.state;
-    await tx.manager.update(DeviceRow, { id: device.id }, { state: next, lastSeenAt: device.lastSeenAt, updatedAt: this.clock.now() });
     if (previous !== next) {
       device.state = next;
       await tx.emit({ subject: DEVICE_STATE_CHANGED, data: { deviceId: device.id, from: previous, to: next } });
@@ -525,6 +722,16 @@ export function normaliseTelemetry(message: unknown): TelemetryMessage {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') readings.push({ metric, value, ...(ts ? { ts } : {}) });
   }
   return { deviceId: compact.deviceId as string, readings };
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
 }
 
 function sameState(a: RuleState, b: RuleState): boolean {

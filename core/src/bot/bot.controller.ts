@@ -76,8 +76,8 @@ export class BotController {
   }
 
   @Patch('turns/:id')
-  @Roles('admin', 'supervisor')
-  @ApiOperation({ summary: 'Label a turn with the right intent (for retraining)' })
+  @Roles('admin', 'supervisor', 'agent')
+  @ApiOperation({ summary: 'Label a turn with the right intent (for retraining); agents label turns of conversations they can see' })
   label(@Param('id') id: string, @Body() body: LabelDto, @CurrentActor() actor?: Actor) {
     return this.bot.labelTurn(requireActor(actor), id, body.label ?? null);
   }

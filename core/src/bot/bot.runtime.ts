@@ -26,6 +26,7 @@ import { RoutingService } from '../routing/routing.service.js';
 import { KnowledgeService } from '../knowledge/knowledge.service.js';
 import type { KbHit } from '../knowledge/knowledge.types.js';
 import { AssistService } from '../assist/assist.service.js';
+import { PluginHostService } from '../platform/plugin-host/plugin-host.service.js';
 import { trendLine } from '../assist/analysis.js';
 import { BotSessionRow, BotTurnRow } from './entities/bot.entity.js';
 import { BotService } from './bot.service.js';
@@ -148,6 +149,7 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
     private readonly routing: RoutingService,
     private readonly knowledge: KnowledgeService,
     private readonly assist: AssistService,
+    private readonly plugins: PluginHostService,
   ) {}
 
   onModuleInit(): void {
@@ -419,12 +421,12 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
     if (matchesPhrase(text, config.handoverPhrases)) return { action: 'handover', handover: 'explicit_request', replies: [] };
     if (config.handoverOnVip && state.vip) return { action: 'handover', handover: 'vip', replies: [] };
     if (config.handoverOnAnger && annotation.anger) return { action: 'handover', handover: 'anger', replies: [] };
-    state.negativeStreak = annotation.sentiment === 'negative' && annotation.emotionConfidence >= 0.6 ? state.negativeStreak + 1 : 0;
-    if (config.negativeStreak > 0 && state.negativeStreak >= config.negativeStreak) return { action: 'handover', handover: 'negative_emotion', replies: [] };
 
+    // An explicit "start over" is a command, not a negative message: it goes before the negative streak.
     if (matchesPhrase(text, config.startOverPhrases)) {
       const flow = state.flow;
       state.flow = null;
+      state.negativeStreak = 0;
       state.failedTurns = 0;
       state.clarified = false;
       state.lastOffered = [];
@@ -438,16 +440,19 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
       return { action: 'start_over', replies: [{ text: localise(config.messages.startOver, ctx.language) }] };
     }
 
+    state.negativeStreak = annotation.sentiment === 'negative' && annotation.emotionConfidence >= 0.6 ? state.negativeStreak + 1 : 0;
+    if (config.negativeStreak > 0 && state.negativeStreak >= config.negativeStreak) return { action: 'handover', handover: 'negative_emotion', replies: [] };
+
     if (state.flow) {
       const definition = await this.bot.flowDefinition(state.flow.name, state.flow.version);
       if (definition) return this.runFlow(ctx, definition, text);
       state.flow = null;
     }
 
-    for (const name of config.flows) {
-      const active = this.bot.activeFlow(name);
-      if (active && this.triggers(active.definition, ctx)) return this.startFlow(ctx, active.definition, active.version, true);
-    }
+    // A flow whose trigger phrase the message contains wins over one whose intent matches.
+    const flows = config.flows.map((name) => this.bot.activeFlow(name)).filter((f) => f !== undefined);
+    const triggered = flows.find((f) => this.triggeredByPhrase(f.definition, ctx)) ?? flows.find((f) => this.triggeredByIntent(f.definition, ctx));
+    if (triggered) return this.startFlow(ctx, triggered.definition, triggered.version, true);
 
     const hits = this.knowledge.searchPublic(config.kbId, text, 3, ctx.event.teamId ?? null);
     const top = hits[0];
@@ -538,12 +543,15 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
 
   // ---------------------------------------------------------------- flows
 
-  private triggers(flow: FlowDefinition, ctx: TurnContext): boolean {
+  private triggeredByPhrase(flow: FlowDefinition, ctx: TurnContext): boolean {
+    const phrases = flow.trigger?.phrases;
+    return Boolean(phrases?.length && matchesPhrase(ctx.text, phrases));
+  }
+
+  private triggeredByIntent(flow: FlowDefinition, ctx: TurnContext): boolean {
     const trigger = flow.trigger;
-    if (!trigger) return false;
-    if (trigger.phrases?.length && matchesPhrase(ctx.text, trigger.phrases)) return true;
     const intent = ctx.annotation.intent ?? ctx.annotation.intentCandidate;
-    return Boolean(intent && trigger.intents?.includes(intent) && (ctx.annotation.intentConfidence ?? 0) >= (trigger.minConfidence ?? 0.5));
+    return Boolean(trigger && intent && trigger.intents?.includes(intent) && (ctx.annotation.intentConfidence ?? 0) >= (trigger.minConfidence ?? 0.5));
   }
 
   private async startFlow(ctx: TurnContext, flow: FlowDefinition, version: number, prefill: boolean): Promise<Outcome> {
@@ -682,11 +690,11 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
   private async call(step: CallStep, ctx: TurnContext, context: unknown): Promise<{ ok: boolean; httpStatus?: number; data?: unknown; error?: string }> {
     if (step.plugin) {
       try {
-        const data = await this.bus.request(`sb.plugin.${step.plugin.id}.${step.plugin.method}`, renderDeep(step.plugin.params ?? {}, context), {
-          timeoutMs: step.plugin.timeoutMs ?? 5000,
-        });
+        const params = renderDeep(step.plugin.params ?? {}, context);
+        const data = await this.plugins.callConnector(step.plugin.instance, step.plugin.action, params, Math.min(step.plugin.timeoutMs ?? 5000, 30_000));
         return { ok: true, data };
       } catch (error) {
+        this.logger.warn({ step: step.id, instance: step.plugin.instance, reason: (error as Error).message }, 'flow plugin call failed');
         return { ok: false, error: (error as Error).message.slice(0, 200) };
       }
     }

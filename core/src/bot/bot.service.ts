@@ -283,7 +283,15 @@ export class BotService implements OnApplicationBootstrap, OnModuleDestroy {
   async labelTurn(actor: Actor, id: string, label: string | null): Promise<TurnView> {
     const row = await this.dataSource.manager.findOne(BotTurnRow, { where: { id } });
     if (!row) throw new BotError('bot_turn_not_found', 'There is no such turn.', { id });
-    await this.inboxFor(actor, row.inboxId);
+    // Agents (e.g. after a hand-over) label turns of conversations they can see; admins/supervisors by inbox.
+    const manager = actor.roles.includes('admin') || actor.roles.includes('supervisor');
+    if (manager) await this.inboxFor(actor, row.inboxId);
+    else
+      await this.conversations.getForActor(actor, row.conversationId).catch(() => {
+        throw new BotError('bot_turn_not_found', 'There is no such turn.', { id });
+      });
+    if (label !== null && !/^[A-Za-z0-9_.:-]{1,100}$/.test(label))
+      throw new BotError('bot_training_invalid', 'A label is 1–100 letters, digits, "_", ".", ":" or "-".');
     row.label = label;
     await this.dataSource.manager.update(BotTurnRow, { id }, { label });
     return turnView(row);

@@ -132,13 +132,21 @@ export interface AskStep extends StepBase {
   next?: string;
 }
 
+/** Connector actions a flow step may call (the SDK's ConnectorCapability). */
+export const CONNECTOR_ACTIONS = ['lookupCustomer', 'syncTicket'] as const;
+export type ConnectorAction = (typeof CONNECTOR_ACTIONS)[number];
+
 export interface CallStep extends StepBase {
   type: 'call';
   /** An HTTP endpoint (webhook, ERP), fetched SSRF-safe; `{{slots.x}}` placeholders are URL-encoded. */
   http?: { method?: 'GET' | 'POST' | 'PUT'; url: string; headers?: Record<string, string>; body?: unknown; timeoutMs?: number };
-  /** Or a plugin/connector over the bus: request on `sb.plugin.<plugin>.<method>`. */
-  plugin?: { id: string; method: string; params?: unknown; timeoutMs?: number };
-  /** Where the result goes: `results.<result>` ({ ok, status, ...body }). */
+  /**
+   * Or a connector plugin's action through the plugin host: `instance` is the plugin instance id,
+   * `action` one of the connector actions (`lookupCustomer`, `syncTicket`), `params` a JSON
+   * template (string leaves are `{{…}}` templates).
+   */
+  plugin?: { instance: string; action: ConnectorAction; params?: unknown; timeoutMs?: number };
+  /** Where the result goes: `results.<result>` = { ok, httpStatus?, data, error? }. */
   result: string;
   next?: string | Branch[];
   /** On a transport error or timeout: a step id, or `handover` (default). */

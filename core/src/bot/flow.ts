@@ -4,10 +4,11 @@
  * closed set of comparisons.
  */
 import { parse as parseYaml } from 'yaml';
-import type { Branch, Condition, FlowDefinition, FlowStep, LocalText } from './bot.types.js';
+import { CONNECTOR_ACTIONS, type Branch, type Condition, type FlowDefinition, type FlowStep, type LocalText } from './bot.types.js';
 
 const NAME = /^[a-z0-9][a-z0-9_.-]{0,99}$/i;
 const ID = /^[A-Za-z0-9_.-]{1,64}$/;
+const PLUGIN_INSTANCE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const STEP_TYPES = new Set(['ask', 'call', 'branch', 'reply', 'handover', 'set']);
 
 export function parseFlowSource(source: string, format: 'json' | 'yaml'): unknown {
@@ -81,11 +82,17 @@ export function validateFlow(raw: unknown): string[] {
           if (typeof step.http.url !== 'string' || !/^https?:\/\//.test(step.http.url)) errors.push(`${where}.http.url must be an http(s) URL template`);
           if (step.http.method && !['GET', 'POST', 'PUT'].includes(step.http.method)) errors.push(`${where}.http.method must be GET, POST or PUT`);
         }
-        if (
-          step.plugin &&
-          (typeof step.plugin.id !== 'string' || typeof step.plugin.method !== 'string' || !ID.test(step.plugin.id) || !ID.test(step.plugin.method))
-        )
-          errors.push(`${where}.plugin needs an id and a method`);
+        if (step.plugin) {
+          if (typeof step.plugin.instance !== 'string' || !PLUGIN_INSTANCE.test(step.plugin.instance))
+            errors.push(`${where}.plugin.instance must be a plugin instance id`);
+          if (!(CONNECTOR_ACTIONS as readonly string[]).includes(step.plugin.action))
+            errors.push(`${where}.plugin.action must be one of ${CONNECTOR_ACTIONS.join(', ')}`);
+          if (
+            step.plugin.timeoutMs !== undefined &&
+            (!Number.isInteger(step.plugin.timeoutMs) || step.plugin.timeoutMs < 100 || step.plugin.timeoutMs > 30_000)
+          )
+            errors.push(`${where}.plugin.timeoutMs must be 100–30000`);
+        }
         if (typeof step.result !== 'string' || !ID.test(step.result)) errors.push(`${where}.result must be a name`);
         if (Array.isArray(step.next)) branches(step.next, `${where}.next`);
         else target(step.next, `${where}.next`);

@@ -4,7 +4,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { signatureHeaders } from '@switchboard/plugin-sdk';
-import { startTestApp, waitFor, type TestApp, type TestActor } from '../harness/test-app.js';
+import { afterAll, beforeAll } from '@jest/globals';
+import { SQLITE_BACKEND, startTestApp, waitFor, type Backend, type TestApp, type TestActor } from '../harness/test-app.js';
+import type { Clock } from '../../src/platform/clock/clock.js';
 
 export const ADMIN: TestActor = { roles: ['admin'], sub: 'bot-test-admin', name: 'Bot Test Admin' };
 export const SECRET = 'bot-test-inbound-secret-0123';
@@ -13,20 +15,63 @@ export const FAQ = JSON.parse(readFileSync(`${fixtures}faq.json`, 'utf8')) as {
   entries: Array<{ id: string; questions: string[]; answer: string; language: string }>;
 };
 export const FLOW_YAML = readFileSync(`${fixtures}order-status.flow.yaml`, 'utf8');
+export const LOYALTY_FLOW_YAML = readFileSync(`${fixtures}loyalty.flow.yaml`, 'utf8');
 const CHANNEL_API = fileURLToPath(new URL('../../../plugins/channel-api', import.meta.url));
+/** A connector plugin fixture (id `fx-crm`) whose `lookupCustomer` plays a CRM with loyalty points. */
+export const CRM_CONNECTOR = `${fixtures}crm-connector`;
 
-export function pluginEnv(): Record<string, string> {
+export function pluginEnv(extraPlugins: string[] = []): Record<string, string> {
   return {
     SWITCHBOARD_PLUGINS_WORKSPACE: 'false',
-    SWITCHBOARD_PLUGIN_PATHS: CHANNEL_API,
+    SWITCHBOARD_PLUGIN_PATHS: [CHANNEL_API, ...extraPlugins].join(','),
     SWITCHBOARD_PLUGINS_FROM_SOURCE: 'true',
     SWITCHBOARD_PLUGIN_BACKOFF_MS: '100,200,400',
     SWITCHBOARD_PLUGIN_HEARTBEAT_MS: '500',
   };
 }
 
-export async function startBotApp(env: Record<string, string>): Promise<TestApp> {
-  return startTestApp({ env: { ...pluginEnv(), ...env } });
+export async function startBotApp(env: Record<string, string>, options: { clock?: Clock; plugins?: string[] } = {}): Promise<TestApp> {
+  return startTestApp({ env: { ...pluginEnv(options.plugins), ...env }, clock: options.clock });
+}
+
+export type Erp = Awaited<ReturnType<typeof startErp>>;
+
+/** What `withBotApp` fills in before the suite's tests run. */
+export interface BotApp {
+  app: TestApp;
+  erp: Erp;
+  /** The API-channel inbox with the bot (unset with `setup: false`). */
+  inboxId: string;
+  call: Http;
+}
+
+/**
+ * The bot test setup shared by the bot, assist and knowledge suites: registers beforeAll/afterAll
+ * that start the local ERP, a real core with the API channel (plus `plugins`), and (unless
+ * `setup: false`) an API inbox with the bot, the published FAQ and the order-status flow.
+ */
+export function withBotApp(
+  options: {
+    backend?: Backend;
+    env?: Record<string, string>;
+    orders?: Record<string, Record<string, unknown>>;
+    clock?: Clock;
+    plugins?: string[];
+    setup?: boolean;
+  } = {},
+): BotApp {
+  const ctx = {} as BotApp;
+  beforeAll(async () => {
+    ctx.erp = await startErp(options.orders ?? {});
+    ctx.app = await startBotApp({ ...(await (options.backend ?? SQLITE_BACKEND).env()), ...(options.env ?? {}) }, options);
+    ctx.call = http(ctx.app);
+    if (options.setup !== false) ({ inboxId: ctx.inboxId } = await setupBot(ctx.app, ctx.erp.url));
+  });
+  afterAll(async () => {
+    await ctx.app?.close();
+    await ctx.erp?.close();
+  });
+  return ctx;
 }
 
 export interface Http {

@@ -5,9 +5,9 @@
  * order-status flow (fixtures/order-status.flow.yaml) against a local HTTP server playing the
  * ERP, and the analytics report checked for containment and transfer rates.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { backends, waitFor, type TestApp } from '../harness/test-app.js';
-import { FAQ, http, messagesOf, ok, say, setupBot, startBotApp, startErp } from './bot-helpers.js';
+import { FAQ, http, messagesOf, ok, say, withBotApp, type Erp } from './bot-helpers.js';
 
 const ids = {
   password: FAQ.entries[0].id,
@@ -16,25 +16,21 @@ const ids = {
 };
 
 describe.each(backends().map((b) => [b.name, b] as const))('bot on %s', (_name, backend) => {
-  let app: TestApp;
-  let erp: Awaited<ReturnType<typeof startErp>>;
-  let inboxId: string;
+  const bot = withBotApp({
+    backend,
+    orders: {
+      'SO-20240001': { status: 'shipped', carrier: 'SF Express', eta: '2026-12-03' },
+      'SO-20249999': { status: 'delayed' },
+    },
+  });
   const started = new Date(Date.now() - 60_000);
   const contained: string[] = [];
   const transferred: string[] = [];
-
-  beforeAll(async () => {
-    erp = await startErp({
-      'SO-20240001': { status: 'shipped', carrier: 'SF Express', eta: '2026-12-03' },
-      'SO-20249999': { status: 'delayed' },
-    });
-    app = await startBotApp(await backend.env());
-    ({ inboxId } = await setupBot(app, erp.url));
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await erp?.close();
+  let app: TestApp;
+  let erp: Erp;
+  let inboxId: string;
+  beforeAll(() => {
+    ({ app, erp, inboxId } = bot);
   });
 
   const resolve = async (conversationId: string) => ok(await http(app)('PATCH', `/api/v1/conversations/${conversationId}`, { status: 'resolved' }), 'resolve');

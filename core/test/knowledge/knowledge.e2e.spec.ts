@@ -5,23 +5,15 @@
  * within 5 s on a second core instance (MariaDB + NATS, two instances on one store).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MYSQL_BACKEND, SQLITE_BACKEND, mysqlAvailable, waitFor, type TestApp } from '../harness/test-app.js';
-import { FAQ, http, messagesOf, ok, say, setupBot, startBotApp, startErp } from '../bot/bot-helpers.js';
+import { MYSQL_BACKEND, mysqlAvailable, waitFor, type TestApp } from '../harness/test-app.js';
+import { FAQ, http, messagesOf, ok, say, setupBot, startBotApp, startErp, withBotApp } from '../bot/bot-helpers.js';
 
 describe('knowledge base (sqlite)', () => {
+  const bot = withBotApp();
   let app: TestApp;
-  let erp: Awaited<ReturnType<typeof startErp>>;
   let inboxId: string;
-
-  beforeAll(async () => {
-    erp = await startErp({});
-    app = await startBotApp(await SQLITE_BACKEND.env());
-    ({ inboxId } = await setupBot(app, erp.url));
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await erp?.close();
+  beforeAll(() => {
+    ({ app, inboxId } = bot);
   });
 
   it('keeps versions with author and diff; publishing changes what the bot uses', async () => {

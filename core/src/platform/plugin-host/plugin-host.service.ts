@@ -423,6 +423,23 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
     return this.running.get(id)?.supervisor;
   }
 
+  /**
+   * Calls a connector action (`lookupCustomer`, `syncTicket`) of a running connector instance on
+   * this core instance (every instance runs every enabled plugin instance). Used by bot flows.
+   */
+  async callConnector(instanceId: string, action: 'lookupCustomer' | 'syncTicket', params: unknown, timeoutMs?: number): Promise<unknown> {
+    const running = this.running.get(instanceId);
+    if (!running) throw new PluginError('plugin_instance_unknown', `There is no running plugin instance "${instanceId}"`);
+    if (running.plugin.manifest.kind !== 'connector') throw new PluginError('plugin_call_failed', `Plugin instance "${instanceId}" is not a connector`);
+    try {
+      return await running.supervisor.call(`connector.${action}`, params, timeoutMs);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'plugin_not_running') throw new PluginError('plugin_not_running', (error as Error).message);
+      throw new PluginError(code === 'timeout' ? 'plugin_timeout' : 'plugin_call_failed', (error as Error).message.slice(0, 500));
+    }
+  }
+
   private async requireRow(id: string): Promise<PluginInstanceRow> {
     const row = await this.dataSource.manager.findOne(PluginInstanceRow, { where: { id } });
     if (!row) throw new PluginError('plugin_instance_unknown', `There is no plugin instance "${id}"`);

@@ -32,9 +32,12 @@ export interface Conversation {
 }
 
 export interface Attachment {
+  /** A stored upload (download from /api/v1/attachments/:id/content); link attachments have a url instead. */
+  id?: string;
   name: string;
   contentType: string;
   size: number;
+  sha256?: string;
   url?: string;
   storageKey?: string;
 }

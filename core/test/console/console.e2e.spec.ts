@@ -186,6 +186,25 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ag
     await page.getByTestId('slash-menu').waitFor();
     await page.getByTestId('composer').press('Escape');
 
+    // Attachments: the agent picks a file (drag & drop feeds the same upload), it uploads into a
+    // chip, goes out with the reply and shows in the timeline as a download link with its size.
+    const LOG = Buffer.from('uptime 3d\nwan: down\n');
+    await page.getByTestId('attach-file-input').setInputFiles({ name: 'router-<img src=x onerror=alert(1)>.txt', mimeType: 'text/plain', buffer: LOG });
+    const chip = page.getByTestId('attachment-chip').filter({ hasText: 'router-_img' });
+    await chip.waitFor({ timeout: 10_000 });
+    expect(await chip.textContent()).toContain('router-_img src=x onerror=alert(1)_.txt (20 B)');
+    await page.getByTestId('composer').fill('Log attached');
+    await page.getByTestId('send').click();
+    const link = page.getByTestId('attachment-link').filter({ hasText: 'router-_img' });
+    await link.waitFor({ timeout: 10_000 });
+    expect(await link.textContent()).toBe('router-_img src=x onerror=alert(1)_.txt');
+    expect(await page.getByTestId('message-attachment').filter({ hasText: 'router-_img' }).textContent()).toContain('(20 B)');
+    const href = (await link.getAttribute('href')) ?? '';
+    expect(href).toMatch(/^\/api\/v1\/attachments\/[0-9a-f-]{36}\/content$/);
+    expect(await page.evaluate(`fetch(${JSON.stringify(href)}).then((r) => r.text())`)).toBe(LOG.toString());
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    await page.getByTestId('attachment-chip').first().waitFor({ state: 'detached' });
+
     // Resolve: the status changes and the CSAT request reaches the visitor.
     await page.getByTestId('resolve').click();
     await waitFor(async () => (await api<{ status: string }>(app, `/api/v1/conversations/${conversationId}`)).status === 'resolved', 10_000, 'resolved');

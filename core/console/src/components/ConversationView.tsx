@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { App, Alert, Button, Card, Form, Input, List, Modal, Segmented, Select, Space, Switch, Tag, Tooltip, Typography } from 'antd';
-import { CheckOutlined, PaperClipOutlined, SendOutlined, SwapOutlined, UserAddOutlined } from '@ant-design/icons';
+import { App, Alert, Button, Card, Form, Input, List, Modal, Progress, Segmented, Select, Space, Switch, Tag, Tooltip, Typography } from 'antd';
+import { CheckOutlined, LinkOutlined, PaperClipOutlined, SendOutlined, SwapOutlined, UserAddOutlined } from '@ant-design/icons';
 import { api, newKey } from '../api';
 import { useAuth } from '../auth';
 import { useI18n, type MessageKey } from '../i18n';
@@ -9,6 +9,7 @@ import { ChannelBadge, SafeHtml, StateTag, errorText, formatTime, itemsOf, safeU
 import type { Directory } from '../pages/InboxPage';
 import { Customer360 } from './Customer360';
 import { AssistPanel } from './AssistPanel';
+import { attachmentHref, formatBytes, uploadAttachment } from './attachments';
 
 interface Canned {
   id: string;
@@ -22,6 +23,14 @@ interface Macro {
   actions: Array<Record<string, unknown> & { type: string }>;
 }
 type Suggestion = { kind: 'canned'; item: Canned } | { kind: 'macro'; item: Macro };
+/** A file being uploaded from the composer. */
+interface PendingUpload {
+  key: string;
+  name: string;
+  size: number;
+  percent: number;
+  error?: string;
+}
 
 export function MessageBubble({ message, channel }: { message: Message; channel?: string }) {
   const { t, lang } = useI18n();
@@ -54,17 +63,23 @@ export function MessageBubble({ message, channel }: { message: Message; channel?
       {(message.attachments ?? []).length > 0 && (
         <ul style={{ margin: '4px 0 0', paddingLeft: 18 }}>
           {(message.attachments ?? []).map((attachment, index) => {
-            const url = safeUrl(attachment.url);
+            const stored = attachmentHref(attachment);
+            const url = stored ? null : safeUrl(attachment.url);
             return (
-              <li key={index}>
-                <PaperClipOutlined />{' '}
-                {url ? (
+              <li key={index} data-testid="message-attachment">
+                {stored ? <PaperClipOutlined /> : <LinkOutlined />}{' '}
+                {stored ? (
+                  <a href={stored} download={attachment.name} title={t('attachments.download')} data-testid="attachment-link">
+                    {attachment.name}
+                  </a>
+                ) : url ? (
                   <a href={url} target="_blank" rel="noopener noreferrer">
                     {attachment.name}
                   </a>
                 ) : (
                   attachment.name
                 )}
+                {stored && <Typography.Text type="secondary"> ({formatBytes(attachment.size)})</Typography.Text>}
               </li>
             );
           })}
@@ -87,6 +102,9 @@ export function ConversationView({ conversationId, directory, onChanged }: { con
   const [attachments, setAttachments] = useState<Attachment[]>([]);
   const [sending, setSending] = useState(false);
   const [attachOpen, setAttachOpen] = useState(false);
+  const [uploads, setUploads] = useState<PendingUpload[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const fileInput = useRef<HTMLInputElement | null>(null);
   const [transferOpen, setTransferOpen] = useState(false);
   const [canned, setCanned] = useState<Canned[]>([]);
   const [macros, setMacros] = useState<Macro[]>([]);
@@ -235,14 +253,41 @@ export function ConversationView({ conversationId, directory, onChanged }: { con
     setActive(0);
   };
 
+  // Files: uploaded at once (progress per file), attached to the message when it is sent.
+  const addFiles = (files: FileList | File[] | null) => {
+    for (const file of Array.from(files ?? [])) {
+      const key = newKey('upload');
+      setUploads((previous) => [...previous, { key, name: file.name, size: file.size, percent: 0 }]);
+      const progress = (percent: number) => setUploads((previous) => previous.map((item) => (item.key === key ? { ...item, percent } : item)));
+      uploadAttachment(conversationId, file, progress)
+        .then((uploaded) => {
+          setUploads((previous) => previous.filter((item) => item.key !== key));
+          setAttachments((previous) => [
+            ...previous,
+            { id: uploaded.id, name: uploaded.name, contentType: uploaded.contentType, size: uploaded.size, sha256: uploaded.sha256 },
+          ]);
+        })
+        .catch((error: unknown) => {
+          const reason = errorText(error);
+          setUploads((previous) => previous.map((item) => (item.key === key ? { ...item, error: reason } : item)));
+          toast.error(t('attachments.failed', { name: file.name, reason }));
+        });
+    }
+  };
+  const uploading = uploads.some((item) => !item.error);
+
   const send = async (body = text, asNote = note) => {
     if (!body.trim() && attachments.length === 0) return;
+    if (uploading) {
+      toast.info(t('attachments.wait'));
+      return;
+    }
     setSending(true);
     try {
       const result = await api.post<{ message: Message } | Message>(`/api/v1/conversations/${conversationId}/messages`, {
         text: body,
         private: asNote,
-        attachments: body === text ? attachments : [],
+        attachments: body === text ? attachments.map((attachment) => (attachment.id ? { id: attachment.id } : attachment)) : [],
         idempotencyKey: newKey('console'),
       });
       const message = 'message' in result ? result.message : result;
@@ -251,6 +296,7 @@ export function ConversationView({ conversationId, directory, onChanged }: { con
       if (body === text) {
         setText('');
         setAttachments([]);
+        setUploads([]);
       }
       onChanged();
     } catch (error) {
@@ -393,7 +439,27 @@ export function ConversationView({ conversationId, directory, onChanged }: { con
             <MessageBubble key={message.id} message={message} channel={conv?.channel} />
           ))}
         </div>
-        <div style={{ position: 'relative', borderTop: '1px solid #f0f0f0', paddingTop: 8 }}>
+        <div
+          style={{ position: 'relative', borderTop: '1px solid #f0f0f0', paddingTop: 8, outline: dragging ? '2px dashed #1677ff' : undefined }}
+          data-testid="composer-drop"
+          onDragOver={(event) => {
+            if (!Array.from(event.dataTransfer.types).includes('Files')) return;
+            event.preventDefault();
+            setDragging(true);
+          }}
+          onDragLeave={() => setDragging(false)}
+          onDrop={(event) => {
+            if (!event.dataTransfer.files.length) return;
+            event.preventDefault();
+            setDragging(false);
+            addFiles(event.dataTransfer.files);
+          }}
+        >
+          {dragging && (
+            <Typography.Text type="secondary" style={{ position: 'absolute', top: -22, left: 0 }}>
+              {t('attachments.dropHere')}
+            </Typography.Text>
+          )}
           {suggestions.length > 0 && (
             <div
               role="listbox"
@@ -471,11 +537,44 @@ export function ConversationView({ conversationId, directory, onChanged }: { con
               }
             }}
           />
-          {attachments.length > 0 && (
-            <Space wrap style={{ marginTop: 4 }}>
+          {(attachments.length > 0 || uploads.length > 0) && (
+            <Space wrap style={{ marginTop: 4 }} data-testid="composer-attachments">
               {attachments.map((attachment, index) => (
-                <Tag key={index} closable onClose={() => setAttachments((previous) => previous.filter((_, i) => i !== index))} icon={<PaperClipOutlined />}>
+                <Tag
+                  key={attachment.id ?? `link-${index}`}
+                  closable
+                  closeIcon={<span aria-label={t('attachments.remove', { name: attachment.name })}>×</span>}
+                  onClose={() => setAttachments((previous) => previous.filter((_, i) => i !== index))}
+                  icon={attachment.id ? <PaperClipOutlined /> : <LinkOutlined />}
+                  data-testid="attachment-chip"
+                >
                   {attachment.name}
+                  {attachment.id ? ` (${formatBytes(attachment.size)})` : ''}
+                </Tag>
+              ))}
+              {uploads.map((upload) => (
+                <Tag
+                  key={upload.key}
+                  color={upload.error ? 'error' : undefined}
+                  closable={Boolean(upload.error)}
+                  onClose={() => setUploads((previous) => previous.filter((item) => item.key !== upload.key))}
+                  data-testid="upload-chip"
+                  title={upload.error}
+                >
+                  <Space size={4}>
+                    <PaperClipOutlined />
+                    <span>{upload.name}</span>
+                    {upload.error ? (
+                      <span>{t('attachments.failedShort')}</span>
+                    ) : (
+                      <Progress
+                        type="circle"
+                        size={16}
+                        percent={upload.percent}
+                        aria-label={t('attachments.uploading', { name: upload.name, percent: upload.percent })}
+                      />
+                    )}
+                  </Space>
                 </Tag>
               ))}
             </Space>
@@ -484,11 +583,28 @@ export function ConversationView({ conversationId, directory, onChanged }: { con
             <Space>
               <Switch checked={note} onChange={setNote} aria-label={t('composer.note')} data-testid="note-toggle" />
               <span>{t('composer.note')}</span>
-              <Button size="small" icon={<PaperClipOutlined />} onClick={() => setAttachOpen(true)}>
-                {t('composer.attach')}
+              <input
+                ref={fileInput}
+                type="file"
+                multiple
+                hidden
+                data-testid="attach-file-input"
+                aria-label={t('attachments.attachFile')}
+                onChange={(event) => {
+                  addFiles(event.target.files);
+                  event.target.value = '';
+                }}
+              />
+              <Tooltip title={t('attachments.dropHint')}>
+                <Button size="small" icon={<PaperClipOutlined />} onClick={() => fileInput.current?.click()} data-testid="attach-file">
+                  {t('attachments.attachFile')}
+                </Button>
+              </Tooltip>
+              <Button size="small" icon={<LinkOutlined />} onClick={() => setAttachOpen(true)}>
+                {t('attachments.attachLink')}
               </Button>
             </Space>
-            <Button type="primary" icon={<SendOutlined />} loading={sending} onClick={() => void send()} data-testid="send">
+            <Button type="primary" icon={<SendOutlined />} loading={sending} disabled={uploading} onClick={() => void send()} data-testid="send">
               {note ? t('composer.addNote') : t('composer.send')}
             </Button>
           </Space>
@@ -522,7 +638,7 @@ function AttachModal({ open, onClose, onAdd }: { open: boolean; onClose(): void;
   return (
     <Modal
       open={open}
-      title={t('composer.attach')}
+      title={t('attachments.attachLink')}
       onCancel={onClose}
       onOk={() =>
         void form.validateFields().then((values) => {
@@ -532,7 +648,6 @@ function AttachModal({ open, onClose, onAdd }: { open: boolean; onClose(): void;
         })
       }
     >
-      <Alert type="info" showIcon title={t('gap.upload')} style={{ marginBottom: 12 }} />
       <Form form={form} layout="vertical">
         <Form.Item name="name" label={t('common.name')} rules={[{ required: true, message: t('common.required') }]}>
           <Input />

@@ -202,31 +202,34 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     const openKey = sha256(`${inbox.id}\u0000${contact.id}\u0000${threadKey ?? ''}`);
 
     const attempt = () =>
-      this.uow.run(async (tx) => {
-        const m = tx.manager;
-        let conversation = await m.findOne(ConversationRow, { where: { openKey } });
-        let createdConversation = false;
-        if (!conversation) {
-          conversation = await this.insertConversation(tx, { contactId: contact.id, inbox, threadKey, openKey, priority: 'normal' });
-          createdConversation = true;
-        }
-        const { row, message } = await this.appendMessage(tx, conversation.id, {
-          direction: 'in',
-          authorType: 'contact',
-          authorId: contact.id,
-          text: input.text,
-          content: input.content ?? null,
-          attachments: linkOnly(input.attachments),
-          private: false,
-          idempotencyKey: input.idempotencyKey,
-          inboundKey,
-          externalMessageId: input.externalMessageId ?? null,
-        });
-        await this.linkUploads(tx, conversation.id, message, input.attachments);
-        // A customer writing again wakes a pending or snoozed conversation.
-        if (row.status === 'pending' || row.status === 'snoozed') await this.applyStatus(tx, row, 'open', null, 'system');
-        return { conversation: conversationView(row), message, contactId: contact.id, createdConversation, duplicate: false };
-      });
+      this.uow.run(
+        async (tx) => {
+          const m = tx.manager;
+          let conversation = await m.findOne(ConversationRow, { where: { openKey } });
+          let createdConversation = false;
+          if (!conversation) {
+            conversation = await this.insertConversation(tx, { contactId: contact.id, inbox, threadKey, openKey, priority: 'normal' });
+            createdConversation = true;
+          }
+          const { row, message } = await this.appendMessage(tx, conversation.id, {
+            direction: 'in',
+            authorType: 'contact',
+            authorId: contact.id,
+            text: input.text,
+            content: input.content ?? null,
+            attachments: linkOnly(input.attachments),
+            private: false,
+            idempotencyKey: input.idempotencyKey,
+            inboundKey,
+            externalMessageId: input.externalMessageId ?? null,
+          });
+          await this.linkUploads(tx, conversation.id, message, input.attachments);
+          // A customer writing again wakes a pending or snoozed conversation.
+          if (row.status === 'pending' || row.status === 'snoozed') await this.applyStatus(tx, row, 'open', null, 'system');
+          return { conversation: conversationView(row), message, contactId: contact.id, createdConversation, duplicate: false };
+        },
+        { coalesce: openKey },
+      );
 
     for (let round = 0; ; round++) {
       try {
@@ -299,27 +302,30 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     const authorType: AuthorType = actor.kind === 'system' ? (input.authorType ?? 'bot') : 'agent';
     const authorId = actor.kind === 'system' ? (input.authorId ?? actor.id) : actor.id;
     try {
-      const message = await this.uow.run(async (tx) => {
-        const { message } = await this.appendMessage(
-          tx,
-          conversationId,
-          {
-            direction: 'out',
-            authorType,
-            authorId,
-            text: input.text,
-            content: input.content ?? null,
-            attachments: linkOnly(input.attachments),
-            private: input.private ?? false,
-            idempotencyKey: input.idempotencyKey,
-            inboundKey: null,
-            externalMessageId: null,
-          },
-          actor,
-        );
-        await this.linkUploads(tx, conversationId, message, input.attachments);
-        return message;
-      });
+      const message = await this.uow.run(
+        async (tx) => {
+          const { message } = await this.appendMessage(
+            tx,
+            conversationId,
+            {
+              direction: 'out',
+              authorType,
+              authorId,
+              text: input.text,
+              content: input.content ?? null,
+              attachments: linkOnly(input.attachments),
+              private: input.private ?? false,
+              idempotencyKey: input.idempotencyKey,
+              inboundKey: null,
+              externalMessageId: null,
+            },
+            actor,
+          );
+          await this.linkUploads(tx, conversationId, message, input.attachments);
+          return message;
+        },
+        { coalesce: conversationId },
+      );
       return { message, duplicate: false };
     } catch (error) {
       if (!(error instanceof DuplicateMessage) && !isDuplicateKeyError(error)) throw error;
@@ -787,7 +793,7 @@ export function validateMessageBody(text: unknown, content: Record<string, unkno
         typeof attachment.contentType === 'string' &&
         attachment.contentType.length <= 255 &&
         attachment.id === undefined &&
-        attachment.sha256 === undefined &&
+        (attachment.sha256 === undefined || (typeof attachment.sha256 === 'string' && /^[0-9a-f]{64}$/.test(attachment.sha256))) &&
         Number.isInteger(attachment.size) &&
         attachment.size >= 0 &&
         (attachment.url === undefined || (typeof attachment.url === 'string' && /^https?:\/\//.test(attachment.url))) &&

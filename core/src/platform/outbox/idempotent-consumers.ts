@@ -46,7 +46,7 @@ export class IdempotentConsumers implements OnModuleDestroy {
         const eventId = event?.id ?? message.msgId;
         const duplicate = await this.uow.run(async (tx) => {
           try {
-            await tx.manager.insert(ProcessedEvent, { consumer: spec.name, eventId, processedAt: this.clock.now() });
+            await tx.insert(ProcessedEvent, { consumer: spec.name, eventId, processedAt: this.clock.now() });
           } catch (error) {
             const code = (error as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (error as { code?: string }).code;
             if (code && DUPLICATE_CODES.has(code)) return true;

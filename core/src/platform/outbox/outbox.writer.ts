@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/app-config.js';
 import type { Json } from '../database/entity-columns.js';
 import { CLOCK, type Clock } from '../clock/clock.js';
 import { isValidPublishSubject, streamFor } from '../bus/subjects.js';
+import { RowInserter } from '../database/row-inserter.js';
 
 export interface EventToEmit<T> {
   subject: string;
@@ -23,6 +24,8 @@ export const MAX_EVENT_ID_LENGTH = 128;
 
 @Injectable()
 export class OutboxWriter {
+  private readonly inserter = new RowInserter();
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -53,14 +56,7 @@ export class OutboxWriter {
       attempts: 0,
       lastError: null,
     };
-    // No re-read of defaulted columns after the insert: one round trip per event, not two.
-    await manager
-      .createQueryBuilder()
-      .insert()
-      .into(OutboxRow)
-      .values(row as never)
-      .updateEntity(false)
-      .execute();
+    await this.inserter.insert(manager, OutboxRow, row as OutboxRow);
     return envelope;
   }
 }

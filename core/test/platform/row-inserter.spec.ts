@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Column, CreateDateColumn, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { backends } from '../harness/test-app.js';
+import type { DatabaseConfig } from '../../src/platform/config/app-config.js';
+import { createDataSource } from '../../src/platform/database/data-source.factory.js';
+import { BigIntColumn, BoolColumn, JsonColumn, TimestampColumn, type Json } from '../../src/platform/database/entity-columns.js';
+import { RowInserter } from '../../src/platform/database/row-inserter.js';
+
+/** A table with every column kind the entities use; it exists only in this test's own database. */
+@Entity('row_inserter_probe')
+class ProbeRow {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column({ type: 'varchar', length: 200 }) label!: string;
+  @Column({ type: 'int', default: 7 }) counted!: number;
+  @JsonColumn({ nullable: true }) payload!: Json | null;
+  @TimestampColumn({ name: 'due_at', nullable: true }) dueAt!: Date | null;
+  @BoolColumn({ default: false }) flagged!: boolean;
+  @BigIntColumn({ name: 'big_number', nullable: true }) bigNumber!: number | null;
+  @CreateDateColumn({ name: 'created_at' }) createdAt!: Date;
+}
+
+const TEXT = '客服 🎧 "quoted" \'single\' \\ back';
+
+describe.each(backends().map((backend) => [backend.name, backend] as const))('RowInserter on %s', (_name, backend) => {
+  let dataSource: DataSource;
+  const inserter = new RowInserter();
+
+  beforeAll(async () => {
+    const env = await backend.env();
+    const config: DatabaseConfig = env.DATABASE_URL
+      ? { kind: 'mysql', url: env.DATABASE_URL, poolSize: 4 }
+      : { kind: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'sb-rowins-')), 'probe.sqlite') };
+    // A test-only schema, so synchronize is acceptable here (the product only ever runs migrations).
+    dataSource = createDataSource(config, { entities: [ProbeRow], migrations: [] });
+    dataSource.setOptions({ synchronize: true });
+    await dataSource.initialize();
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+  });
+
+  it('stores every column kind exactly as TypeORM insert() does, and fills client-generated values', async () => {
+    // Whole seconds: the synchronized test table's DATETIME has no fractional part on MariaDB.
+    const due = new Date('2026-11-22T08:30:15.000Z');
+    const ours: Partial<ProbeRow> = { label: `ours ${TEXT}`, payload: { text: TEXT, n: [1, 2] }, dueAt: due, flagged: true, bigNumber: 9_007_199_254_740 };
+    await dataSource.transaction((manager) => inserter.insert(manager, ProbeRow, ours as ProbeRow));
+    expect(ours.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(ours.createdAt).toBeInstanceOf(Date);
+
+    const theirs = await dataSource.manager.insert(ProbeRow, {
+      label: `theirs ${TEXT}`,
+      payload: { text: TEXT, n: [1, 2] },
+      dueAt: due,
+      flagged: true,
+      bigNumber: 9_007_199_254_740,
+    });
+    const [mine, reference] = await Promise.all([
+      dataSource.manager.findOneByOrFail(ProbeRow, { id: ours.id! }),
+      dataSource.manager.findOneByOrFail(ProbeRow, { id: theirs.identifiers[0]!.id as string }),
+    ]);
+    const comparable = (row: ProbeRow) => ({ ...row, id: undefined, label: row.label.replace(/^\w+ /, ''), createdAt: undefined });
+    expect(comparable(mine)).toEqual(comparable(reference));
+    expect(mine.dueAt?.toISOString()).toBe(due.toISOString());
+    expect(mine.payload).toEqual({ text: TEXT, n: [1, 2] });
+    expect(mine.flagged).toBe(true);
+    expect(mine.bigNumber).toBe(9_007_199_254_740);
+    // Omitted columns keep their database default.
+    expect(mine.counted).toBe(7);
+  });
+
+  it('writes many rows in few statements, groups rows by the columns they set, and keeps nulls', async () => {
+    const rows: Array<Partial<ProbeRow>> = Array.from({ length: 2_500 }, (_, index) =>
+      index % 2 === 0 ? { label: `batch-${index}`, counted: index } : { label: `batch-${index}`, payload: null, flagged: false },
+    );
+    const statements: string[] = [];
+    await dataSource.transaction(async (manager) => {
+      const query = manager.query.bind(manager);
+      manager.query = ((sql: string, parameters?: unknown[]) => {
+        statements.push(sql);
+        return query(sql, parameters);
+      }) as typeof manager.query;
+      await inserter.insert(manager, ProbeRow, rows as ProbeRow[]);
+    });
+    const stored = await dataSource.manager.find(ProbeRow, { where: {} });
+    const batch = stored.filter((row) => row.label.startsWith('batch-'));
+    expect(batch).toHaveLength(2_500);
+    expect(new Set(batch.map((row) => row.id)).size).toBe(2_500);
+    const byLabel = new Map(batch.map((row) => [row.label, row]));
+    expect(byLabel.get('batch-10')?.counted).toBe(10);
+    expect(byLabel.get('batch-11')?.counted).toBe(7);
+    expect(byLabel.get('batch-11')?.payload).toBeNull();
+    // Two column sets, each chunked under the bound-parameter limit: a handful of statements, not 2,500.
+    expect(statements.length).toBeGreaterThanOrEqual(2);
+    expect(statements.length).toBeLessThanOrEqual(6);
+  });
+
+  it('rolls back with the transaction it runs in', async () => {
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await inserter.insert(manager, ProbeRow, { label: 'rolled-back' } as ProbeRow);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(await dataSource.manager.countBy(ProbeRow, { label: 'rolled-back' })).toBe(0);
+  });
+
+  it('does nothing for an empty list', async () => {
+    await expect(dataSource.transaction((manager) => inserter.insert(manager, ProbeRow, []))).resolves.toBeUndefined();
+  });
+});

@@ -9,10 +9,11 @@ import { PluginHostModule } from '../platform/plugin-host/plugin-host.module.js'
 import { BotService } from './bot.service.js';
 import { BotRuntime } from './bot.runtime.js';
 import { BotController } from './bot.controller.js';
+import { BotFlowEditorController } from './bot-flow-editor.controller.js';
 
 @Module({
   imports: [ConversationsModule, ContactsModule, NlpModule, RoutingModule, KnowledgeModule, AssistModule, PluginHostModule],
-  controllers: [BotController],
+  controllers: [BotController, BotFlowEditorController],
   providers: [BotService, BotRuntime],
   exports: [BotService],
 })

@@ -229,6 +229,16 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('co
     expect(JSON.stringify(audit.body)).toContain(contactA);
   });
 
+  it('documents the endpoints in OpenAPI (multipart upload, binary download)', async () => {
+    const document = (await (await fetch(`${app.url}/api/docs/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> }; responses: Record<string, unknown> }>>;
+    };
+    expect(Object.keys(document.paths['/api/v1/conversations/{id}/attachments']!.post!.requestBody!.content)).toEqual(['multipart/form-data']);
+    expect(Object.keys(document.paths['/api/v1/conversations/{id}/attachments']!.post!.responses)).toEqual(expect.arrayContaining(['201', '413', '415']));
+    expect(document.paths['/api/v1/attachments/{id}/content']!.get).toBeDefined();
+    expect(document.paths['/api/v1/contacts/{id}/attachments']!.delete).toBeDefined();
+  });
+
   it('retention erases files of conversations resolved longer ago than privacy.retentionDays', async () => {
     const file = await upload(agentA, conversationA, PNG, 'old.png', 'image/png');
     expect(file.status).toBe(201);

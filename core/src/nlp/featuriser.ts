@@ -125,71 +125,153 @@ export interface SparseFeatures {
   values: Float32Array;
 }
 
+/**
+ * Open-addressing bucket → count table, reused across calls (featurising allocates only the
+ * output arrays). Capacity is a power of two at least twice maxFeatures, so probing always ends.
+ */
+class CountTable {
+  readonly keys: Int32Array;
+  readonly counts: Int32Array;
+  /** Slot of each inserted key, in insertion order. */
+  readonly slots: Int32Array;
+  size = 0;
+  private readonly mask: number;
+
+  constructor(readonly limit: number) {
+    let capacity = 16;
+    while (capacity < limit * 2) capacity <<= 1;
+    this.keys = new Int32Array(capacity).fill(-1);
+    this.counts = new Int32Array(capacity);
+    this.slots = new Int32Array(limit);
+    this.mask = capacity - 1;
+  }
+
+  /** Counts a bucket; a new bucket is ignored once `limit` distinct buckets are held. */
+  add(bucket: number): void {
+    const { keys, mask } = this;
+    let slot = fmix(bucket ^ 0x5bd1e995) & mask;
+    for (;;) {
+      const key = keys[slot];
+      if (key === bucket) {
+        this.counts[slot]++;
+        return;
+      }
+      if (key === -1) break;
+      slot = (slot + 1) & mask;
+    }
+    if (this.size >= this.limit) return;
+    keys[slot] = bucket;
+    this.counts[slot] = 1;
+    this.slots[this.size++] = slot;
+  }
+
+  clear(): void {
+    for (let i = 0; i < this.size; i++) this.keys[this.slots[i]] = -1;
+    this.size = 0;
+  }
+}
+
 export class Featuriser {
   readonly mask: number;
+  private readonly table: CountTable;
 
   constructor(readonly config: FeaturiserConfig) {
     if (config.kind !== 'hashed-ngrams') throw new Error(`unsupported featuriser ${String(config.kind)}`);
     if (!(config.hashBits >= 8 && config.hashBits <= 24)) throw new Error('hashBits must be 8–24');
+    if (!(config.maxFeatures >= 1 && config.maxFeatures <= 1 << 20)) throw new Error('maxFeatures must be 1–2^20');
     this.mask = (1 << config.hashBits) - 1;
+    this.table = new CountTable(config.maxFeatures);
   }
 
   normalise(text: string): string {
     return normalise(text, this.config);
   }
 
-  /** Bucket → count, from raw text. */
-  counts(text: string): Map<number, number> {
+  /** Fills the count table from raw text (word n-grams first, then character n-grams). */
+  private fill(text: string): void {
     const normalised = this.normalise(text);
-    const counts = new Map<number, number>();
-    const { mask } = this;
-    const limit = this.config.maxFeatures;
-    const add = (hash: number): void => {
-      const bucket = fmix(hash) & mask;
-      const current = counts.get(bucket);
-      if (current !== undefined) counts.set(bucket, current + 1);
-      else if (counts.size < limit) counts.set(bucket, 1);
-    };
+    const { mask, table } = this;
+    table.clear();
     const [wMin, wMax] = this.config.wordNgrams;
     if (wMax > 0) {
       const tokens = tokenise(normalised);
-      const hashes = tokens.map((token) => hashString(token, WORD_SEED));
+      const hashes = new Uint32Array(tokens.length);
+      for (let i = 0; i < tokens.length; i++) hashes[i] = hashString(tokens[i], WORD_SEED);
       for (let i = 0; i < hashes.length; i++) {
         let h = 0;
         for (let n = 1; n <= wMax && i + n <= hashes.length; n++) {
           h = (Math.imul(h ^ hashes[i + n - 1], 0x27d4eb2d) + n) >>> 0;
-          if (n >= wMin) add(h ^ n);
+          if (n >= wMin) table.add(fmix((h ^ n) >>> 0) & mask);
         }
       }
     }
     const [cMin, cMax] = this.config.charNgrams;
     if (cMax > 0 && normalised.length > 0) {
-      for (const run of normalised.split(' ')) {
-        if (!run) continue;
-        const padded = ` ${run} `;
-        const chars = Array.from(padded);
-        for (let i = 0; i < chars.length; i++) {
+      // Character n-grams inside each space-delimited run, padded with one space on each side.
+      // Characters are code points (a surrogate pair is one character, hashed as its two units).
+      const padded = ` ${normalised} `;
+      const length = padded.length;
+      let runStart = 0;
+      while (runStart < length - 1) {
+        // A run is [runStart, runEnd]: the leading space, the word, the trailing space.
+        let runEnd = runStart + 1;
+        while (runEnd < length && padded.charCodeAt(runEnd) !== 32) runEnd++;
+        if (runEnd === runStart + 1) {
+          runStart = runEnd;
+          continue;
+        }
+        for (let i = runStart; i <= runEnd;) {
           let h = (FNV_OFFSET ^ CHAR_SEED) >>> 0;
-          for (let n = 1; n <= cMax && i + n <= chars.length; n++) {
-            const ch = chars[i + n - 1];
-            for (let k = 0; k < ch.length; k++) {
-              h ^= ch.charCodeAt(k);
+          let j = i;
+          let firstWidth = 1;
+          for (let n = 1; n <= cMax && j <= runEnd; n++) {
+            const code = padded.charCodeAt(j);
+            const next = code >= 0xd800 && code <= 0xdbff ? padded.charCodeAt(j + 1) : 0;
+            const width = next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
+            if (n === 1) firstWidth = width;
+            h ^= code;
+            h = Math.imul(h, FNV_PRIME);
+            if (width === 2) {
+              h ^= next;
               h = Math.imul(h, FNV_PRIME);
             }
+            j += width;
             // A lone padding space carries no information.
-            if (n >= cMin && !(n === 1 && ch === ' ')) add((h ^ Math.imul(n, 0x165667b1)) >>> 0);
+            if (n >= cMin && !(n === 1 && code === 32)) table.add(fmix((h ^ Math.imul(n, 0x165667b1)) >>> 0) & mask);
           }
+          i += firstWidth;
         }
+        runStart = runEnd;
       }
     }
+  }
+
+  /** Bucket → count, from raw text. */
+  counts(text: string): Map<number, number> {
+    this.fill(text);
+    const { table } = this;
+    const counts = new Map<number, number>();
+    for (let i = 0; i < table.size; i++) counts.set(table.keys[table.slots[i]], table.counts[table.slots[i]]);
     return counts;
   }
 
   featurise(text: string): SparseFeatures {
-    const counts = this.counts(text);
-    const ids = Int32Array.from(counts.keys()).sort();
-    const values = new Float32Array(ids.length);
-    for (let i = 0; i < ids.length; i++) values[i] = 1 + Math.log(counts.get(ids[i])!);
+    this.fill(text);
+    const { table } = this;
+    const n = table.size;
+    const ids = new Int32Array(n);
+    for (let i = 0; i < n; i++) ids[i] = table.keys[table.slots[i]];
+    ids.sort();
+    const values = new Float32Array(n);
+    for (let i = 0; i < n; i++) values[i] = 1 + Math.log(this.countOf(ids[i]));
     return { ids, values };
+  }
+
+  private countOf(bucket: number): number {
+    const { keys } = this.table;
+    const mask = keys.length - 1;
+    let slot = fmix(bucket ^ 0x5bd1e995) & mask;
+    while (keys[slot] !== bucket) slot = (slot + 1) & mask;
+    return this.table.counts[slot];
   }
 }

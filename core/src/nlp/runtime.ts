@@ -2,6 +2,7 @@
  * Serving a model pack with onnxruntime-node: one InferenceSession per pack, single-threaded,
  * with requests that arrive in the same tick batched into one run.
  */
+import { endianness } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { Featuriser, type SparseFeatures } from './featuriser.js';
 import type { Pack, PackManifest } from './pack.js';
@@ -14,6 +15,7 @@ export interface Prediction {
 }
 
 const MAX_BATCH = 64;
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 export class OnnxClassifier {
   private readonly featuriser: Featuriser;
@@ -57,15 +59,19 @@ export class OnnxClassifier {
     if (this.released) throw new Error('model session is released');
     const n = batch.length;
     if (!n) return [];
-    const width = Math.max(1, ...batch.map((f) => f.ids.length));
+    let width = 1;
+    for (const f of batch) if (f.ids.length > width) width = f.ids.length;
     const ids = new BigInt64Array(n * width);
     const values = new Float32Array(n * width);
+    // Bucket ids are non-negative int32: on a little-endian host, write the low words directly
+    // (no BigInt per id); the high words stay 0.
+    const low = LITTLE_ENDIAN ? new Int32Array(ids.buffer) : null;
     for (let r = 0; r < n; r++) {
       const f = batch[r];
-      for (let i = 0; i < f.ids.length; i++) {
-        ids[r * width + i] = BigInt(f.ids[i]);
-        values[r * width + i] = f.values[i];
-      }
+      const offset = r * width;
+      values.set(f.values, offset);
+      if (low) for (let i = 0; i < f.ids.length; i++) low[2 * (offset + i)] = f.ids[i];
+      else for (let i = 0; i < f.ids.length; i++) ids[offset + i] = BigInt(f.ids[i]);
     }
     const { io } = this.manifest;
     this.inflight++;
@@ -76,7 +82,10 @@ export class OnnxClassifier {
       });
       const data = out[io.probabilities].data as Float32Array;
       const classes = this.labels.length;
-      return Array.from({ length: n }, (_, r) => data.slice(r * classes, (r + 1) * classes));
+      if (n === 1) return [data.length === classes ? data : data.slice(0, classes)];
+      const rows: Float32Array[] = new Array(n);
+      for (let r = 0; r < n; r++) rows[r] = data.subarray(r * classes, (r + 1) * classes);
+      return rows;
     } finally {
       this.inflight--;
     }
@@ -88,8 +97,10 @@ export class OnnxClassifier {
     return new Promise((resolve, reject) => {
       this.queue.push({ features, resolve, reject });
       if (!this.scheduled) {
+        // Callers in the same tick (synchronous code, or promise continuations already queued)
+        // share one run; a lone caller does not wait for an extra turn of the event loop.
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        queueMicrotask(() => this.flush());
       }
     });
   }
@@ -110,20 +121,36 @@ export class OnnxClassifier {
   }
 
   async predictMany(texts: string[], topK = 3): Promise<Prediction[]> {
-    const results: Prediction[] = [];
-    for (let start = 0; start < texts.length; start += MAX_BATCH) {
-      const chunk = texts.slice(start, start + MAX_BATCH).map((t) => this.featurise(t));
-      for (const p of await this.runBatch(chunk)) results.push(this.toPrediction(p, topK));
+    // Batches hold texts of similar feature counts: a batch is padded to its longest row, and the
+    // graph gathers [batch, width, classes] weights, so one long text would slow its whole batch.
+    const features = texts.map((t) => this.featurise(t));
+    const order = features.map((_, i) => i).sort((a, b) => features[a].ids.length - features[b].ids.length || a - b);
+    const results: Prediction[] = new Array(texts.length);
+    for (let start = 0; start < order.length; start += MAX_BATCH) {
+      const chunk = order.slice(start, start + MAX_BATCH);
+      const probabilities = await this.runBatch(chunk.map((i) => features[i]));
+      chunk.forEach((i, r) => (results[i] = this.toPrediction(probabilities[r], topK)));
     }
     return results;
   }
 
   toPrediction(p: Float32Array, topK = 3): Prediction {
-    const order = Array.from(p.keys()).sort((a, b) => p[b] - p[a] || a - b);
+    // Top k by insertion into a short sorted list (ties: lower index first), no full sort.
+    const k = Math.max(1, Math.min(topK, p.length));
+    const best: number[] = [];
+    for (let c = 0; c < p.length; c++) {
+      if (best.length === k && !(p[c] > p[best[k - 1]])) continue;
+      let at = best.length === k ? k - 1 : best.length;
+      while (at > 0 && p[c] > p[best[at - 1]]) {
+        best[at] = best[at - 1];
+        at--;
+      }
+      best[at] = c;
+    }
     return {
-      label: this.labels[order[0]],
-      confidence: p[order[0]],
-      top: order.slice(0, topK).map((k) => ({ label: this.labels[k], p: p[k] })),
+      label: this.labels[best[0]],
+      confidence: p[best[0]],
+      top: best.slice(0, topK).map((c) => ({ label: this.labels[c], p: p[c] })),
     };
   }
 

@@ -5,8 +5,10 @@
  *          values float [batch, features]  1 + ln(count) per bucket (pad with 0)
  * output:  probabilities float [batch, classes]
  *
- * Gather(remap) → rows; Gather(idf) · values → L2 normalise; Gather(W) weighted sum + b → /T →
- * Softmax; Gather(E) weighted sum → MatMul(V) + c → /T → Softmax; mix of the two.
+ * Gather(remap) → rows; Gather(idf) · values → L2 normalise → x [batch, 1, features];
+ * MatMul(x, Gather(W)) + b → /T → Softmax; MatMul(x, Gather(E)) → MatMul(V) + c → /T → Softmax;
+ * mix of the two. (The weighted sums are batched MatMuls: no [batch, features, classes] product
+ * tensor is materialised.)
  */
 import { endianness } from 'node:os';
 import type { BagModel, EmbeddingBranch, LinearBranch } from '../model.js';
@@ -75,7 +77,6 @@ export function toOnnx(model: BagModel, metadata: ExportMetadata = {}): Uint8Arr
     int32Tensor('remap', [model.remap.length], model.remap),
     floatTensor('idf', [R], model.idf),
     int64Tensor('axis1', [1], [1]),
-    int64Tensor('axis2', [1], [2]),
     floatTensor('eps', [], [NORM_EPS]),
   ];
   const nodes: NodeProto[] = [
@@ -87,7 +88,8 @@ export function toOnnx(model: BagModel, metadata: ExportMetadata = {}): Uint8Arr
     node('Sqrt', ['x_ss'], ['x_norm']),
     node('Max', ['x_norm', 'eps'], ['x_norm_safe']),
     node('Div', ['x', 'x_norm_safe'], ['x_n']),
-    node('Unsqueeze', ['x_n', 'axis2'], ['x_u']),
+    // [batch, 1, features]: each branch is one batched MatMul over its gathered rows.
+    node('Unsqueeze', ['x_n', 'axis1'], ['x_u']),
   ];
   const branches: string[] = [];
   if (model.linear) {
@@ -95,8 +97,8 @@ export function toOnnx(model: BagModel, metadata: ExportMetadata = {}): Uint8Arr
     initializer.push(floatTensor('lin_W', [R, C], l.W), floatTensor('lin_b', [C], l.b), floatTensor('lin_invT', [], [1 / l.temperature]));
     nodes.push(
       node('Gather', ['lin_W', 'rows'], ['lin_g'], [intAttr('axis', 0)]),
-      node('Mul', ['lin_g', 'x_u'], ['lin_w']),
-      node('ReduceSum', ['lin_w', 'axis1'], ['lin_s'], [intAttr('keepdims', 0)]),
+      node('MatMul', ['x_u', 'lin_g'], ['lin_s3']),
+      node('Squeeze', ['lin_s3', 'axis1'], ['lin_s']),
       node('Add', ['lin_s', 'lin_b'], ['lin_z']),
       node('Mul', ['lin_z', 'lin_invT'], ['lin_zt']),
       node('Softmax', ['lin_zt'], ['lin_p'], [intAttr('axis', -1)]),
@@ -113,8 +115,8 @@ export function toOnnx(model: BagModel, metadata: ExportMetadata = {}): Uint8Arr
     );
     nodes.push(
       node('Gather', ['emb_E', 'rows'], ['emb_g'], [intAttr('axis', 0)]),
-      node('Mul', ['emb_g', 'x_u'], ['emb_w']),
-      node('ReduceSum', ['emb_w', 'axis1'], ['emb_h'], [intAttr('keepdims', 0)]),
+      node('MatMul', ['x_u', 'emb_g'], ['emb_h3']),
+      node('Squeeze', ['emb_h3', 'axis1'], ['emb_h']),
       node('MatMul', ['emb_h', 'emb_V'], ['emb_s']),
       node('Add', ['emb_s', 'emb_c'], ['emb_z']),
       node('Mul', ['emb_z', 'emb_invT'], ['emb_zt']),

@@ -304,7 +304,7 @@ export class BotService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async retrainIntents(
     actor: Actor,
-    input: { inboxId?: string; activate?: boolean; includeSeed?: boolean },
+    input: { inboxId?: string; activate?: boolean; includeSeed?: boolean; maxEpochs?: number },
   ): Promise<TrainingJobView & { labelledExamples: number }> {
     if (input.inboxId) await this.inboxFor(actor, input.inboxId);
     const turns = await this.dataSource.manager.find(BotTurnRow, {
@@ -325,7 +325,13 @@ export class BotService implements OnApplicationBootstrap, OnModuleDestroy {
     if (!examples.length) throw new BotError('bot_training_invalid', 'There are no labelled bot turns to train on.');
     const all = [...examples, ...(input.includeSeed === false ? [] : parseSeed(INTENT_SEED))];
     const job = await this.training.start(
-      { task: 'intent', name: input.inboxId ? `intent:${input.inboxId}` : 'intent', examples: all, activate: input.activate ?? true },
+      {
+        task: 'intent',
+        name: input.inboxId ? `intent:${input.inboxId}` : 'intent',
+        examples: all,
+        activate: input.activate ?? true,
+        ...(input.maxEpochs ? { options: { maxEpochs: input.maxEpochs } } : {}),
+      },
       actor.id,
     );
     return { ...job, labelledExamples: examples.length };

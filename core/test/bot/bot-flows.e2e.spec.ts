@@ -190,7 +190,7 @@ describe.each(backends().map((b) => [b.name, b] as const))('bot flows, timeouts 
     const labelled = ok(await bot.call('GET', `/api/v1/bot/turns?inboxId=${bot.inboxId}&labelled=true`), 'labelled').json.items;
     expect(labelled).toHaveLength(questions.length);
 
-    const job = ok(await bot.call('POST', '/api/v1/bot/training', { inboxId: bot.inboxId, activate: false }), 'retrain').json;
+    const job = ok(await bot.call('POST', '/api/v1/bot/training', { inboxId: bot.inboxId, activate: false, maxEpochs: 10 }), 'retrain').json;
     expect(job).toMatchObject({ name: `intent:${bot.inboxId}`, task: 'intent', labelledExamples: questions.length });
     const finished = await waitFor(
       async () => {
@@ -198,7 +198,7 @@ describe.each(backends().map((b) => [b.name, b] as const))('bot flows, timeouts 
         if (view.status === 'failed') throw new Error(view.error);
         return view.status === 'succeeded' ? view : undefined;
       },
-      60_000,
+      120_000,
       'the training job',
     );
     // Trained but not active yet: the bot still uses the old model.

@@ -37,4 +37,10 @@ export class RetrainDto {
   inboxId?: string;
   @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() activate?: boolean;
   @ApiPropertyOptional({ default: true, description: 'Add the default intent seed to the labelled turns' }) @IsOptional() @IsBoolean() includeSeed?: boolean;
+  @ApiPropertyOptional({ default: 25, description: 'Training epochs per branch (fewer: faster, for small label sets)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  maxEpochs?: number;
 }

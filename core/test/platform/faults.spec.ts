@@ -1,24 +1,17 @@
-import { fileURLToPath } from 'node:url';
 /**
  * Fault tests on MariaDB + NATS with servers of their own (they get killed): a nats-server
  * crash while events flow, a database outage during writes, and two core processes relaying
  * one outbox. With CI=true a missing mariadbd/nats-server fails these tests.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { MariaDbServer, NatsServer, freePort, hasMariadb, hasNats } from '../harness/servers.mjs';
+import { MariaDbServer, NatsServer, hasMariadb, hasNats } from '../harness/servers.mjs';
 import { startTestApp, waitFor } from '../harness/test-app.js';
+import { assertCoreBuilt, killCoreProcesses, startCoreProcess } from '../harness/core-process.js';
 import { DATA_SOURCE } from '../../src/platform/database/database.tokens.js';
 import { UnitOfWork } from '../../src/platform/database/unit-of-work.js';
 import { ProbeModule, PROBE_SUBJECT } from './support/probe.module.js';
-
-/** The core package directory, wherever Jest was started from. */
-const CORE_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
 const ci = process.env.CI === 'true';
 const available = hasMariadb() && hasNats();
@@ -194,53 +187,7 @@ describeFaults('faults (MariaDB + NATS, own servers)', () => {
   }, 120_000);
 
   describe('two core processes', () => {
-    const cli = resolve(CORE_DIR, 'bin/switchboard.js');
-    const built = resolve(CORE_DIR, 'dist/cli/cli.js');
-    const children: ChildProcess[] = [];
-    const dirs: string[] = [];
-
-    afterAll(async () => {
-      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-    });
-
-    async function startProcess(name: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-      const port = await freePort();
-      const dir = mkdtempSync(join(tmpdir(), 'sb-proc-'));
-      dirs.push(dir);
-      const childEnv: Record<string, string> = {};
-      for (const [key, value] of Object.entries(process.env)) if (value !== undefined && key !== 'NODE_OPTIONS') childEnv[key] = value;
-      const child = spawn(process.execPath, [cli, 'start'], {
-        env: {
-          ...childEnv,
-          ...env,
-          HOST: '127.0.0.1',
-          PORT: String(port),
-          SWITCHBOARD_INSTANCE_ID: name,
-          SWITCHBOARD_DATA_DIR: dir,
-          SWITCHBOARD_OUTBOX_POLL_MS: '50',
-          SWITCHBOARD_OUTBOX_BATCH: '50',
-          LOG_LEVEL: 'warn',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      children.push(child);
-      let output = '';
-      child.stdout!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-      child.stderr!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-      const url = `http://127.0.0.1:${port}`;
-      await waitFor(
-        async () => {
-          if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${output}`);
-          return (await fetch(`${url}/health/ready`)).status === 200;
-        },
-        60_000,
-        `process ${name} to be ready`,
-      ).catch((error: Error) => {
-        throw new Error(`${error.message}\n${output}`);
-      });
-      return { child, url, output: () => output };
-    }
+    afterAll(() => killCoreProcesses());
 
     async function relayedBy(url: string): Promise<number> {
       const text = await (await fetch(`${url}/metrics`)).text();
@@ -249,11 +196,11 @@ describeFaults('faults (MariaDB + NATS, own servers)', () => {
     }
 
     it('relay one outbox with no duplicates and no gaps, also when one of them is killed', async () => {
-      if (!existsSync(built)) throw new Error(`core/dist is missing (${built}): run \`npm run build\` before the process tests`);
+      assertCoreBuilt();
       const databaseUrl = await mariadb.createDatabase(unique('faultproc_'));
       const env = { DATABASE_URL: databaseUrl, NATS_URL: nats.url };
-      const a = await startProcess('proc-a', env);
-      const b = await startProcess('proc-b', env);
+      const a = await startCoreProcess('proc-a', env);
+      const b = await startCoreProcess('proc-b', env);
       const mysql = await import('mysql2/promise');
       const pool = mysql.createPool({ uri: databaseUrl, connectionLimit: 4 });
       const subject = `sb.evt.${unique('procs')}.written`;
@@ -314,12 +261,7 @@ describeFaults('faults (MariaDB + NATS, own servers)', () => {
         expect(b.child.exitCode).toBeNull();
       } finally {
         await pool.end();
-        for (const proc of [a, b]) {
-          if (proc.child.exitCode === null && proc.child.signalCode === null) {
-            proc.child.kill('SIGTERM');
-            await Promise.race([new Promise((resolve) => proc.child.once('exit', resolve)), sleep(15_000)]);
-          }
-        }
+        for (const proc of [a, b]) await proc.stop();
       }
       // A SIGTERM'd process shuts down cleanly (exit code 0).
       expect(b.child.exitCode).toBe(0);

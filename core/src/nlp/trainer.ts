@@ -32,6 +32,12 @@ export interface TrainOptions {
   l2?: number;
   batchSize?: number;
   embeddingDim?: number;
+  /**
+   * Embedding bags trained with different seeds and averaged (their logits), stored as one
+   * embedding branch of width members × embeddingDim. Default 3, fewer when the merged table
+   * would exceed 48 MB (rows × width × 4 bytes).
+   */
+  embeddingMembers?: number;
   classWeights?: 'balanced' | 'none';
   /** Features seen in fewer training texts than this are dropped. */
   minDf?: number;
@@ -53,7 +59,9 @@ export interface TrainMetrics {
   classes: number;
   validationExamples: number;
   validation: EvalReport | null;
+  /** Epochs per branch (for the embedding branch: the most any member used). */
   epochs: Partial<Record<Branch, number>>;
+  embeddingMembers: number;
   temperatures: Partial<Record<Branch, number>>;
   mix: number;
   oosThreshold: number;
@@ -362,6 +370,7 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
     l2: options.l2 ?? 1e-5,
     batchSize: options.batchSize ?? 32,
     embeddingDim: options.embeddingDim ?? 64,
+    embeddingMembers: options.embeddingMembers,
     classWeights: options.classWeights ?? 'balanced',
     minDf: options.minDf ?? 1,
   };
@@ -454,15 +463,17 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
   const trainIdx = hasValidation ? split.train : data.map((_, i) => i);
 
   // Budget for percent/ETA: each branch may use maxEpochs over train, plus refit.
-  const branchWeight = { linear: 1, embedding: 0.6 * (opts.embeddingDim / classes) + 0.3 };
+  const memberBudget = Math.floor((48 * 2 ** 20) / (rows * opts.embeddingDim * 4));
+  const members = Math.max(1, Math.min(8, opts.embeddingMembers ?? Math.min(3, memberBudget)));
+  const branchWeight = { linear: 1, embedding: (0.6 * (opts.embeddingDim / classes) + 0.3) * members };
   const totalWork = opts.branches.reduce((sum, b) => sum + branchWeight[b] * opts.maxEpochs * trainIdx.length, 0) * (opts.refit && hasValidation ? 1.6 : 1);
   let doneWork = 0;
   const workPercent = (): number => 5 + 90 * Math.min(1, doneWork / totalWork);
 
-  const makeState = (branch: Branch): BranchState =>
+  const makeState = (branch: Branch, member: number): BranchState =>
     branch === 'linear'
       ? linearState(rows, classes, weights, { l2: opts.l2, batchSize: opts.batchSize })
-      : embeddingState(rows, classes, opts.embeddingDim, weights, rng(opts.seed + 7), { l2: opts.l2, batchSize: opts.batchSize });
+      : embeddingState(rows, classes, opts.embeddingDim, weights, rng(opts.seed + 7 + 1000 * member), { l2: opts.l2, batchSize: opts.batchSize });
   const lrOf = (branch: Branch, epoch: number, total: number): number => {
     const base = branch === 'linear' ? opts.learningRate : opts.embeddingLearningRate;
     // Linear decay to 10% over the epoch budget.
@@ -485,14 +496,16 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
     return { accuracy: correct / Math.max(1, split.validation.length), loss: loss / Math.max(1, split.validation.length) };
   };
 
-  const runBranch = async (branch: Branch, indices: number[], fixedEpochs?: number, phase: TrainProgress['phase'] = branch) => {
-    const state = makeState(branch);
+  const runBranch = async (branch: Branch, indices: number[], fixedEpochs?: number, phase: TrainProgress['phase'] = branch, member = 0) => {
+    const state = makeState(branch, member);
+    // Each member sees its own shuffling order.
+    const orderRandom = member === 0 ? random : rng(opts.seed + 31 * member);
     let best = { accuracy: -1, loss: Infinity, epoch: 0, params: state.snapshot() };
     let stale = 0;
     const epochs = fixedEpochs ?? opts.maxEpochs;
     let batches = 0;
     const tick = async (): Promise<void> => {
-      doneWork += (branchWeight[branch] * opts.batchSize) / (phase === 'refit' ? 1 : 1);
+      doneWork += (branchWeight[branch] * opts.batchSize) / (branch === 'embedding' ? members : 1);
       if (++batches % 50 === 0) {
         report({ phase, percent: workPercent() });
         checkStop();
@@ -500,7 +513,7 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
       }
     };
     for (let epoch = 0; epoch < epochs; epoch++) {
-      const order = shuffle([...indices], random);
+      const order = shuffle([...indices], orderRandom);
       const loss = await state.epoch(order, data, lrOf(branch, epoch, opts.maxEpochs), tick);
       if (fixedEpochs !== undefined || !hasValidation) {
         report({ phase, percent: workPercent(), epoch: epoch + 1, loss });
@@ -513,17 +526,22 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
         best = { accuracy: v.accuracy, loss: v.loss, epoch: epoch + 1, params: state.snapshot() };
         stale = 0;
       } else if (++stale >= opts.patience) {
-        doneWork += branchWeight[branch] * indices.length * (epochs - epoch - 1);
+        doneWork += ((branchWeight[branch] * indices.length) / (branch === 'embedding' ? members : 1)) * (epochs - epoch - 1);
         break;
       }
     }
     return { state, best };
   };
 
-  const fitted: Partial<Record<Branch, { params: LinearBranch | EmbeddingBranch; epochs: number }>> = {};
+  const fitted: Partial<Record<Branch, { params: LinearBranch | EmbeddingBranch; epochs: number[] }>> = {};
   for (const branch of opts.branches) {
-    const { best } = await runBranch(branch, trainIdx);
-    fitted[branch] = { params: best.params, epochs: best.epoch };
+    const count = branch === 'embedding' ? members : 1;
+    const runs: Array<{ params: LinearBranch | EmbeddingBranch; epoch: number }> = [];
+    for (let member = 0; member < count; member++) runs.push((await runBranch(branch, trainIdx, undefined, branch, member)).best);
+    fitted[branch] = {
+      params: branch === 'embedding' ? mergeEmbeddings(runs.map((r) => r.params as EmbeddingBranch)) : runs[0].params,
+      epochs: runs.map((r) => r.epoch),
+    };
   }
 
   // Calibrate on validation: temperature per branch, then the ensemble weight, then the OOS threshold.
@@ -544,31 +562,20 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
       return p;
     });
   }
+  // The ensemble weight minimises the validation log-loss (a 0.05 grid). Log-loss is smoother than
+  // accuracy on a few hundred validation texts, where a handful of flips decided the weight.
   let mix = opts.branches.includes('linear') ? 1 : 0;
   if (opts.branches.length === 2 && hasValidation) {
-    let bestScore = -Infinity;
-    for (let m = 0; m <= 1.0001; m += 0.1) {
-      let correct = 0;
+    let bestNll = Infinity;
+    for (let step = 0; step <= 20; step++) {
+      const m = step / 20;
       let nll = 0;
       for (let n = 0; n < ys.length; n++) {
-        const a = valProbs.linear![n];
-        const b = valProbs.embedding![n];
-        let arg = 0;
-        let argP = -1;
-        for (let k = 0; k < classes; k++) {
-          const p = m * a[k] + (1 - m) * b[k];
-          if (p > argP) {
-            argP = p;
-            arg = k;
-          }
-        }
-        if (arg === ys[n]) correct++;
-        nll -= Math.log(Math.max(m * a[ys[n]] + (1 - m) * b[ys[n]], 1e-12));
+        nll -= Math.log(Math.max(m * valProbs.linear![n][ys[n]] + (1 - m) * valProbs.embedding![n][ys[n]], 1e-12));
       }
-      const score = correct - nll * 1e-4;
-      if (score > bestScore) {
-        bestScore = score;
-        mix = Math.round(m * 10) / 10;
+      if (nll < bestNll - 1e-9) {
+        bestNll = nll;
+        mix = m;
       }
     }
   }
@@ -599,12 +606,15 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
   const epochsUsed: Partial<Record<Branch, number>> = {};
   for (const branch of opts.branches) {
     let params = fitted[branch]!.params;
-    epochsUsed[branch] = fitted[branch]!.epochs;
+    const epochs = fitted[branch]!.epochs;
+    epochsUsed[branch] = Math.max(...epochs);
     if (opts.refit && hasValidation) {
       const all = data.map((_, i) => i);
-      // Slightly more epochs: the refit sees ~1/(1-f) more updates per epoch anyway.
-      const { best } = await runBranch(branch, all, Math.max(1, fitted[branch]!.epochs), 'refit');
-      params = best.params;
+      const refitted: Array<LinearBranch | EmbeddingBranch> = [];
+      for (let member = 0; member < epochs.length; member++) {
+        refitted.push((await runBranch(branch, all, Math.max(1, epochs[member]), 'refit', member)).best.params);
+      }
+      params = branch === 'embedding' ? mergeEmbeddings(refitted as EmbeddingBranch[]) : refitted[0];
     }
     params.temperature = temperatures[branch] ?? 1;
     if (branch === 'linear') model.linear = params as LinearBranch;
@@ -617,6 +627,7 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
     validationExamples: split.validation.length,
     validation,
     epochs: epochsUsed,
+    embeddingMembers: opts.branches.includes('embedding') ? members : 0,
     temperatures,
     mix,
     oosThreshold,
@@ -631,4 +642,27 @@ function logitsOf(branch: Branch, params: LinearBranch | EmbeddingBranch, classe
   if (branch === 'linear') return linearLogits(params as LinearBranch, classes, item.rows, item.x, out);
   const e = params as EmbeddingBranch;
   return embeddingLogits(e, classes, embeddingHidden(e, item.rows, item.x), out);
+}
+
+/**
+ * Several embedding bags as one: the mean of their logits is one embedding branch whose table is
+ * the members' tables side by side and whose output layer is their output layers stacked (÷ m).
+ */
+export function mergeEmbeddings(members: EmbeddingBranch[]): EmbeddingBranch {
+  if (members.length === 1) return members[0];
+  const m = members.length;
+  const classes = members[0].c.length;
+  const rows = members[0].E.length / members[0].dim;
+  const dim = members.reduce((sum, e) => sum + e.dim, 0);
+  const E = new Float32Array(rows * dim);
+  const V = new Float32Array(dim * classes);
+  const c = new Float32Array(classes);
+  let column = 0;
+  for (const e of members) {
+    for (let r = 0; r < rows; r++) E.set(e.E.subarray(r * e.dim, (r + 1) * e.dim), r * dim + column);
+    for (let j = 0; j < e.dim; j++) for (let k = 0; k < classes; k++) V[(column + j) * classes + k] = e.V[j * classes + k] / m;
+    for (let k = 0; k < classes; k++) c[k] += e.c[k] / m;
+    column += e.dim;
+  }
+  return { dim, E, V, c, temperature: 1 };
 }

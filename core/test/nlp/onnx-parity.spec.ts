@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { train, type TrainResult } from '../../src/nlp/trainer.js';
 import { Featuriser } from '../../src/nlp/featuriser.js';
-import { predictProba } from '../../src/nlp/model.js';
+import { embeddingHidden, embeddingLogits, predictProba, type EmbeddingBranch } from '../../src/nlp/model.js';
+import { mergeEmbeddings, rng } from '../../src/nlp/trainer.js';
 import { buildPack, readPack, referenceModel, writePack, type Pack } from '../../src/nlp/pack.js';
 import { OnnxClassifier } from '../../src/nlp/runtime.js';
 import { decodeModel } from '../../src/nlp/onnx/onnx-schema.js';
@@ -41,6 +42,57 @@ describe('TypeScript reference vs ONNX graph', () => {
     expect(result.model.embedding).toBeDefined();
     expect(result.model.linear!.temperature).toBeGreaterThan(0);
     expect(result.metrics.oosThreshold).toBeGreaterThanOrEqual(0.05);
+    // Three seeded embedding bags, merged into one branch of width 3 × 16.
+    expect(result.metrics.embeddingMembers).toBe(3);
+    expect(result.model.embedding!.dim).toBe(48);
+    expect(result.model.mix).toBeGreaterThanOrEqual(0);
+    expect(result.model.mix).toBeLessThanOrEqual(1);
+  });
+
+  it('merges embedding members into one branch whose logits are the mean of theirs', () => {
+    const random = rng(11);
+    const rows = 9;
+    const classes = 4;
+    const member = (dim: number): EmbeddingBranch => ({
+      dim,
+      E: Float32Array.from({ length: rows * dim }, () => random() - 0.5),
+      V: Float32Array.from({ length: dim * classes }, () => random() - 0.5),
+      c: Float32Array.from({ length: classes }, () => random() - 0.5),
+      temperature: 1,
+    });
+    const members = [member(3), member(5), member(2)];
+    const merged = mergeEmbeddings(members);
+    expect(merged.dim).toBe(10);
+    const ids = Int32Array.from([1, 4, 8]);
+    const x = Float32Array.from([0.5, -0.25, 0.8]);
+    const mergedLogits = embeddingLogits(merged, classes, embeddingHidden(merged, ids, x));
+    const mean = new Float64Array(classes);
+    for (const e of members) {
+      const z = embeddingLogits(e, classes, embeddingHidden(e, ids, x));
+      for (let k = 0; k < classes; k++) mean[k] += z[k] / members.length;
+    }
+    for (let k = 0; k < classes; k++) expect(mergedLogits[k]).toBeCloseTo(mean[k], 5);
+  });
+
+  it('predictMany (batches grouped by length) returns each text its own prediction, in order', async () => {
+    // More than one batch of 64, with lengths from empty to long, in an order unlike their lengths.
+    const many = Array.from({ length: 150 }, (_, i) => texts[(i * 7) % texts.length] + ' again'.repeat(i % 5));
+    const batched = await onnx.predictMany(many);
+    expect(batched).toHaveLength(many.length);
+    for (let i = 0; i < many.length; i += 7) {
+      const single = await onnx.predict(many[i]);
+      expect(batched[i].label).toBe(single.label);
+      expect(Math.abs(batched[i].confidence - single.confidence)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('toPrediction lists the top k by probability, ties by label order', () => {
+    const p = Float32Array.from({ length: result.model.labels.length }, (_, k) => (k === 2 ? 0.5 : k === 0 || k === 4 ? 0.2 : 0.1 / 1000));
+    const prediction = onnx.toPrediction(p, 3);
+    const labels = result.model.labels;
+    expect(prediction.label).toBe(labels[2]);
+    expect(prediction.top.map((t) => t.label)).toEqual([labels[2], labels[0], labels[4]]);
+    expect(onnx.toPrediction(p, 1).top).toHaveLength(1);
   });
 
   it('writes a valid ONNX protobuf that decodes to the same graph', () => {

@@ -13,6 +13,8 @@ import { rng, train, type TrainExample } from '../trainer.js';
 import { buildPack } from '../pack.js';
 import { OnnxClassifier } from '../runtime.js';
 import { evaluate, percentile } from '../metrics.js';
+import * as ort from 'onnxruntime-node';
+import { encodeModel, ONNX_DATA_TYPE } from '../onnx/onnx-schema.js';
 
 interface Dataset {
   name: string;
@@ -96,6 +98,9 @@ function loaders(): Array<() => Dataset> {
 
 interface Row {
   dataset: string;
+  /** Switchboard only: featurisation alone, and the onnxruntime call alone, single message. */
+  featuriseP50ms?: number;
+  onnxP50ms?: number;
   system: string;
   accuracy: number;
   macroF1: number;
@@ -138,8 +143,12 @@ async function runOurs(data: Dataset): Promise<Row> {
       data.test.map((e) => e.label),
       predictions.map((p) => p.label),
     );
-    // Single message, end to end: featurise + one ONNX run, no batching.
-    const single = await timeSingles(texts, async (text) => classifier.runBatch([classifier.featurise(text)]));
+    // Single message, end to end through the serving API: featurise + one ONNX run + top 3.
+    const single = await timeSingles(texts, (text) => classifier.predict(text));
+    const featurised = texts.map((text) => classifier.featurise(text));
+    const featuriseOnly = await timeSingles(texts, async (text) => classifier.featurise(text));
+    let next = 0;
+    const onnxOnly = await timeSingles(texts, () => classifier.runBatch([featurised[next++ % featurised.length]]));
     const t = process.hrtime.bigint();
     await classifier.predictMany(texts);
     const batchedPerSecond = texts.length / (Number(process.hrtime.bigint() - t) / 1e9);
@@ -153,6 +162,8 @@ async function runOurs(data: Dataset): Promise<Row> {
       p50ms: single.p50,
       p99ms: single.p99,
       batchedPerSecond,
+      featuriseP50ms: featuriseOnly.p50,
+      onnxP50ms: onnxOnly.p50,
     };
   } finally {
     await classifier.close();
@@ -207,6 +218,41 @@ async function runNlpJs(data: Dataset): Promise<Row> {
   };
 }
 
+/**
+ * The cost of one onnxruntime-node call on a graph that does nothing (Identity on a [1, 179]
+ * float input, BANKING77's mean feature count): the floor under any single-message ONNX latency.
+ */
+async function onnxCallFloor(): Promise<{ p50: number; p99: number }> {
+  const value = (name: string, elemType: number) => ({
+    name,
+    type: { tensorType: { elemType, shape: { dim: [{ dimParam: 'batch' }, { dimParam: 'features' }] } } },
+  });
+  const bytes = encodeModel({
+    irVersion: 8,
+    producerName: 'switchboard-nlp-bench',
+    producerVersion: '1',
+    graph: {
+      name: 'identity',
+      node: [{ name: 'identity', opType: 'Identity', input: ['values'], output: ['probabilities'], attribute: [] }],
+      initializer: [],
+      input: [value('values', ONNX_DATA_TYPE.FLOAT)],
+      output: [value('probabilities', ONNX_DATA_TYPE.FLOAT)],
+    },
+    opsetImport: [{ domain: '', version: 13 }],
+    metadataProps: [],
+  });
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+  try {
+    const input = new Float32Array(179).fill(0.5);
+    return await timeSingles(
+      Array.from({ length: 3000 }, () => ''),
+      () => session.run({ values: new ort.Tensor('float32', input, [1, 179]) }),
+    );
+  } finally {
+    await session.release();
+  }
+}
+
 const pct = (v: number) => (v * 100).toFixed(2);
 
 async function main(): Promise<void> {
@@ -234,6 +280,11 @@ async function main(): Promise<void> {
         `| ${r.dataset} | ${r.system} | ${pct(r.accuracy)}% | ${pct(r.macroF1)} | ${r.trainSeconds.toFixed(1)} | ${r.sizeMB === null ? '–' : r.sizeMB.toFixed(1)} | ${r.p50ms.toFixed(3)} | ${r.p99ms.toFixed(3)} | ${r.batchedPerSecond === null ? '–' : Math.round(r.batchedPerSecond)} |`,
     ),
   ];
+  const floor = SKIP_OURS ? null : await onnxCallFloor();
+  const parts = rows
+    .filter((r) => r.featuriseP50ms !== undefined)
+    .map((r) => `- ${r.dataset}: p50 featurise ${r.featuriseP50ms!.toFixed(3)} ms, ONNX run ${r.onnxP50ms!.toFixed(3)} ms`);
+  if (floor) parts.push(`- one onnxruntime-node call on an Identity graph: p50 ${floor.p50.toFixed(3)} ms, p99 ${floor.p99.toFixed(3)} ms`);
   const comparisons = [...new Set(rows.map((r) => r.dataset))].flatMap((dataset) => {
     const ours = rows.find((r) => r.dataset === dataset && r.system.startsWith('Switchboard'));
     const theirs = rows.find((r) => r.dataset === dataset && r.system.startsWith('NLP.js'));
@@ -243,7 +294,7 @@ async function main(): Promise<void> {
         ]
       : [];
   });
-  process.stdout.write(`${table.join('\n')}\n\n${comparisons.join('\n')}\n\n${JSON.stringify({ rows })}\n`);
+  process.stdout.write(`${table.join('\n')}\n\n${comparisons.join('\n')}\n\n${parts.join('\n')}\n\n${JSON.stringify({ rows, onnxCallFloor: floor })}\n`);
 }
 
 main().catch((error: Error) => {

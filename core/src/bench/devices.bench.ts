@@ -4,6 +4,8 @@
  * 1. Readings/s through the device rules on one core, with the in-process bus (SQLite) and with
  *    NATS (MariaDB): 1,000 simulated devices × 10 metrics, 10 ticks; 50 devices go out of range.
  *    Afterwards exactly-once ticketing is checked (one device_fault ticket per faulty device).
+ *    The telemetry consumer applies up to 250 messages per transaction (TelemetryService).
+ *    Each run prints the 1-minute load average before and after it: this machine is shared.
  *    Baseline in the same run: the same readings inserted raw (one multi-row INSERT per message).
  * 2. OPC UA: a simulated plant (separate process) with 5,000 variables changing every second,
  *    monitored by the plugin's OpcuaSource; reports changes received vs written and the client's CPU.
@@ -12,7 +14,7 @@ import 'reflect-metadata';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
@@ -48,6 +50,8 @@ interface RulesRun {
   faultTickets: number;
   expectedFaultTickets: number;
   exactlyOnce: boolean;
+  /** 1-minute load average when the run started and when it ended. */
+  loadAverage: [number, number];
 }
 
 async function rulesRun(
@@ -113,6 +117,7 @@ async function rulesRun(
       });
     }
     const total = messages.length;
+    const loadBefore = Math.round(loadavg()[0]! * 10) / 10;
     const began = process.hrtime.bigint();
     // Publish in per-tick waves, as devices would: a device's readings stay in order.
     for (let offset = 0; offset < total; offset += options.devices) {
@@ -164,6 +169,7 @@ async function rulesRun(
       faultTickets: Number(tickets!.n),
       expectedFaultTickets: options.faulty,
       exactlyOnce: Number(tickets!.n) === options.faulty,
+      loadAverage: [loadBefore, Math.round(loadavg()[0]! * 10) / 10],
     };
   } finally {
     await app.close();

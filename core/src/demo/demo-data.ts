@@ -310,3 +310,226 @@ export const DEMO_DEVICES = [
     base: { temperature: 45, cpu: 12, clients: 4 },
   },
 ];
+
+export interface DemoKbEntry {
+  kind: 'faq' | 'article';
+  title: string;
+  questions: string[];
+  /** Rich text (the knowledge base's allow-list). */
+  answer: string;
+  language: 'zh' | 'en';
+  tags: string[];
+  audience?: 'public' | 'internal';
+}
+
+/** Published knowledge base: what the bot answers on the web chat and what assist suggests to agents. */
+export const DEMO_KB: DemoKbEntry[] = [
+  {
+    kind: 'faq',
+    title: '路由器指示灯闪红灯怎么办？',
+    questions: ['路由器指示灯闪红灯怎么办？', '路由器一直闪红灯上不了网', '路由器红灯亮了', 'Wi-Fi 连不上，路由器亮红灯'],
+    answer:
+      '<p>红灯表示路由器没有连上外网。请按以下步骤处理：</p><ol><li>拔掉路由器电源，等待 30 秒后重新插上；</li><li>检查入户网线是否插紧（WAN 口）；</li><li>等待约 2 分钟，指示灯变绿即恢复。</li></ol><p>如果仍是红灯，请回复<strong>转人工</strong>，客服会为您远程检测。</p>',
+    language: 'zh',
+    tags: ['路由器', '故障'],
+  },
+  {
+    kind: 'faq',
+    title: '退款多久到账？',
+    questions: ['退款多久到账？', '退款什么时候能到', '申请退款后多久退回', '钱什么时候退给我'],
+    answer: '<p>退款审核通过后，会在 <strong>3 个工作日内</strong>原路退回到您的支付账户。信用卡退款以发卡行入账时间为准。</p>',
+    language: 'zh',
+    tags: ['退款', '账单'],
+  },
+  {
+    kind: 'faq',
+    title: '怎么查询订单物流？',
+    questions: ['怎么查询订单物流？', '我的快递到哪了', '订单发货了吗', '物流信息在哪看'],
+    answer: '<p>您可以在<strong>我的订单</strong>页面查看物流信息，也可以直接发送订单号（如 SO-20240001），机器人会为您查询。</p>',
+    language: 'zh',
+    tags: ['订单', '物流'],
+  },
+  {
+    kind: 'faq',
+    title: '冷库温度报警如何处理？',
+    questions: ['冷库温度报警如何处理？', '冷库温度过高报警', '冷库报警了怎么办'],
+    answer:
+      '<p>请先确认冷库门已关紧、除霜没有在运行。若 15 分钟内温度仍高于 -10°C，系统会自动创建工单并通知运维工程师上门。</p><ul><li>紧急电话：400-800-1234</li><li>设备状态可在 App 的<strong>设备</strong>页查看</li></ul>',
+    language: 'zh',
+    tags: ['冷库', '设备'],
+  },
+  {
+    kind: 'faq',
+    title: '如何开具发票？',
+    questions: ['如何开具发票？', '怎么开发票', '我要开发票', '可以开增值税发票吗'],
+    answer: '<p>订单完成后，可在<strong>我的订单 → 申请发票</strong>中填写抬头和税号，电子发票会在 1 个工作日内发送到您的邮箱。</p>',
+    language: 'zh',
+    tags: ['发票', '账单'],
+  },
+  {
+    kind: 'faq',
+    title: 'How long does a refund take?',
+    questions: ['How long does a refund take?', 'When will I get my money back?', 'refund processing time', 'How many days for a refund'],
+    answer:
+      '<p>Once approved, refunds go back to the original payment method within <strong>3 business days</strong>. Card refunds may take a little longer to show, depending on your bank.</p>',
+    language: 'en',
+    tags: ['refund', 'billing'],
+  },
+  {
+    kind: 'faq',
+    title: 'My router light is blinking red',
+    questions: ['My router light is blinking red', 'router shows a red light', 'no internet and the router is red', 'How do I fix a red router light?'],
+    answer:
+      '<p>A red light means the router has no internet connection.</p><ol><li>Unplug the router, wait 30 seconds and plug it back in.</li><li>Check that the cable in the WAN port is firmly connected.</li><li>Wait about two minutes: the light should turn green.</li></ol><p>Still red? Type <strong>agent</strong> and a colleague will check the line remotely.</p>',
+    language: 'en',
+    tags: ['router', 'fault'],
+  },
+  {
+    kind: 'faq',
+    title: 'How do I return a product?',
+    questions: ['How do I return a product?', 'I want to return my order', 'return policy', 'Can I send it back?'],
+    answer:
+      '<p>You can return any product within <strong>30 days</strong> of delivery. Start the return from <em>My orders → Return</em>; we email you a prepaid label. See the <a href="https://example.com/returns">returns policy</a>.</p>',
+    language: 'en',
+    tags: ['returns', 'orders'],
+  },
+  {
+    kind: 'faq',
+    title: 'Where is my order?',
+    questions: ['Where is my order?', 'track my parcel', 'has my order shipped', 'delivery status'],
+    answer: '<p>Send your order number (for example <code>SO-20240001</code>) and I will look it up, or open <em>My orders</em> to see the tracking link.</p>',
+    language: 'en',
+    tags: ['orders', 'shipping'],
+  },
+  {
+    kind: 'article',
+    title: '内部：远程重置客户路由器 / Internal: remote router reset',
+    questions: ['如何远程重置客户路由器', 'remote router reset procedure'],
+    answer:
+      '<h3>步骤 / Steps</h3><ol><li>在设备页确认路由器在线 / Check the router is online on the device page.</li><li>在 ACS 控制台执行 <code>factory-reset</code> / Run <code>factory-reset</code> in the ACS console.</li><li>提醒客户 5 分钟后重新连接 Wi-Fi / Ask the customer to reconnect after 5 minutes.</li></ol>',
+    language: 'zh',
+    tags: ['路由器', 'internal'],
+    audience: 'internal',
+  },
+];
+
+/**
+ * Bot flows. `order_status` calls the ERP (a placeholder URL: replace it with your own; offline,
+ * the call fails and the flow hands over politely). `invoice_request` collects the order number
+ * and e-mail and hands the request to an agent with both in the hand-over note.
+ */
+export const DEMO_FLOWS = [
+  `# Order status: asks for the order number, queries the ERP and branches on its answer.
+# Replace erp.example.com with your ERP (add the host to the inbox's allowedPrivateHosts if it is on your network).
+name: order_status
+description: Where is my order? / 查订单
+trigger:
+  intents: [order_status]
+  minConfidence: 0.6
+  phrases: ['where is my order', 'order status', 'track my order', '查订单', '订单状态', '我的订单到哪了']
+timeoutSeconds: 300
+timeoutMessage:
+  en: 'I stopped the order lookup since we did not hear back. Write again any time.'
+  zh: '您较长时间没有回复，订单查询已结束，如需帮助请随时留言。'
+steps:
+  - id: ask_order
+    type: ask
+    slot: order_number
+    entity: order_number
+    prompt:
+      en: 'Sure. What is your order number? It looks like SO-20240001.'
+      zh: '好的，请提供您的订单号（格式如 SO-20240001）。'
+    invalid:
+      en: "That doesn't look like an order number (for example SO-20240001). Please check and send it again."
+      zh: '这不是有效的订单号（格式如 SO-20240001），请核对后重新发送。'
+    maxAttempts: 3
+    onFail: handover
+  - id: lookup
+    type: call
+    http:
+      method: GET
+      url: 'https://erp.example.com/api/orders/{{slots.order_number}}'
+      timeoutMs: 3000
+    result: order
+    next:
+      - when: { path: results.order.data.status, equals: shipped }
+        goto: shipped
+      - when: { path: results.order.httpStatus, equals: 404 }
+        goto: not_found
+      - goto: other
+    onError: unavailable
+  - id: shipped
+    type: reply
+    text:
+      en: 'Order {{slots.order_number}} has shipped with {{results.order.data.carrier}}, expected on {{results.order.data.eta}}.'
+      zh: '订单 {{slots.order_number}} 已由 {{results.order.data.carrier}} 发出，预计 {{results.order.data.eta}} 送达。'
+    end: true
+  - id: not_found
+    type: reply
+    text:
+      en: "I couldn't find order {{slots.order_number}}. Please check the number."
+      zh: '没有找到订单 {{slots.order_number}}，请核对订单号。'
+    end: true
+  - id: other
+    type: reply
+    text:
+      en: 'Order {{slots.order_number}} is {{results.order.data.status}}.'
+      zh: '订单 {{slots.order_number}} 当前状态：{{results.order.data.status}}。'
+    end: true
+  - id: unavailable
+    type: handover
+    text:
+      en: "I can't reach the order system right now, so I'm passing order {{slots.order_number}} to a colleague."
+      zh: '暂时无法连接订单系统，已将订单 {{slots.order_number}} 转给人工客服处理。'
+`,
+  `# Invoice request: collects the order number and the e-mail address, then hands over to billing.
+name: invoice_request
+description: Request an invoice / 申请发票
+trigger:
+  phrases: ['request an invoice', 'need an invoice', '申请发票', '开发票']
+timeoutSeconds: 600
+steps:
+  - id: ask_order
+    type: ask
+    slot: order_number
+    entity: order_number
+    prompt:
+      en: 'Which order is the invoice for? (for example SO-20240001)'
+      zh: '请问需要为哪个订单开发票？（如 SO-20240001）'
+    invalid:
+      en: 'Please send an order number such as SO-20240001.'
+      zh: '请发送有效的订单号，例如 SO-20240001。'
+  - id: ask_email
+    type: ask
+    slot: email
+    entity: email
+    prompt:
+      en: 'Which e-mail address should we send the invoice to?'
+      zh: '电子发票发送到哪个邮箱？'
+    invalid:
+      en: 'That does not look like an e-mail address.'
+      zh: '邮箱格式不正确，请重新输入。'
+  - id: to_billing
+    type: handover
+    text:
+      en: 'Thanks! Billing will send the invoice for {{slots.order_number}} to {{slots.email}} within one business day.'
+      zh: '好的！财务同事会在 1 个工作日内将订单 {{slots.order_number}} 的发票发送到 {{slots.email}}。'
+`,
+];
+
+/** Bot settings on the web-chat inbox (merged into the defaults). */
+export const DEMO_BOT_CONFIG = {
+  enabled: true,
+  defaultLanguage: 'zh',
+  greeting: {
+    zh: '您好！我是智能客服小 S，可以帮您查订单、开发票、解答常见问题。',
+    en: 'Hi! I am the virtual assistant: I can track orders, request invoices and answer common questions.',
+  },
+  businessHours: { timezone: 'Asia/Shanghai', days: [1, 2, 3, 4, 5], open: '09:00', close: '18:00' },
+  offHoursMessage: {
+    zh: '现在是非工作时间（工作日 9:00–18:00），常见问题我仍可以为您解答。',
+    en: 'Our team is offline (weekdays 9:00–18:00 Shanghai time); I can still help with common questions.',
+  },
+  askFeedback: true,
+  flows: ['order_status', 'invoice_request'],
+};

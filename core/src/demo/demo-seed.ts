@@ -17,7 +17,21 @@ import { DeviceRulesService } from '../devices/rules.service.js';
 import { TelemetryService } from '../devices/telemetry.service.js';
 import { AnalyticsService } from '../analytics/analytics.service.js';
 import { CsatService } from '../csat/csat.service.js';
-import { DEMO_AGENTS, DEMO_CANNED, DEMO_CONVERSATIONS, DEMO_CUSTOMERS, DEMO_DEVICES, DEMO_INBOXES, DEMO_TEAMS } from './demo-data.js';
+import { KnowledgeService } from '../knowledge/knowledge.service.js';
+import { BotService } from '../bot/bot.service.js';
+import { parseFlowSource } from '../bot/flow.js';
+import {
+  DEMO_AGENTS,
+  DEMO_BOT_CONFIG,
+  DEMO_CANNED,
+  DEMO_CONVERSATIONS,
+  DEMO_CUSTOMERS,
+  DEMO_DEVICES,
+  DEMO_FLOWS,
+  DEMO_INBOXES,
+  DEMO_KB,
+  DEMO_TEAMS,
+} from './demo-data.js';
 
 export interface SeedOptions {
   log(line: string): void;
@@ -36,6 +50,12 @@ export interface SeedSummary {
   devices: number;
   readings: number;
   csatAnswers: number;
+  /** Knowledge-base entries created (published). */
+  kbEntries: number;
+  /** Bot flow versions created (active). */
+  flows: number;
+  /** Inboxes whose bot was configured now. */
+  botInboxes: number;
   adminPassword?: string;
   /** API key for `switchboard demo simulate` (telemetry:write), when the devices were created now. */
   simulatorKey?: string;
@@ -54,7 +74,20 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function seedDemo(app: INestApplicationContext, options: SeedOptions): Promise<SeedSummary> {
   const log = options.log;
-  const summary: SeedSummary = { teams: 0, agents: 0, contacts: 0, conversations: 0, tickets: 0, devices: 0, readings: 0, csatAnswers: 0, skipped: [] };
+  const summary: SeedSummary = {
+    teams: 0,
+    agents: 0,
+    contacts: 0,
+    conversations: 0,
+    tickets: 0,
+    devices: 0,
+    readings: 0,
+    csatAnswers: 0,
+    kbEntries: 0,
+    flows: 0,
+    botInboxes: 0,
+    skipped: [],
+  };
   const clock = app.get<Clock>(CLOCK);
   const realNow = clock.now.bind(clock);
   let simulated: number | null = null;
@@ -355,9 +388,31 @@ export async function seedDemo(app: INestApplicationContext, options: SeedOption
       if (report.totals.conversationsCreated >= summary.conversations) break;
       await sleep(500);
     }
-    summary.skipped.push('knowledge base and bot flows (no such modules in this core yet)');
+    // Knowledge base, bot flows and the web chat's bot, last: the bot only answers messages that
+    // arrive after it is configured, so the seeded history above stays as it was.
+    const knowledge = app.get(KnowledgeService);
+    const editor = agents.get('demo-chen-sup') ?? system;
+    const existingTitles = new Set((await knowledge.list(system, { status: undefined, limit: 1000 })).items.map((entry) => entry.title));
+    for (const entry of DEMO_KB) {
+      if (existingTitles.has(entry.title)) continue;
+      await knowledge.create(editor, { ...entry, audience: entry.audience ?? 'public', publish: true });
+      summary.kbEntries++;
+    }
+    const bot = app.get(BotService);
+    const existingFlows = new Set((await bot.listFlows()).map((flow) => flow.name));
+    for (const source of DEMO_FLOWS) {
+      const { name } = parseFlowSource(source, 'yaml') as { name: string };
+      if (existingFlows.has(name)) continue;
+      await bot.createFlow(editor, { format: 'yaml', source, activate: true });
+      summary.flows++;
+    }
+    const webchat = inboxes.get('webchat');
+    if (webchat && !(await bot.getConfig(system, webchat)).configured) {
+      await bot.putConfig(editor, webchat, DEMO_BOT_CONFIG);
+      summary.botInboxes++;
+    }
     log(
-      `demo data: ${summary.conversations} conversations, ${summary.tickets} tickets, ${summary.devices} devices (${summary.readings} readings), ${summary.contacts} contacts`,
+      `demo data: ${summary.conversations} conversations, ${summary.tickets} tickets, ${summary.devices} devices (${summary.readings} readings), ${summary.contacts} contacts, ${summary.kbEntries} knowledge-base entries, ${summary.flows} bot flows`,
     );
     return summary;
   } finally {

@@ -25,7 +25,8 @@ export function registerDemoCommands(program: Command): void {
         process.stdout.write(
           [
             `Seeded: ${summary.teams} teams, ${summary.agents} agents, ${summary.contacts} contacts, ${summary.conversations} conversations, ${summary.tickets} tickets,`,
-            `        ${summary.devices} devices with ${summary.readings} readings, ${summary.csatAnswers} CSAT answers.`,
+            `        ${summary.devices} devices with ${summary.readings} readings, ${summary.csatAnswers} CSAT answers,`,
+            `        ${summary.kbEntries} knowledge-base entries, ${summary.flows} bot flows, the bot on ${summary.botInboxes} inbox(es).`,
             ...summary.skipped.map((item) => `Not seeded: ${item}.`),
             ...(summary.adminPassword ? ['', 'Local admin login (shown once):', `  username: ${options.admin}`, `  password: ${summary.adminPassword}`] : []),
             ...(summary.simulatorKey

@@ -52,6 +52,37 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('sw
     expect(summary.csatAnswers).toBeGreaterThan(0);
   });
 
+  it('creates a published zh/en knowledge base with variants, active bot flows and the bot on the web chat', async () => {
+    expect(summary.kbEntries).toBeGreaterThanOrEqual(8);
+    const entries = await get<{ items: Array<{ title: string; language: string; status: string; questions: string[]; audience: string }> }>(
+      '/api/v1/knowledge/entries?limit=100',
+    );
+    expect(entries.items.length).toBe(summary.kbEntries);
+    expect(entries.items.every((entry) => entry.status === 'published' && entry.questions.length >= 2)).toBe(true);
+    expect(new Set(entries.items.map((entry) => entry.language))).toEqual(new Set(['zh', 'en']));
+    expect(entries.items.some((entry) => entry.audience === 'internal')).toBe(true);
+    // Published means answerable.
+    const hits = await get<{ items: Array<{ title: string; score: number }> }>(`/api/v1/knowledge/search?q=${encodeURIComponent('退款什么时候到账')}`);
+    expect(hits.items[0]?.title).toBe('退款多久到账？');
+    const flows = await get<{ items: Array<{ name: string; status: string }> }>('/api/v1/bot/flows');
+    expect(
+      flows.items
+        .filter((flow) => flow.status === 'active')
+        .map((flow) => flow.name)
+        .sort(),
+    ).toEqual(['invoice_request', 'order_status']);
+    const inboxes = await get<{ items: Array<{ id: string; channel: string }> }>('/api/v1/inboxes');
+    const webchat = inboxes.items.find((inbox) => inbox.channel === 'webchat')!;
+    const bot = await get<{ configured: boolean; config: { enabled: boolean; flows: string[]; businessHours: unknown; greeting: Record<string, string> } }>(
+      `/api/v1/bot/inboxes/${webchat.id}/config`,
+    );
+    expect(bot.configured).toBe(true);
+    expect(bot.config.enabled).toBe(true);
+    expect(bot.config.flows).toEqual(['order_status', 'invoice_request']);
+    expect(bot.config.businessHours).toMatchObject({ timezone: 'Asia/Shanghai', open: '09:00' });
+    expect(bot.config.greeting.zh).toContain('您好');
+  });
+
   it('the simulator posts live telemetry through the API with the key the seed created', async () => {
     expect(summary.simulatorKey).toMatch(/^sbk_/);
     const count = async () =>
@@ -67,5 +98,8 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('sw
     expect(again.conversations).toBe(0);
     expect(again.devices).toBe(0);
     expect(again.tickets).toBe(0);
+    expect(again.kbEntries).toBe(0);
+    expect(again.flows).toBe(0);
+    expect(again.botInboxes).toBe(0);
   }, 120_000);
 });

@@ -90,6 +90,8 @@ export class AnalyticsService implements OnModuleInit, OnApplicationBootstrap {
         name: `analytics-${subject.split('.')[2]}`,
         subject,
         handle: (event, tx) => this.projector.apply(event, tx.manager),
+        // Projections only write through tx: many events per transaction keep up with busy desks.
+        batch: 100,
       });
     }
   }

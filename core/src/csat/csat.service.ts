@@ -106,6 +106,7 @@ export class CsatService implements OnModuleInit, OnApplicationBootstrap {
     await this.consumers.register<{ messageId: string; direction: string; authorType: string }>({
       name: 'csat-button-answers',
       subject: 'sb.evt.conversation.message_created',
+      filter: (event) => event.data?.direction === 'in' && event.data.authorType === 'contact',
       handle: async (event, tx) => {
         if (event.data.direction !== 'in' || event.data.authorType !== 'contact') return;
         const message = await this.conversations.getMessage(event.data.messageId);

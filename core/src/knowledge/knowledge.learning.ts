@@ -31,11 +31,10 @@ export class KnowledgeLearningConsumer implements OnApplicationBootstrap, OnModu
       handler: async (message) => {
         const data = message.data?.data;
         if (!data || data.direction !== 'out' || data.authorType !== 'agent' || data.private) return;
-        const stored = await this.conversations.getMessage(data.messageId);
         const proposal = await this.knowledge.proposeFromAgentAnswer({
           conversationId: data.conversationId,
           messageId: data.messageId,
-          answer: stored.text ?? '',
+          answer: async () => (await this.conversations.getMessage(data.messageId)).text ?? '',
         });
         if (proposal) this.logger.log({ proposalId: proposal.id, kind: proposal.kind }, 'agent answer proposed for the knowledge base');
       },

@@ -587,8 +587,14 @@ export class KnowledgeService implements OnModuleInit {
    * Learning loop: an agent answered a conversation in which the bot could not answer. The pair
    * becomes a proposal: a new question variant of an existing entry when the agent's answer
    * matches that entry's answer, otherwise a new FAQ entry. Idempotent per agent message.
+   * `answer` may be a loader, so that the common case (nothing pending in the conversation) reads nothing more.
    */
-  async proposeFromAgentAnswer(input: { conversationId: string; messageId: string; answer: string; withinMs?: number }): Promise<KbProposalView | null> {
+  async proposeFromAgentAnswer(input: {
+    conversationId: string;
+    messageId: string;
+    answer: string | (() => Promise<string>);
+    withinMs?: number;
+  }): Promise<KbProposalView | null> {
     const since = new Date(this.clock.now().getTime() - (input.withinMs ?? 24 * 3600_000));
     const questions = await this.dataSource.manager.find(KbUnansweredRow, {
       where: { conversationId: input.conversationId, answered: false },
@@ -596,10 +602,12 @@ export class KnowledgeService implements OnModuleInit {
       take: 5,
     });
     const pending = questions.filter((q) => q.createdAt >= since);
-    if (!pending.length || !input.answer.trim()) return null;
+    if (!pending.length) return null;
+    const answer = typeof input.answer === 'function' ? await input.answer() : input.answer;
+    if (!answer.trim()) return null;
     const question = pending[0];
     const kbId = question.kbId;
-    const answerSet = shingles(input.answer);
+    const answerSet = shingles(answer);
     let variantOf: string | null = null;
     let best = 0;
     const candidates = this.indexer.search(kbId, question.question, { k: 5, audience: 'all' });
@@ -618,7 +626,7 @@ export class KnowledgeService implements OnModuleInit {
         kind: isVariant ? 'new_variant' : 'new_faq',
         source: 'agent_answer',
         questions: [...new Set(pending.map((p) => p.question))].slice(0, 5),
-        answer: isVariant ? null : toAnswerHtml(input.answer.slice(0, MAX_ANSWER)),
+        answer: isVariant ? null : toAnswerHtml(answer.slice(0, MAX_ANSWER)),
         entryId: isVariant ? variantOf : null,
         language: question.language,
         occurrences: pending.length,

@@ -189,6 +189,11 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
       name: 'tickets-conversation-messages',
       subject: 'sb.evt.conversation.message_created',
       handle: async (event, tx) => this.onConversationMessage(event, tx),
+      // Only customer messages and public agent replies move a ticket; nothing else needs a transaction.
+      filter: (event) =>
+        (event.data?.direction === 'in' && event.data.authorType === 'contact') ||
+        (event.data?.direction === 'out' && event.data.authorType === 'agent' && !event.data.private),
+      batch: 50,
     });
   }
 

@@ -137,6 +137,51 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
     expect(await dataSource.manager.countBy(ProcessedEvent, { consumer, eventId: envelope.id })).toBe(1);
     expect(await dataSource.manager.countBy(OutboxRow, { eventId: `effect:${envelope.id}` })).toBe(1);
   });
+
+  it('batches an idempotent consumer: events share transactions, copies and filtered events never reach the handler, a poison event holds nothing back', async () => {
+    const module = unique('batch');
+    const subject = `sb.evt.${module}.happened`;
+    const consumer = unique('batch-consumer-');
+    const handled: number[] = [];
+    const transactions = new Set<unknown>();
+    let poisonAttempts = 0;
+    const bus = cores[0]!.app.get<Bus>(BUS);
+    const envelopes = Array.from({ length: 120 }, (_, n) => ({
+      id: randomUUID(),
+      subject,
+      occurredAt: new Date().toISOString(),
+      source: 'test',
+      data: { n, skip: n % 10 === 9 },
+    }));
+    for (const core of cores)
+      handles.push(
+        await core.app.get(IdempotentConsumers).register<{ n: number; skip: boolean }>({
+          name: consumer,
+          subject,
+          batch: 25,
+          backoffMs: [20],
+          filter: (event) => !event.data.skip,
+          handle: async (event, tx) => {
+            transactions.add(tx);
+            if (event.data.n === 42 && poisonAttempts++ < 1) throw new Error('poison, once');
+            tx.afterCommit(() => handled.push(event.data.n));
+          },
+        }),
+      );
+    // Published all at once, so they queue up behind the first batch and arrive in batches.
+    await Promise.all(envelopes.map((envelope) => bus.publish(subject, envelope, { msgId: envelope.id })));
+    // The same event again under another message id (a replay): handled once.
+    await bus.publish(subject, envelopes[3]!, { msgId: `${envelopes[3]!.id}:replay` });
+    const expected = envelopes.filter((envelope) => !envelope.data.skip).map((envelope) => envelope.data.n);
+    await waitFor(() => handled.length >= expected.length, 20_000, 'every wanted event handled');
+    await sleep(500);
+    expect([...handled].sort((a, b) => a - b)).toEqual(expected);
+    expect(poisonAttempts).toBe(2);
+    // 108 wanted events in far fewer transactions (batches of up to 25, a split batch runs its events alone).
+    expect(transactions.size).toBeLessThan(60);
+    expect(await dataSource.manager.countBy(ProcessedEvent, { consumer })).toBe(expected.length);
+    expect(await dataSource.manager.countBy(ProcessedEvent, { consumer, eventId: envelopes[9]!.id })).toBe(0);
+  });
 });
 
 async function pendingRows(dataSource: DataSource, subject: string): Promise<number> {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { BUS, type Bus, type Closable, type Delivery } from '../bus/bus.port.js';
+import { In } from 'typeorm';
+import { BUS, type Bus, type Closable, type DeliveredMessage, type Delivery } from '../bus/bus.port.js';
 import { UnitOfWork, type Tx } from '../database/unit-of-work.js';
 import { ProcessedEvent } from './processed-event.entity.js';
 import type { EventEnvelope } from './outbox.entity.js';
@@ -14,6 +15,17 @@ export interface IdempotentConsumerSpec<T> {
   concurrency?: number;
   maxDeliver?: number;
   backoffMs?: number[];
+  /**
+   * Events that need no work at all: they are acknowledged without a transaction or marker.
+   * Only for a cheap test of the event itself (no I/O).
+   */
+  filter?: (event: EventEnvelope<T>) => boolean;
+  /**
+   * Handle up to this many pending events per transaction (one marker lookup, one multi-row marker
+   * insert, one commit), in stream order. Only for handlers that do all their writes through `tx`.
+   * A failing batch is split and each event retried alone, so one poison event holds nothing back.
+   */
+  batch?: number;
 }
 
 const DUPLICATE_CODES = new Set(['ER_DUP_ENTRY', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT']);
@@ -34,32 +46,77 @@ export class IdempotentConsumers implements OnModuleDestroy {
   ) {}
 
   async register<T>(spec: IdempotentConsumerSpec<T>, delivery: Delivery = 'one-instance'): Promise<Closable> {
-    const handle = await this.bus.consume<EventEnvelope<T>>({
-      name: spec.name,
-      subject: spec.subject,
-      delivery,
-      concurrency: spec.concurrency,
-      maxDeliver: spec.maxDeliver,
-      backoffMs: spec.backoffMs,
-      handler: async (message) => {
-        const event = message.data;
-        const eventId = event?.id ?? message.msgId;
-        const duplicate = await this.uow.run(async (tx) => {
-          try {
-            await tx.insert(ProcessedEvent, { consumer: spec.name, eventId, processedAt: this.clock.now() });
-          } catch (error) {
-            const code = (error as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (error as { code?: string }).code;
-            if (code && DUPLICATE_CODES.has(code)) return true;
-            throw error;
-          }
-          await spec.handle(event, tx);
-          return false;
-        });
-        if (duplicate) this.metrics.busConsumed.inc({ consumer: spec.name, outcome: 'duplicate' });
-      },
-    });
+    const handle =
+      spec.batch && spec.batch > 1 && delivery === 'one-instance'
+        ? await this.bus.consumeBatch<EventEnvelope<T>>({
+            name: spec.name,
+            subject: spec.subject,
+            maxBatch: spec.batch,
+            maxDeliver: spec.maxDeliver,
+            backoffMs: spec.backoffMs,
+            handleBatch: (messages) => (messages.length === 1 ? this.handleOne(spec, messages[0]!) : this.handleMany(spec, messages)),
+          })
+        : await this.bus.consume<EventEnvelope<T>>({
+            name: spec.name,
+            subject: spec.subject,
+            delivery,
+            concurrency: spec.concurrency,
+            maxDeliver: spec.maxDeliver,
+            backoffMs: spec.backoffMs,
+            handler: (message) => this.handleOne(spec, message),
+          });
     this.handles.push(handle);
     return handle;
+  }
+
+  private async handleOne<T>(spec: IdempotentConsumerSpec<T>, message: DeliveredMessage<EventEnvelope<T>>): Promise<void> {
+    const event = message.data;
+    if (spec.filter && event && !spec.filter(event)) return this.skipped(spec);
+    const eventId = event?.id ?? message.msgId;
+    const duplicate = await this.uow.run(async (tx) => {
+      try {
+        await tx.insert(ProcessedEvent, { consumer: spec.name, eventId, processedAt: this.clock.now() });
+      } catch (error) {
+        const code = (error as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (error as { code?: string }).code;
+        if (code && DUPLICATE_CODES.has(code)) return true;
+        throw error;
+      }
+      await spec.handle(event, tx);
+      return false;
+    });
+    if (duplicate) this.metrics.busConsumed.inc({ consumer: spec.name, outcome: 'duplicate' });
+  }
+
+  private async handleMany<T>(spec: IdempotentConsumerSpec<T>, messages: Array<DeliveredMessage<EventEnvelope<T>>>): Promise<void> {
+    const wanted = messages.filter((message) => !(spec.filter && message.data && !spec.filter(message.data)));
+    for (let index = wanted.length; index < messages.length; index++) this.skipped(spec);
+    if (wanted.length === 0) return;
+    const duplicates = await this.uow.run(async (tx) => {
+      const ids = wanted.map((message) => message.data?.id ?? message.msgId);
+      const done = new Set(
+        (await tx.manager.find(ProcessedEvent, { where: { consumer: spec.name, eventId: In(ids) }, select: { eventId: true } })).map((row) => row.eventId),
+      );
+      const fresh: Array<{ id: string; event: EventEnvelope<T> }> = [];
+      for (const [index, message] of wanted.entries()) {
+        const id = ids[index]!;
+        if (done.has(id)) continue;
+        done.add(id); // the same event twice in one batch (a redelivery) is handled once
+        fresh.push({ id, event: message.data });
+      }
+      // A concurrent handler of the same event makes this insert fail: the batch is then split and retried one by one.
+      const now = this.clock.now();
+      await tx.insert(
+        ProcessedEvent,
+        fresh.map(({ id }) => ({ consumer: spec.name, eventId: id, processedAt: now })),
+      );
+      for (const { event } of fresh) await spec.handle(event, tx);
+      return wanted.length - fresh.length;
+    });
+    if (duplicates > 0) this.metrics.busConsumed.inc({ consumer: spec.name, outcome: 'duplicate' }, duplicates);
+  }
+
+  private skipped<T>(spec: IdempotentConsumerSpec<T>): void {
+    this.metrics.busConsumed.inc({ consumer: spec.name, outcome: 'skipped' });
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -186,7 +186,11 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
    * (inbox, contact, thread) or opens one, and appends the message. A repeated `idempotencyKey`
    * for the same inbox returns the original message with `duplicate: true`.
    */
-  async ingestInbound(input: IngestInboundInput): Promise<IngestInboundResult> {
+  async ingestInbound(raw: IngestInboundInput): Promise<IngestInboundResult> {
+    // A channel's stored upload is referenced by id; the metadata comes from the stored file, not the channel.
+    const input: IngestInboundInput = raw.attachments
+      ? { ...raw, attachments: raw.attachments.map((item) => (hasUploadId(item) ? { id: item.id } : item)) }
+      : raw;
     validateMessageBody(input.text, input.content ?? null, input.attachments ?? null);
     if (!input.idempotencyKey || input.idempotencyKey.length > 191)
       throw new ConversationsError('message_invalid', 'idempotencyKey must be 1–191 characters', { field: 'idempotencyKey' });
@@ -223,7 +227,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
             inboundKey,
             externalMessageId: input.externalMessageId ?? null,
           });
-          await this.linkUploads(tx, conversation.id, message, input.attachments);
+          await this.linkUploads(tx, conversation.id, message, input.attachments, true);
           // A customer writing again wakes a pending or snoozed conversation.
           if (row.status === 'pending' || row.status === 'snoozed') await this.applyStatus(tx, row, 'open', null, 'system');
           return { conversation: conversationView(row), message, contactId: contact.id, createdConversation, duplicate: false };
@@ -339,10 +343,10 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
    * Attaches the uploads a new message references (`{ id }` entries) after the message row exists
    * (so a repeated idempotency key is detected first), keeping the order the writer gave.
    */
-  private async linkUploads(tx: Tx, conversationId: string, message: MessageView, input: AttachmentInput[] | null | undefined): Promise<void> {
+  private async linkUploads(tx: Tx, conversationId: string, message: MessageView, input: AttachmentInput[] | null | undefined, inbound = false): Promise<void> {
     const ids = (input ?? []).filter(isUploadRef).map((item) => item.id);
     if (!ids.length) return;
-    const linked = new Map((await this.attachments.linkToMessage(tx, conversationId, message.id, ids)).map((item) => [item.id, item]));
+    const linked = new Map((await this.attachments.linkToMessage(tx, conversationId, message.id, ids, { inbound })).map((item) => [item.id, item]));
     const merged = input!.map((item) => (isUploadRef(item) ? linked.get(item.id)! : item));
     await tx.manager.update(MessageRow, { id: message.id }, { attachments: merged as never });
     message.attachments = merged;
@@ -754,6 +758,10 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
 }
 
 // ---------------------------------------------------------------- validation and views
+
+function hasUploadId(item: AttachmentInput): item is AttachmentInput & { id: string } {
+  return Boolean(item) && typeof (item as { id?: unknown }).id === 'string';
+}
 
 /** `{ id }` alone: a reference to an upload of the conversation. */
 function isUploadRef(item: AttachmentInput): item is { id: string } {

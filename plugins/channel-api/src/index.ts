@@ -4,11 +4,14 @@
  *
  * Inbound: `POST /plugins/api/<inbox>/messages` with `X-Timestamp: <unix seconds>` and
  * `X-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`. Stale timestamps and
- * replayed signatures get 401 with a code. Outbound: every agent or bot reply is POSTed to
+ * replayed signatures get 401 with a code. Files ride along as `attachments: [{ filename, contentType?,
+ * dataBase64 }]` (at most 5; the whole body is bound by the core's HTTP body limit): each is stored as a
+ * conversation attachment (type detected from the bytes, allow-list, size limit, encrypted at rest);
+ * a refused file answers 413 / 415 / 400 with the core's attachment code and stores nothing. Outbound: every agent or bot reply is POSTed to
  * `webhookUrl`, signed the same way, with `X-Delivery-Id` (the message id) for deduplication;
  * the host retries failures with backoff and dead-letters after `maxAttempts`.
  */
-import { definePlugin, signatureHeaders, verifySignature, type PluginContext, type PluginHttpResponse } from '@switchboard/plugin-sdk';
+import { definePlugin, signatureHeaders, verifySignature, type AttachmentRef, type PluginContext, type PluginHttpResponse } from '@switchboard/plugin-sdk';
 
 export interface ApiChannelConfig {
   secret: string;
@@ -25,7 +28,22 @@ interface InboundBody {
   text: string;
   threadId?: string;
   content?: Record<string, unknown>;
+  attachments?: InboundFile[];
 }
+
+interface InboundFile {
+  filename: string;
+  contentType?: string;
+  dataBase64: string;
+}
+
+const MAX_FILES = 5;
+const FILE_STATUS: Record<string, number> = {
+  attachment_too_large: 413,
+  attachment_type_not_allowed: 415,
+  attachment_type_mismatch: 415,
+  attachment_invalid: 400,
+};
 
 const reject = (status: number, code: string, message: string): PluginHttpResponse => ({ status, body: { error: { code, message } } });
 
@@ -45,7 +63,19 @@ function parseBody(raw: string): InboundBody | string {
   for (const key of ['name', 'email', 'phone', 'language'] as const) {
     if (b.contact[key] !== undefined && (typeof b.contact[key] !== 'string' || b.contact[key]!.length > 200)) return `contact.${key} must be a string`;
   }
-  if (typeof b.text !== 'string' || b.text.length === 0 || b.text.length > 64 * 1024) return 'text must be a non-empty string of at most 64 KB';
+  if (b.attachments !== undefined) {
+    if (!Array.isArray(b.attachments) || b.attachments.length > MAX_FILES) return `attachments must be a list of at most ${MAX_FILES} files`;
+    for (const file of b.attachments as Array<Partial<InboundFile>>) {
+      if (!file || typeof file.filename !== 'string' || file.filename.length < 1 || file.filename.length > 255)
+        return 'attachments[].filename must be a string of 1–255 characters';
+      if (file.contentType !== undefined && (typeof file.contentType !== 'string' || !/^[\w.+-]+\/[\w.+-]+$/.test(file.contentType)))
+        return 'attachments[].contentType must look like type/subtype';
+      if (typeof file.dataBase64 !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(file.dataBase64)) return 'attachments[].dataBase64 must be base64';
+    }
+  }
+  const files = b.attachments?.length ?? 0;
+  if (typeof b.text !== 'string' || (b.text.length === 0 && files === 0) || b.text.length > 64 * 1024)
+    return 'text must be a string of at most 64 KB, non-empty unless files are attached';
   if (b.threadId !== undefined && (typeof b.threadId !== 'string' || b.threadId.length > 128)) return 'threadId must be a string of at most 128 characters';
   if (b.content !== undefined && (typeof b.content !== 'object' || b.content === null || Array.isArray(b.content))) return 'content must be an object';
   return b as InboundBody;
@@ -60,6 +90,18 @@ async function receive(ctx: PluginContext<ApiChannelConfig>, request: { headers:
   if (!fresh) return reject(401, 'replayed', 'This signed request was already received');
   const body = parseBody(request.rawBody);
   if (typeof body === 'string') return reject(400, 'invalid_body', body);
+  const attachments: AttachmentRef[] = [];
+  for (const file of body.attachments ?? []) {
+    try {
+      attachments.push(
+        await ctx.uploadAttachment({ filename: file.filename, contentType: file.contentType ?? 'application/octet-stream', dataBase64: file.dataBase64 }),
+      );
+    } catch (error) {
+      const code = String((error as { code?: unknown }).code ?? '');
+      if (FILE_STATUS[code]) return reject(FILE_STATUS[code], code, `${file.filename}: ${(error as Error).message}`);
+      throw error;
+    }
+  }
   const result = await ctx.inbound({
     externalContact: {
       externalId: body.contact.id,
@@ -74,6 +116,7 @@ async function receive(ctx: PluginContext<ApiChannelConfig>, request: { headers:
     externalMessageId: body.messageId,
     text: body.text,
     content: body.content as never,
+    attachments: attachments.length ? attachments : undefined,
     threadKey: body.threadId ? `api:${body.threadId}` : undefined,
   });
   // Remember where replies go: once per conversation (a read is cheaper than a write).

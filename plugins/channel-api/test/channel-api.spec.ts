@@ -30,7 +30,7 @@ describe('API channel', () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 
-    core = await startTestCore({ plugins: [new URL('..', import.meta.url)] });
+    core = await startTestCore({ plugins: [new URL('..', import.meta.url)], env: { SWITCHBOARD_ATTACHMENT_MAX_BYTES: '4096' } });
     inboxId = (await core.createInbox({ name: 'Partner app', channel: 'api' })).id;
     await core.addInstance('api', {
       id: 'api-partner',
@@ -86,6 +86,61 @@ describe('API channel', () => {
     const invalid = JSON.stringify({ messageId: 'm-2', contact: {}, text: '' });
     const rejected = await post(invalid, signatureHeaders(SECRET, invalid));
     expect([rejected.status, rejected.json.error.code]).toEqual([400, 'invalid_body']);
+  });
+
+  it('accepts files with a message: stored as conversation attachments (type from the bytes), downloadable by agents; refused files get 413/415 with a code', async () => {
+    const log = 'router log\nwan: down\n';
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(64, 1)]);
+    const body = JSON.stringify({
+      messageId: 'm-files',
+      contact: { id: 'cust-42' },
+      text: '',
+      attachments: [
+        { filename: 'router.log', contentType: 'text/plain', dataBase64: Buffer.from(log).toString('base64') },
+        { filename: 'invoice', dataBase64: pdf.toString('base64') },
+      ],
+    });
+    const response = await post(body, signatureHeaders(SECRET, body));
+    expect(response.status).toBe(202);
+    const stored = (await core.messages(response.json.conversationId)).find((m) => m.id === response.json.messageId)!;
+    const attachments = stored.attachments as Array<{ id: string; name: string; contentType: string; size: number; sha256: string }>;
+    expect(attachments).toMatchObject([
+      { name: 'router.log', contentType: 'text/plain', size: log.length },
+      { name: 'invoice.pdf', contentType: 'application/pdf', size: pdf.length },
+    ]);
+    const download = await core.request('GET', `/api/v1/attachments/${attachments[0]!.id}/content`, { as: { roles: ['admin'] } });
+    expect(download.status).toBe(200);
+    expect(download.text).toBe(log);
+    expect(download.headers['content-disposition']).toMatch(/^attachment;/);
+
+    const html = JSON.stringify({
+      messageId: 'm-html',
+      contact: { id: 'cust-42' },
+      text: 'see page',
+      attachments: [{ filename: 'page.png', contentType: 'image/png', dataBase64: Buffer.from('<html><script>alert(1)</script>').toString('base64') }],
+    });
+    const refused = await post(html, signatureHeaders(SECRET, html));
+    expect([refused.status, refused.json.error.code]).toEqual([415, 'attachment_type_not_allowed']);
+    const conversation = await core.messages(response.json.conversationId);
+    expect(conversation.some((m) => m.text === 'see page')).toBe(false);
+
+    const big = JSON.stringify({
+      messageId: 'm-big',
+      contact: { id: 'cust-42' },
+      text: 'big',
+      attachments: [{ filename: 'big.pdf', dataBase64: Buffer.concat([pdf, Buffer.alloc(5000)]).toString('base64') }],
+    });
+    const tooLarge = await post(big, signatureHeaders(SECRET, big));
+    expect([tooLarge.status, tooLarge.json.error.code]).toEqual([413, 'attachment_too_large']);
+
+    const malformed = JSON.stringify({
+      messageId: 'm-bad-file',
+      contact: { id: 'cust-42' },
+      text: 'x',
+      attachments: [{ filename: 'a.txt', dataBase64: '***' }],
+    });
+    const invalid = await post(malformed, signatureHeaders(SECRET, malformed));
+    expect([invalid.status, invalid.json.error.code]).toEqual([400, 'invalid_body']);
   });
 
   it('delivers an agent reply to the webhook exactly once after two failures, signed, with a delivery log', async () => {

@@ -86,6 +86,8 @@ export interface ExternalContact {
 
 /** A stored attachment, as the core's conversations keep it. */
 export interface AttachmentRef {
+  /** Set for files stored with `ctx.uploadAttachment` (the conversation attachment's id). */
+  id?: string;
   name: string;
   contentType: string;
   size: number;
@@ -224,6 +226,13 @@ export interface PluginContext<Config = Record<string, unknown>> {
   visitorToken(claims: { visitorId: string; contactId?: string | null; ttlSeconds?: number }): Promise<{ token: string; expiresAt: string }>;
   /** Stores an attachment in the core (size and type limits apply) and returns a reference for `inbound`. */
   storeAttachment(input: StoredAttachmentInput): Promise<AttachmentRef>;
+  /**
+   * Channels: stores a customer's file as a conversation attachment (type detected from the bytes and
+   * checked against the core's allow-list, size limit, encrypted at rest, downloadable by the agents of
+   * the conversation) and returns a reference for `inbound`. Fails with an error whose `code` is
+   * `attachment_too_large`, `attachment_type_not_allowed`, `attachment_type_mismatch` or `attachment_invalid`.
+   */
+  uploadAttachment(input: StoredAttachmentInput): Promise<AttachmentRef>;
   /** Channels: is any agent online for this instance's inbox (its team's agents, or any agent when it has no team)? */
   presence(): Promise<InboxPresence>;
   /** Channels: opens a ticket for a conversation of this instance's inbox (requester = the conversation's contact). */

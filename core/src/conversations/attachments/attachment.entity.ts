@@ -13,8 +13,9 @@ export class AttachmentRow {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
 
-  @Column({ name: 'conversation_id', type: 'varchar', length: 36 })
-  conversationId: string;
+  /** Null for a channel's upload until the inbound message that carries it is stored. */
+  @Column({ name: 'conversation_id', type: 'varchar', length: 36, nullable: true })
+  conversationId: string | null;
 
   @Column({ name: 'message_id', type: 'varchar', length: 36, nullable: true })
   messageId: string | null;

@@ -29,7 +29,7 @@ const WRITERS = ['admin', 'supervisor', 'agent'] as const;
 
 export class AttachmentViewDto {
   @ApiProperty() id: string;
-  @ApiProperty() conversationId: string;
+  @ApiProperty({ nullable: true, type: String }) conversationId: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'Null until attached to a message' }) messageId: string | null;
   @ApiProperty({ description: 'Sanitised file name' }) name: string;
   @ApiProperty({ description: 'Detected from the bytes (allow-listed), not the client’s claim', example: 'application/pdf' }) contentType: string;
@@ -197,6 +197,8 @@ export class AttachmentsController {
 
   /** The attachment's conversation must be visible to the actor; otherwise the attachment does not exist for them. */
   private async authorise(actor: Actor, attachment: AttachmentView): Promise<void> {
+    // A channel's upload not yet on a message belongs to no conversation: nobody reads it.
+    if (attachment.conversationId === null) throw new ConversationsError('attachment_not_found', 'There is no such attachment.', { id: attachment.id });
     try {
       await this.conversations.getForActor(actor, attachment.conversationId);
     } catch (error) {

@@ -26,7 +26,8 @@ const RETENTION_JOB = 'attachments.retention';
 
 export interface AttachmentView {
   id: string;
-  conversationId: string;
+  /** Null for a channel's upload not yet on an inbound message. */
+  conversationId: string | null;
   messageId: string | null;
   name: string;
   contentType: string;
@@ -38,7 +39,8 @@ export interface AttachmentView {
 }
 
 export interface StoreAttachmentInput {
-  conversationId: string;
+  /** Null: a channel's upload, bound to the conversation of the inbound message that references it. */
+  conversationId: string | null;
   uploaderType: AttachmentRow['uploaderType'];
   uploaderId: string | null;
   fileName: string | undefined;
@@ -155,24 +157,33 @@ export class AttachmentsService implements OnModuleInit {
    * conversation and not be attached yet (409 `attachment_in_use`). Returns message metadata
    * in the order given.
    */
-  async linkToMessage(tx: Tx, conversationId: string, messageId: string, ids: string[]): Promise<Attachment[]> {
+  async linkToMessage(tx: Tx, conversationId: string, messageId: string, ids: string[], options: { inbound?: boolean } = {}): Promise<Attachment[]> {
     const unique = [...new Set(ids)];
     if (unique.length !== ids.length) throw new ConversationsError('attachment_invalid', 'An attachment is listed twice.', { field: 'attachments' });
     const rows = await tx.manager.find(AttachmentRow, { where: { id: In(unique) } });
     const byId = new Map(rows.map((row) => [row.id, row]));
     for (const id of unique) {
       const row = byId.get(id);
-      if (!row || row.conversationId !== conversationId)
+      // Inbound messages may also claim a channel's unbound upload (uploaded before the conversation was known).
+      const unbound = options.inbound === true && row?.conversationId === null && row.uploaderType === 'contact';
+      if (!row || (row.conversationId !== conversationId && !unbound))
         throw new ConversationsError('attachment_not_found', 'There is no such attachment in this conversation.', { id, field: 'attachments' });
       if (row.messageId) throw new ConversationsError('attachment_in_use', 'This attachment is already on a message.', { id, messageId: row.messageId });
     }
-    const result = await tx.manager
-      .createQueryBuilder()
-      .update(AttachmentRow)
-      .set({ messageId })
-      .where({ id: In(unique), conversationId, messageId: IsNull() })
-      .execute();
-    if ((result.affected ?? unique.length) !== unique.length)
+    let affected = 0;
+    for (const id of unique) {
+      const row = byId.get(id)!;
+      const result = await tx.manager
+        .createQueryBuilder()
+        .update(AttachmentRow)
+        .set({ messageId, conversationId })
+        .where({ id, conversationId: row.conversationId === null ? IsNull() : conversationId, messageId: IsNull() })
+        .execute();
+      affected += result.affected ?? 1;
+      row.conversationId = conversationId;
+      row.messageId = messageId;
+    }
+    if (affected !== unique.length)
       throw new ConversationsError('attachment_in_use', 'An attachment was attached to another message meanwhile.', { field: 'attachments' });
     return unique.map((id) => messageAttachment(this.view(byId.get(id)!)));
   }

@@ -4,6 +4,8 @@ import { ConversationsService } from '../../conversations/conversations.service.
 import { ContactsService } from '../../contacts/contacts.service.js';
 import { VisitorTokenService } from '../../realtime/visitor-token.service.js';
 import type { IngestInboundInput, IngestInboundResult, MessageView } from '../../conversations/conversations.types.js';
+import { AttachmentsService } from '../../conversations/attachments/attachments.service.js';
+import type { AttachmentRef } from '@switchboard/plugin-sdk';
 
 /**
  * What the plugin host needs from the conversations module (see docs/module-contracts.md):
@@ -15,6 +17,11 @@ export interface ConversationsPort {
   getMessage(conversationId: string, seq: number): Promise<MessageView | undefined>;
   /** Thread key and contact details a channel needs to deliver a message it did not start. */
   deliveryContext(conversationId: string, channel: string): Promise<DeliveryContext>;
+  /**
+   * A customer's file from a channel, stored as a conversation attachment not yet bound to a
+   * conversation (the inbound message that references it binds it). Errors carry the attachment codes.
+   */
+  storeChannelAttachment(input: { instanceId: string; filename: string; contentType: string; bytes: Buffer }): Promise<AttachmentRef>;
   /** A realtime gateway visitor token (web chat), bound to one inbox. */
   issueVisitorToken(claims: {
     visitorId: string;
@@ -44,6 +51,25 @@ export class ConversationsAdapter implements ConversationsPort {
 
   ingestInbound(input: IngestInboundInput): Promise<IngestInboundResult> {
     return this.resolve().ingestInbound(input);
+  }
+
+  async storeChannelAttachment(input: { instanceId: string; filename: string; contentType: string; bytes: Buffer }): Promise<AttachmentRef> {
+    const stored = await this.moduleRef.get(AttachmentsService, { strict: false }).store({
+      conversationId: null,
+      uploaderType: 'contact',
+      uploaderId: `plugin:${input.instanceId}`,
+      fileName: input.filename,
+      declaredType: input.contentType,
+      bytes: input.bytes,
+    });
+    return {
+      id: stored.id,
+      name: stored.name,
+      contentType: stored.contentType,
+      size: stored.size,
+      sha256: stored.sha256,
+      storageKey: `attachment:${stored.id}`,
+    };
   }
 
   issueVisitorToken(claims: {

@@ -743,6 +743,13 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
         return this.telemetry(running, p);
       case 'attachment.store':
         return this.storeAttachment(running, p);
+      case 'attachment.upload': {
+        if (running.plugin.manifest.kind !== 'channel') throw new PluginError('plugin_call_failed', 'uploadAttachment is for channel instances');
+        const { filename, contentType, dataBase64 } = p;
+        if (typeof filename !== 'string' || typeof contentType !== 'string' || typeof dataBase64 !== 'string')
+          throw new PluginError('plugin_call_failed', 'uploadAttachment needs filename, contentType and dataBase64');
+        return this.conversations.storeChannelAttachment({ instanceId: running.row.id, filename, contentType, bytes: Buffer.from(dataBase64, 'base64') });
+      }
       case 'realtime.visitorToken': {
         if (running.plugin.manifest.kind !== 'channel' || !running.row.inboxId)
           throw new PluginError('plugin_call_failed', 'visitor tokens are for channel instances');

@@ -11,7 +11,7 @@ export class ConversationAttachments1765000000010 implements MigrationInterface 
         name: 'conversation_attachments',
         columns: [
           c.uuid('id', { isPrimary: true }),
-          c.uuid('conversation_id'),
+          c.uuid('conversation_id', { isNullable: true }),
           c.uuid('message_id', { isNullable: true }),
           c.string('uploader_type', 16),
           c.string('uploader_id', 191, { isNullable: true }),

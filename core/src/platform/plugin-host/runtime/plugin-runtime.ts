@@ -241,6 +241,7 @@ async function main(): Promise<void> {
       inbound: (message: InboundMessage) => call<InboundResult>('inbound', message),
       telemetry: (reading: TelemetryReading) => call<void>('telemetry', reading),
       storeAttachment: (attachment: StoredAttachmentInput) => call<AttachmentRef>('attachment.store', attachment),
+      uploadAttachment: (attachment: StoredAttachmentInput) => call<AttachmentRef>('attachment.upload', attachment),
       visitorToken: (claims: { visitorId: string; contactId?: string | null; ttlSeconds?: number }) =>
         call<{ token: string; expiresAt: string }>('realtime.visitorToken', claims),
       presence: () => call<InboxPresence>('presence', null),

@@ -5,7 +5,8 @@
  *
  * Accuracy is on each dataset's test split; datasets without one use a fixed-seed 80/20 split.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { parseCsv, parseExamples } from '../data-io.js';
@@ -171,6 +172,20 @@ async function runOurs(data: Dataset): Promise<Row> {
 }
 
 async function runNlpJs(data: Dataset): Promise<Row> {
+  // NLP.js loads "plugins" from ./plugins of the working directory, and the repository root has a
+  // plugins folder of Switchboard's own: run it from an empty directory.
+  const cwd = process.cwd();
+  const empty = mkdtempSync(join(tmpdir(), 'sb-nlpjs-'));
+  process.chdir(empty);
+  try {
+    return await runNlpJsHere(data);
+  } finally {
+    process.chdir(cwd);
+    rmSync(empty, { recursive: true, force: true });
+  }
+}
+
+async function runNlpJsHere(data: Dataset): Promise<Row> {
   const require = createRequire(import.meta.url);
   const { NlpManager } = require('node-nlp') as {
     NlpManager: new (options: object) => {

@@ -185,7 +185,23 @@ async function message(ctx: Ctx, request: PluginHttpRequest): Promise<PluginHttp
       return fail(headers, 415, 'attachment_type_not_allowed', `${file.contentType} is not allowed`);
     if (Math.floor((file.dataBase64.length * 3) / 4) > ctx.config.maxAttachmentBytes)
       return fail(headers, 413, 'attachment_too_large', 'The file is too large');
-    attachments.push(await ctx.storeAttachment({ filename: file.filename, contentType: file.contentType, dataBase64: file.dataBase64 }));
+    // A conversation attachment: the core checks the bytes against the declared type and its own
+    // allow-list, encrypts it and lets the conversation's agents download it.
+    try {
+      attachments.push(await ctx.uploadAttachment({ filename: file.filename, contentType: file.contentType, dataBase64: file.dataBase64 }));
+    } catch (error) {
+      const code = String((error as { code?: unknown }).code ?? '');
+      const status =
+        code === 'attachment_too_large'
+          ? 413
+          : code === 'attachment_type_not_allowed' || code === 'attachment_type_mismatch'
+            ? 415
+            : code === 'attachment_invalid'
+              ? 400
+              : 0;
+      if (status) return fail(headers, status, code, `${file.filename}: ${(error as Error).message}`);
+      throw error;
+    }
   }
 
   const prefix = Object.keys(form).length

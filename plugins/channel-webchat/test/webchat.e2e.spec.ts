@@ -247,6 +247,20 @@ describe('web chat widget, end to end in Chromium', () => {
       expect(ok.status).toBe(201);
       const stored = (await core.messages(ok.json.conversationId)).find((m) => m.text === 'receipt')!;
       expect(stored.attachments).toEqual([expect.objectContaining({ name: 'r.txt', contentType: 'text/plain', size: 4 })]);
+      // Stored as a conversation attachment: the conversation's agents can download it.
+      const [file] = stored.attachments as Array<{ id: string }>;
+      const download = await core.request('GET', `/api/v1/attachments/${file!.id}/content`, { as: { roles: ['admin'] } });
+      expect([download.status, download.text, download.headers['x-content-type-options']]).toEqual([200, 'paid', 'nosniff']);
+      // The bytes decide: HTML declared as text/plain is refused by the core.
+      const disguised = await core.request('POST', `/plugins/webchat/${inboxId}/messages`, {
+        headers: auth,
+        body: {
+          clientMessageId: 'f5',
+          text: 'page',
+          attachments: [{ filename: 'p.txt', contentType: 'text/plain', dataBase64: Buffer.from('<html><script>alert(1)</script>').toString('base64') }],
+        },
+      });
+      expect([disguised.status, disguised.json.error.code]).toEqual([415, 'attachment_type_not_allowed']);
       expect(
         (
           await core.request('POST', `/plugins/webchat/${inboxId}/messages`, {

@@ -8,6 +8,7 @@ import { AttachmentsService } from '../../src/conversations/attachments/attachme
 import { LocalEncryptedStorage } from '../../src/conversations/attachments/attachment-storage.js';
 import { ConversationRow } from '../../src/conversations/entities/conversation.entity.js';
 import { DATA_SOURCE } from '../../src/platform/database/database.tokens.js';
+import { CONVERSATIONS_PORT, type ConversationsPort } from '../../src/platform/plugin-host/conversations.port.js';
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(600)]);
 const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(400)]);
@@ -34,6 +35,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('co
   let agentB: Record<string, string>;
   let conversationA: string;
   let contactA: string;
+  let inbox: string;
 
   const json = async (headers: Record<string, string>, method: string, path: string, body?: unknown) => {
     const response = await fetch(`${app.url}${path}`, {
@@ -60,7 +62,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('co
     admin = await app.authHeaders({ roles: ['admin'], sub: 'att-admin' });
     agentA = await app.authHeaders({ roles: ['agent'], teamIds: ['team-att-a'], sub: 'att-agent-a' });
     agentB = await app.authHeaders({ roles: ['agent'], teamIds: ['team-att-b'], sub: 'att-agent-b' });
-    const inbox = (await json(admin, 'POST', '/api/v1/inboxes', { name: 'Files A', channel: 'api', teamId: 'team-att-a' })).body.id as string;
+    inbox = (await json(admin, 'POST', '/api/v1/inboxes', { name: 'Files A', channel: 'api', teamId: 'team-att-a' })).body.id as string;
     const ingested = await app.app.get(ConversationsService).ingestInbound({
       inboxId: inbox,
       externalContact: { externalId: 'att-visitor', verified: false },
@@ -139,6 +141,14 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('co
     });
     expect(note.status).toBe(201);
     expect(note.body).toMatchObject({ private: true, attachments: [{ id: file.body.id, name: 'notes.txt', contentType: 'text/plain' }] });
+    // Channels (a web visitor opening a file) get the customer's files, never a note's.
+    const port = app.app.get<ConversationsPort>(CONVERSATIONS_PORT);
+    const notFound = { code: 'attachment_not_found' };
+    await expect(port.readChannelAttachment({ inboxId: inbox, contactId: contactA, id: file.body.id })).rejects.toMatchObject(notFound);
+    const reply = await port.readChannelAttachment({ inboxId: inbox, contactId: contactA, id: pngId });
+    expect(Buffer.from(reply.dataBase64, 'base64').equals(PNG)).toBe(true);
+    await expect(port.readChannelAttachment({ inboxId: inbox, contactId: 'someone-else', id: pngId })).rejects.toMatchObject(notFound);
+    await expect(port.readChannelAttachment({ inboxId: 'other-inbox', contactId: contactA, id: pngId })).rejects.toMatchObject(notFound);
   });
 
   it('downloads as an agent of the team, never inline', async () => {

@@ -60,8 +60,9 @@ function cors(ctx: Ctx, request: PluginHttpRequest): Record<string, string> | nu
   if (!allowed) return null;
   return {
     'access-control-allow-origin': origin,
-    'access-control-allow-methods': 'POST, OPTIONS',
+    'access-control-allow-methods': 'GET, POST, OPTIONS',
     'access-control-allow-headers': 'content-type, authorization',
+    'access-control-expose-headers': 'content-disposition',
     'access-control-max-age': '600',
     vary: 'Origin',
   };
@@ -289,6 +290,42 @@ async function offline(ctx: Ctx, request: PluginHttpRequest): Promise<PluginHttp
   };
 }
 
+/**
+ * A visitor opens a file of their own conversation (their upload or an agent's reply; never an
+ * internal note's). The session token must be sent as `Authorization: Bearer`, so the widget fetches
+ * the file and saves it; it is always served as a download, never rendered.
+ */
+async function download(ctx: Ctx, request: PluginHttpRequest): Promise<PluginHttpResponse> {
+  const headers = cors(ctx, request);
+  if (!headers) return { status: 403, body: { error: { code: 'origin_not_allowed', message: 'This site may not embed the chat' } } };
+  const claims = readSession(request.headers.authorization);
+  if (!claims) return fail(headers, 401, 'session_invalid', 'Start a new chat session');
+  const id = request.params.id ?? '';
+  const known = await ctx.kv.get<{ contactId: string; conversationId: string }>(`visitor:${claims.vid}`);
+  const missing = () => fail(headers, 404, 'attachment_not_found', 'There is no such file');
+  if (!known || !/^[0-9a-f-]{36}$/.test(id)) return missing();
+  let file;
+  try {
+    file = await ctx.downloadAttachment({ id, contactId: known.contactId });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'attachment_not_found') return missing();
+    throw error;
+  }
+  const ascii = file.name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\%]/g, '_');
+  return {
+    status: 200,
+    headers: {
+      ...headers,
+      'content-type': file.contentType,
+      'content-disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': "default-src 'none'; sandbox",
+      'cache-control': 'private, no-store',
+    },
+    bodyBase64: file.dataBase64,
+  };
+}
+
 function preflight(ctx: Ctx, request: PluginHttpRequest): PluginHttpResponse {
   const headers = cors(ctx, request);
   return headers ? { status: 204, headers } : { status: 403 };
@@ -308,6 +345,8 @@ export default definePlugin<WebchatConfig>({
     ctx.http.route('POST', '/:inbox/messages', (request) => message(ctx, request));
     ctx.http.route('OPTIONS', '/:inbox/messages', (request) => preflight(ctx, request));
     ctx.http.route('POST', '/:inbox/offline', (request) => offline(ctx, request));
+    ctx.http.route('GET', '/:inbox/attachments/:id', (request) => download(ctx, request));
+    ctx.http.route('OPTIONS', '/:inbox/attachments/:id', (request) => preflight(ctx, request));
     ctx.http.route('OPTIONS', '/:inbox/offline', (request) => preflight(ctx, request));
   },
   health: () => ({ status: 'up' }),

@@ -251,6 +251,24 @@ describe('web chat widget, end to end in Chromium', () => {
       const [file] = stored.attachments as Array<{ id: string }>;
       const download = await core.request('GET', `/api/v1/attachments/${file!.id}/content`, { as: { roles: ['admin'] } });
       expect([download.status, download.text, download.headers['x-content-type-options']]).toEqual([200, 'paid', 'nosniff']);
+      // The visitor opens their own file (as a download); another visitor cannot.
+      const own = await core.request('GET', `/plugins/webchat/${inboxId}/attachments/${file!.id}`, { headers: auth });
+      expect([own.status, own.text, own.headers['content-disposition'], own.headers['x-content-type-options']]).toEqual([
+        200,
+        'paid',
+        `attachment; filename="r.txt"; filename*=UTF-8''r.txt`,
+        'nosniff',
+      ]);
+      const stranger = (await core.request('POST', `/plugins/webchat/${inboxId}/session`, { body: {} })).json;
+      await core.request('POST', `/plugins/webchat/${inboxId}/messages`, {
+        headers: { authorization: `Bearer ${stranger.sessionToken}` },
+        body: { clientMessageId: 's1', text: 'hello' },
+      });
+      const theirs = await core.request('GET', `/plugins/webchat/${inboxId}/attachments/${file!.id}`, {
+        headers: { authorization: `Bearer ${stranger.sessionToken}` },
+      });
+      expect([theirs.status, theirs.json.error.code]).toEqual([404, 'attachment_not_found']);
+      expect((await core.request('GET', `/plugins/webchat/${inboxId}/attachments/${file!.id}`)).status).toBe(401);
       // The bytes decide: HTML declared as text/plain is refused by the core.
       const disguised = await core.request('POST', `/plugins/webchat/${inboxId}/messages`, {
         headers: auth,

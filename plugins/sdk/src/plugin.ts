@@ -158,6 +158,13 @@ export interface StoredAttachmentInput {
   dataBase64: string;
 }
 
+export interface DownloadedAttachment {
+  name: string;
+  contentType: string;
+  size: number;
+  dataBase64: string;
+}
+
 /** Whether anyone can chat live on an inbox right now (routing presence). */
 export interface InboxPresence {
   inboxId: string;
@@ -233,6 +240,12 @@ export interface PluginContext<Config = Record<string, unknown>> {
    * `attachment_too_large`, `attachment_type_not_allowed`, `attachment_type_mismatch` or `attachment_invalid`.
    */
   uploadAttachment(input: StoredAttachmentInput): Promise<AttachmentRef>;
+  /**
+   * Channels: the bytes of a conversation attachment for the customer `contactId` (e.g. a web visitor
+   * opening a file): only from a conversation of this instance's inbox whose contact it is, and never
+   * from an internal note. Anything else fails with code `attachment_not_found`.
+   */
+  downloadAttachment(input: { id: string; contactId: string }): Promise<DownloadedAttachment>;
   /** Channels: is any agent online for this instance's inbox (its team's agents, or any agent when it has no team)? */
   presence(): Promise<InboxPresence>;
   /** Channels: opens a ticket for a conversation of this instance's inbox (requester = the conversation's contact). */

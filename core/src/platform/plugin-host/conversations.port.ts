@@ -5,7 +5,8 @@ import { ContactsService } from '../../contacts/contacts.service.js';
 import { VisitorTokenService } from '../../realtime/visitor-token.service.js';
 import type { IngestInboundInput, IngestInboundResult, MessageView } from '../../conversations/conversations.types.js';
 import { AttachmentsService } from '../../conversations/attachments/attachments.service.js';
-import type { AttachmentRef } from '@switchboard/plugin-sdk';
+import type { AttachmentRef, DownloadedAttachment } from '@switchboard/plugin-sdk';
+import { ConversationsError } from '../../conversations/conversations.error.js';
 
 /**
  * What the plugin host needs from the conversations module (see docs/module-contracts.md):
@@ -22,6 +23,8 @@ export interface ConversationsPort {
    * conversation (the inbound message that references it binds it). Errors carry the attachment codes.
    */
   storeChannelAttachment(input: { instanceId: string; filename: string; contentType: string; bytes: Buffer }): Promise<AttachmentRef>;
+  /** A conversation attachment for the customer of one of the inbox's conversations (never from a private note). */
+  readChannelAttachment(input: { inboxId: string; contactId: string; id: string }): Promise<DownloadedAttachment>;
   /** A realtime gateway visitor token (web chat), bound to one inbox. */
   issueVisitorToken(claims: {
     visitorId: string;
@@ -70,6 +73,18 @@ export class ConversationsAdapter implements ConversationsPort {
       sha256: stored.sha256,
       storageKey: `attachment:${stored.id}`,
     };
+  }
+
+  async readChannelAttachment(input: { inboxId: string; contactId: string; id: string }): Promise<DownloadedAttachment> {
+    const notFound = () => new ConversationsError('attachment_not_found', 'There is no such attachment.', { id: input.id });
+    const attachments = this.moduleRef.get(AttachmentsService, { strict: false });
+    const meta = await attachments.get(input.id);
+    if (!meta.conversationId || !meta.messageId) throw notFound();
+    const conversation = await this.resolve().get(meta.conversationId);
+    if (conversation.inboxId !== input.inboxId || conversation.contactId !== input.contactId) throw notFound();
+    if ((await this.resolve().getMessage(meta.messageId)).private) throw notFound();
+    const { attachment, bytes } = await attachments.read(input.id);
+    return { name: attachment.name, contentType: attachment.contentType, size: attachment.size, dataBase64: bytes.toString('base64') };
   }
 
   issueVisitorToken(claims: {

@@ -743,6 +743,13 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
         return this.telemetry(running, p);
       case 'attachment.store':
         return this.storeAttachment(running, p);
+      case 'attachment.download': {
+        if (running.plugin.manifest.kind !== 'channel' || !running.row.inboxId)
+          throw new PluginError('plugin_call_failed', 'downloadAttachment is for channel instances with an inbox');
+        if (typeof p.id !== 'string' || typeof p.contactId !== 'string')
+          throw new PluginError('plugin_call_failed', 'downloadAttachment needs id and contactId');
+        return this.conversations.readChannelAttachment({ inboxId: running.row.inboxId, contactId: p.contactId, id: p.id });
+      }
       case 'attachment.upload': {
         if (running.plugin.manifest.kind !== 'channel') throw new PluginError('plugin_call_failed', 'uploadAttachment is for channel instances');
         const { filename, contentType, dataBase64 } = p;

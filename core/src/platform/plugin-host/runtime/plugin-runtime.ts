@@ -12,6 +12,7 @@ import {
   createSafeFetch,
   isDefinedPlugin,
   type AttachmentRef,
+  type DownloadedAttachment,
   type DefinedPlugin,
   type InboundMessage,
   type InboundResult,
@@ -242,6 +243,7 @@ async function main(): Promise<void> {
       telemetry: (reading: TelemetryReading) => call<void>('telemetry', reading),
       storeAttachment: (attachment: StoredAttachmentInput) => call<AttachmentRef>('attachment.store', attachment),
       uploadAttachment: (attachment: StoredAttachmentInput) => call<AttachmentRef>('attachment.upload', attachment),
+      downloadAttachment: (input: { id: string; contactId: string }) => call<DownloadedAttachment>('attachment.download', input),
       visitorToken: (claims: { visitorId: string; contactId?: string | null; ttlSeconds?: number }) =>
         call<{ token: string; expiresAt: string }>('realtime.visitorToken', claims),
       presence: () => call<InboxPresence>('presence', null),

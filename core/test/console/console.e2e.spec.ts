@@ -294,4 +294,144 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ag
     await page.getByRole('menuitem', { name: /管理/ }).waitFor();
     await context.close();
   }, 90_000);
+
+  it('an admin edits the knowledge base (variants, publish, list, version history with diff; XSS in an answer is sanitised) and a bot flow (inline validation errors, preview, dry run, save)', async () => {
+    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${app.url}/knowledge`);
+    await page.getByTestId('username').fill('admin');
+    await page.getByTestId('password').fill(ADMIN_PASSWORD);
+    await page.getByTestId('local-login').click();
+    await page.getByTestId('kb-table').waitFor({ timeout: 15_000 });
+
+    // A new entry with a question variant and a rich-text answer carrying XSS payloads.
+    await page.getByTestId('kb-new').click();
+    await page.getByTestId('kb-variant-0').fill('How do I reset the modem?');
+    await page.getByTestId('kb-add-variant').click();
+    await page.getByTestId('kb-variant-1').fill('modem factory reset steps');
+    const answer =
+      '<p>Hold the reset button for <strong>10 seconds</strong>.</p><img src=x onerror="window.__xss=4"><script>window.__xss=5</script><a href="javascript:window.__xss=6">more</a>';
+    await page.getByTestId('kb-answer').fill(answer);
+    const live = page.getByTestId('kb-live-preview');
+    await live.locator('strong').getByText('10 seconds').waitFor();
+    expect(await live.innerHTML()).not.toMatch(/<img|<script|onerror|javascript:/i);
+    await page.getByTestId('kb-save').click();
+    await page.getByTestId('kb-drawer-status').getByText('Draft').waitFor({ timeout: 10_000 });
+    const created = await waitFor(
+      async () =>
+        (await api<{ items: Array<{ id: string; answer: string; questions: string[]; status: string }> }>(app, '/api/v1/knowledge/entries?q=modem')).items[0],
+      10_000,
+      'entry created',
+    );
+    expect(created.questions).toEqual(['How do I reset the modem?', 'modem factory reset steps']);
+    expect(created.answer).not.toMatch(/<img|<script|onerror|javascript:/i);
+
+    // Publish; then the entry is answerable.
+    await page.getByTestId('kb-publish').click();
+    await page.getByTestId('kb-drawer-status').getByText('Published').waitFor({ timeout: 10_000 });
+    await waitFor(
+      async () =>
+        (await api<{ items: Array<{ entryId: string }> }>(app, `/api/v1/knowledge/search?q=${encodeURIComponent('reset the modem')}`)).items[0]?.entryId ===
+        created.id,
+      10_000,
+      'published entry searchable',
+    );
+
+    // An edit makes version 2 with unpublished changes; the history shows the author and the diff.
+    await page.getByTestId('kb-answer').fill('<p>Hold the reset button for <strong>15 seconds</strong>.</p>');
+    await page.getByTestId('kb-save').click();
+    await page.getByTestId('kb-drawer-status').getByText('unpublished changes').waitFor({ timeout: 10_000 });
+    await page.getByRole('tab', { name: 'Version history' }).click();
+    await page.getByTestId('kb-version-2').waitFor();
+    await page.getByTestId('kb-version-1').waitFor();
+    expect(await page.getByTestId('kb-version-2').getByTestId('kb-version-author').textContent()).toContain('admin');
+    const diff = page.getByTestId('kb-diff');
+    await diff.getByText('+ answer: Hold the reset button for 15 seconds.').waitFor();
+    await diff.getByText('- answer: Hold the reset button for 10 seconds.').waitFor();
+    // The preview renders the stored answer sanitised.
+    await page.getByRole('tab', { name: 'Preview' }).click();
+    await page.getByTestId('kb-preview-answer').locator('strong').getByText('15 seconds').waitFor();
+    await page.keyboard.press('Escape');
+
+    // The list shows it; the search finds it.
+    await page.getByTestId('kb-search').locator('input').fill('modem');
+    await page.getByTestId('kb-search').locator('input').press('Enter');
+    await page.getByTestId('kb-table').getByText('How do I reset the modem?').waitFor();
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
+
+    // Bot flow editor: an existing flow, an invalid edit shows the server's errors inline, a valid one is saved.
+    const flowYaml = [
+      'name: e2e_order',
+      'trigger: { phrases: ["where is my order"] }',
+      'steps:',
+      '  - id: ask_order',
+      '    type: ask',
+      '    slot: order_number',
+      '    entity: order_number',
+      '    prompt: { en: "What is your order number?", zh: "请提供订单号" }',
+      '  - id: done',
+      '    type: reply',
+      '    text: { en: "Thanks, {{slots.order_number}} noted." }',
+      '    end: true',
+      '',
+    ].join('\n');
+    await api(app, '/api/v1/bot/flows', { method: 'POST', body: { format: 'yaml', source: flowYaml, activate: true } });
+    await page.goto(`${app.url}/bot`);
+    await page.getByRole('tab', { name: 'Flows' }).click();
+    await page.getByTestId('flow-edit-e2e_order').click();
+    const source = page.getByTestId('flow-source');
+    await source.waitFor();
+    await page.getByTestId('flow-preview').getByText('ask_order').waitFor({ timeout: 10_000 });
+    // A step type that does not exist: the error names the step and marks its line.
+    await source.fill(flowYaml.replace('    type: reply', '    type: respond'));
+    const problems = page.getByTestId('flow-problems');
+    await problems.getByText(/steps\[1\]\.type must be one of/).waitFor({ timeout: 10_000 });
+    await problems.getByText('line 10:11').waitFor();
+    expect(await page.getByTestId('flow-error-line').first().textContent()).toContain('10');
+    // Broken YAML syntax.
+    await source.fill(flowYaml.replace('steps:', 'steps: [').replace('  - id: ask_order', '  - id: ask_order]]'));
+    await problems.getByText(/YAML:/).waitFor({ timeout: 10_000 });
+    // A valid edit: the preview follows, a dry run answers, and it is saved as version 2 and made live.
+    await source.fill(flowYaml.replace('What is your order number?', 'Your order number, please?'));
+    await page.getByTestId('flow-validity').getByText('valid', { exact: true }).waitFor({ timeout: 10_000 });
+    await page.getByTestId('flow-preview').getByText('Your order number, please?').waitFor();
+    await page.getByRole('tab', { name: 'Dry run' }).click();
+    await page.getByTestId('dry-run-messages').fill('where is my order\nSO-20240001');
+    await page.getByTestId('dry-run-start').click();
+    await page.getByTestId('dry-run-transcript').getByText('Thanks, SO-20240001 noted.').waitFor({ timeout: 10_000 });
+    await page.getByTestId('flow-save').click();
+    const saved = await waitFor(
+      async () => {
+        const flow = await api<{ version: number; status: string; source: string }>(app, '/api/v1/bot/flows/e2e_order');
+        return flow.version === 2 ? flow : undefined;
+      },
+      10_000,
+      'flow version 2',
+    );
+    expect(saved.status).toBe('active');
+    expect(saved.source).toContain('Your order number, please?');
+
+    // Per-inbox settings: a greeting in both languages is saved.
+    await page.getByRole('tab', { name: 'Inbox settings' }).click();
+    await page.getByTestId('bot-settings').waitFor();
+    await page.getByTestId('bot-greeting-en').fill('Hello from the e2e bot');
+    await page.getByTestId('bot-greeting-zh').fill('你好，我是测试机器人');
+    await page.getByTestId('bot-settings-save').click();
+    await waitFor(
+      async () => {
+        const view = await api<{ configured: boolean; config: { greeting: Record<string, string>; enabled: boolean } }>(
+          app,
+          `/api/v1/bot/inboxes/${inboxId}/config`,
+        );
+        return view.configured && view.config.greeting.en === 'Hello from the e2e bot' && view.config.greeting.zh === '你好，我是测试机器人';
+      },
+      10_000,
+      'bot config saved',
+    );
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
 });

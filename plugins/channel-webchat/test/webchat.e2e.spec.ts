@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -172,6 +173,25 @@ describe('web chat widget, end to end in Chromium', () => {
       await core.reply(conversation.id, 'Hi! How can I help?');
       await expect(page.locator('li.out span', { hasText: 'How can I help?' })).toBeDefined();
       await page.locator('li.out span', { hasText: 'How can I help?' }).waitFor({ timeout: 15_000 });
+
+      // An agent's file: the visitor opens it from the chat as a download (fetched with the session token).
+      const agent = await core.authHeaders({ roles: ['admin'] });
+      const form = new FormData();
+      form.append('file', new Blob([Buffer.from('Invoice 1042: paid')], { type: 'text/plain' }), 'invoice-1042.txt');
+      const uploaded = await fetch(`${core.url}/api/v1/conversations/${conversation.id}/attachments`, { method: 'POST', headers: agent, body: form });
+      expect(uploaded.status).toBe(201);
+      const { id: fileId } = (await uploaded.json()) as { id: string };
+      const sent = await core.request('POST', `/api/v1/conversations/${conversation.id}/messages`, {
+        as: { roles: ['admin'] },
+        body: { text: 'Here is your invoice', attachments: [{ id: fileId }] },
+      });
+      expect(sent.status).toBe(201);
+      const fileButton = page.locator('li.out button.file', { hasText: 'invoice-1042.txt' });
+      await fileButton.waitFor({ timeout: 15_000 });
+      const [download] = await Promise.all([page.waitForEvent('download'), fileButton.click()]);
+      expect(download.suggestedFilename()).toBe('invoice-1042.txt');
+      expect(readFileSync((await download.path())!, 'utf8')).toBe('Invoice 1042: paid');
+
       await core.reply(conversation.id, 'internal note', { private: true });
 
       await page.reload();

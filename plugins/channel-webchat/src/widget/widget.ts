@@ -31,6 +31,8 @@ const TEXT: Record<Locale, Record<string, string>> = {
     required: 'Please fill in',
     tooLarge: 'The file is too large',
     badType: 'This file type is not allowed',
+    download: 'Download',
+    fileFailed: 'The file could not be opened',
     failed: 'Not sent. Tap to retry.',
     you: 'You',
     agent: 'Support',
@@ -54,6 +56,8 @@ const TEXT: Record<Locale, Record<string, string>> = {
     required: '请填写',
     tooLarge: '文件太大',
     badType: '不支持此文件类型',
+    download: '下载',
+    fileFailed: '无法打开该文件',
     failed: '发送失败，点击重试',
     you: '我',
     agent: '客服',
@@ -81,7 +85,7 @@ interface WireMessage {
   direction: 'in' | 'out';
   authorType: string;
   text: string;
-  attachments?: Array<{ name: string }> | null;
+  attachments?: Array<{ id?: string; name: string }> | null;
 }
 
 (() => {
@@ -145,6 +149,7 @@ interface WireMessage {
     textarea,input{flex:1;font:inherit;border:1px solid #cbd5e1;border-radius:8px;padding:8px;resize:none}
     button.send,button.start{background:#2563eb;color:#fff;border:0;border-radius:8px;padding:8px 12px;cursor:pointer}
     label.attach{cursor:pointer;padding:8px 4px} label.attach input{display:none}
+    button.file{display:block;background:none;border:0;padding:2px 0;color:#1d4ed8;text-decoration:underline;cursor:pointer;font:inherit;text-align:left}
     .error{color:#b91c1c;font-size:12px;padding:0 12px}
   `;
   const bubble = el('button', { class: 'bubble', 'aria-label': t.open, part: 'bubble' }, '💬');
@@ -183,12 +188,36 @@ interface WireMessage {
     return item;
   };
 
+  // Stored files open as downloads: fetched with the session token, saved through a blob URL.
+  const openFile = async (id: string, name: string) => {
+    try {
+      const response = await fetch(`${api}/attachments/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${session?.sessionToken ?? ''}` } });
+      if (!response.ok) throw new Error(String(response.status));
+      const url = URL.createObjectURL(await response.blob());
+      const link = el('a', { href: url, download: name });
+      root.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch {
+      error.textContent = t.fileFailed;
+    }
+  };
+
   const showMessage = (message: WireMessage) => {
     if (seen.has(message.id)) return;
     seen.add(message.id);
     lastSeq = Math.max(lastSeq, message.seq);
-    const files = (message.attachments ?? []).map((a) => `📎 ${a.name}`).join('\n');
-    render(message.id, message.direction === 'in' ? 'in' : 'out', message.text, files || undefined);
+    const plain = (message.attachments ?? []).filter((a) => !a.id);
+    const files = plain.map((a) => `📎 ${a.name}`).join('\n');
+    const item = render(message.id, message.direction === 'in' ? 'in' : 'out', message.text, files || undefined);
+    for (const attachment of message.attachments ?? []) {
+      if (!attachment.id) continue;
+      const button = el('button', { class: 'file', type: 'button', title: t.download }, `📎 ${attachment.name}`);
+      const id = attachment.id;
+      button.addEventListener('click', () => void openFile(id, attachment.name));
+      item.firstElementChild!.append(button);
+    }
   };
 
   // ---------------------------------------------------------------- network

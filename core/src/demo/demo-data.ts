@@ -320,6 +320,8 @@ export interface DemoKbEntry {
   language: 'zh' | 'en';
   tags: string[];
   audience?: 'public' | 'internal';
+  /** Variants added in a second version (so the history has a diff to show). */
+  laterVariants?: string[];
 }
 
 /** Published knowledge base: what the bot answers on the web chat and what assist suggests to agents. */
@@ -337,6 +339,7 @@ export const DEMO_KB: DemoKbEntry[] = [
     kind: 'faq',
     title: '退款多久到账？',
     questions: ['退款多久到账？', '退款什么时候能到', '申请退款后多久退回', '钱什么时候退给我'],
+    laterVariants: ['退款几天能到账', '退款一直没到怎么办'],
     answer: '<p>退款审核通过后，会在 <strong>3 个工作日内</strong>原路退回到您的支付账户。信用卡退款以发卡行入账时间为准。</p>',
     language: 'zh',
     tags: ['退款', '账单'],
@@ -370,6 +373,7 @@ export const DEMO_KB: DemoKbEntry[] = [
     kind: 'faq',
     title: 'How long does a refund take?',
     questions: ['How long does a refund take?', 'When will I get my money back?', 'refund processing time', 'How many days for a refund'],
+    laterVariants: ['my refund has not arrived yet', 'refund still pending'],
     answer:
       '<p>Once approved, refunds go back to the original payment method within <strong>3 business days</strong>. Card refunds may take a little longer to show, depending on your bank.</p>',
     language: 'en',

@@ -395,7 +395,9 @@ export async function seedDemo(app: INestApplicationContext, options: SeedOption
     const existingTitles = new Set((await knowledge.list(system, { status: undefined, limit: 1000 })).items.map((entry) => entry.title));
     for (const entry of DEMO_KB) {
       if (existingTitles.has(entry.title)) continue;
-      await knowledge.create(editor, { ...entry, audience: entry.audience ?? 'public', publish: true });
+      const { laterVariants, ...content } = entry;
+      const created = await knowledge.create(editor, { ...content, audience: entry.audience ?? 'public', publish: true });
+      if (laterVariants) await knowledge.update(editor, created.id, { questions: [...entry.questions, ...laterVariants], publish: true });
       summary.kbEntries++;
     }
     const bot = app.get(BotService);

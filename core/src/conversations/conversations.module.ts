@@ -26,7 +26,9 @@ export class ConversationsModule implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     const fastify = this.adapterHost.httpAdapter?.getInstance?.();
     if (fastify && !fastify.hasContentTypeParser('multipart/form-data')) {
-      await fastify.register(fastifyMultipart, { limits: { fileSize: this.attachments.maxBytes, files: 1, fields: 10, parts: 11, fieldSize: 1024 } });
+      // Not awaited: awaiting a register here boots Fastify's plugin tree early, and the JSON body
+      // parser's errors then bypassed the global filter (malformed_json came back in Fastify's shape).
+      void fastify.register(fastifyMultipart, { limits: { fileSize: this.attachments.maxBytes, files: 1, fields: 10, parts: 11, fieldSize: 1024 } });
     }
   }
 }

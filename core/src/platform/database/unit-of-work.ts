@@ -4,6 +4,7 @@ import { DATA_SOURCE } from './database.tokens.js';
 import { DatabaseUnavailableError, isDatabaseConnectionError } from '../errors/app-error.js';
 import { OutboxWriter, type EventToEmit, type EmittedEvent } from '../outbox/outbox.writer.js';
 import { OutboxSignal } from '../outbox/outbox.signal.js';
+import type { OutboxRow } from '../outbox/outbox.entity.js';
 import { RowInserter } from './row-inserter.js';
 
 export interface Tx {
@@ -145,21 +146,26 @@ export class UnitOfWork {
   private async attempt<T>(work: (tx: Tx) => Promise<T>, attempts: number): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const callbacks: Array<() => void> = [];
-      let emitted = 0;
+      // Events are validated when emitted and written together just before the commit: one statement
+      // per transaction however many events it emits (nothing reads the outbox inside a transaction).
+      const events: OutboxRow[] = [];
       try {
         const result = await this.dataSource.transaction(async (manager) => {
           const tx: Tx = {
             manager,
             insert: (target, rows) => this.inserter.insert(manager, target, rows),
             emit: async (event) => {
-              emitted++;
-              return this.outbox.append(manager, event);
+              const { row, envelope } = this.outbox.prepare(event);
+              events.push(row);
+              return envelope;
             },
             afterCommit: (callback) => callbacks.push(callback),
           };
-          return work(tx);
+          const value = await work(tx);
+          if (events.length > 0) await this.outbox.write(manager, events);
+          return value;
         });
-        if (emitted > 0) this.signal.notify();
+        if (events.length > 0) this.signal.notify();
         for (const callback of callbacks) {
           try {
             callback();

@@ -32,6 +32,13 @@ export class OutboxWriter {
   ) {}
 
   async append<T>(manager: EntityManager, event: EventToEmit<T>): Promise<EmittedEvent<T>> {
+    const { row, envelope } = this.prepare(event);
+    await this.write(manager, [row]);
+    return envelope;
+  }
+
+  /** Validates an event and builds its outbox row, without writing it (see `UnitOfWork`, which writes a transaction's rows at once). */
+  prepare<T>(event: EventToEmit<T>): { row: OutboxRow; envelope: EmittedEvent<T> } {
     if (!isValidPublishSubject(event.subject) || !streamFor(event.subject)) {
       throw new Error(`Outbox refuses subject "${event.subject}": it must be a concrete subject stored by a stream`);
     }
@@ -56,7 +63,11 @@ export class OutboxWriter {
       attempts: 0,
       lastError: null,
     };
-    await this.inserter.insert(manager, OutboxRow, row as OutboxRow);
-    return envelope;
+    return { row: row as OutboxRow, envelope };
+  }
+
+  /** Writes prepared rows, in order, in the caller's transaction. */
+  async write(manager: EntityManager, rows: readonly OutboxRow[]): Promise<void> {
+    await this.inserter.insert(manager, OutboxRow, rows);
   }
 }

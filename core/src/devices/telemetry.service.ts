@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { In, IsNull, LessThan, LessThanOrEqual, MoreThanOrEqual, type DataSource, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { In, IsNull, LessThan, MoreThanOrEqual, type DataSource, type EntityManager } from 'typeorm';
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
 import { UnitOfWork, type Tx } from '../platform/database/unit-of-work.js';
 import { CLOCK, type Clock } from '../platform/clock/clock.js';
@@ -80,6 +80,8 @@ interface ParsedMessage {
 export class TelemetryService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('devices');
   private consumer?: Closable;
+  /** Ticket statuses set in a transaction not committed yet (see ticketStatus). */
+  private readonly ticketStatusInTx = new WeakMap<Tx, Map<string, string>>();
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
@@ -306,17 +308,13 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap, O
   }
 
   /**
-   * Applies validated messages of locked devices: one multi-row INSERT for the readings, two
-   * reads for every device's rule states and open episodes, the rules run per device and per
-   * message in arrival order (exactly as if each message had its own transaction), then one
-   * upsert for the changed rule states and one UPDATE for the devices' state and last-seen time.
+   * Applies validated messages of locked devices: two reads for every device's rule states and
+   * open episodes, the rules run per device and per message in arrival order (exactly as if each
+   * message had its own transaction), then one multi-row INSERT for the readings, one upsert for
+   * the changed rule states and one UPDATE for the devices' state and last-seen time.
    */
   private async apply(tx: Tx, messages: ParsedMessage[], devices: Map<string, DeviceRow>): Promise<IngestResult[]> {
     const manager = tx.manager;
-    await this.insertReadings(
-      tx,
-      messages.flatMap((message) => message.readings.map((reading) => ({ deviceId: message.deviceId, reading }))),
-    );
 
     const byDevice = new Map<string, ParsedMessage[]>();
     for (const message of messages) {
@@ -345,8 +343,11 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap, O
       const before = new Map((statesOf.get(deviceId) ?? []).map((row) => [row.ruleId, row]));
       const current = new Map<string, RuleState>();
       const open = new Map((episodesOf.get(deviceId) ?? []).map((episode) => [episode.ruleId, episode]));
+      /** This device's readings of the batch so far (not yet stored), for fault snapshots. */
+      const seen: Reading[] = [];
       for (const message of group) {
         const { readings } = message;
+        seen.push(...readings);
         const result: IngestResult = { deviceId, accepted: readings.length, opened: [], closed: [] };
         results.set(message, result);
         for (const rule of rules) {
@@ -359,7 +360,7 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap, O
             state = outcome.state;
             if (outcome.action === 'open') {
               if (episode) repeated.delete(episode);
-              episode = await this.openEpisode(tx, device, rule, reading, outcome.code);
+              episode = await this.openEpisode(tx, device, rule, reading, outcome.code, seen);
               open.set(rule.id, episode);
               result.opened.push(episode.id);
             } else if (outcome.action === 'repeat' && episode) {
@@ -390,6 +391,10 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap, O
       deviceUpdates.push({ id: deviceId, state: device.state, lastSeenAt: device.lastSeenAt });
     }
     for (const episode of repeated) await this.saveRepeats(tx, episode);
+    await this.insertReadings(
+      tx,
+      messages.flatMap((message) => message.readings.map((reading) => ({ deviceId: message.deviceId, reading }))),
+    );
     for (let offset = 0; offset < changedStates.length; offset += 500)
       await manager.upsert(DeviceRuleStateRow, changedStates.slice(offset, offset + 500), ['deviceId', 'ruleId']);
     await this.updateDevices(tx, deviceUpdates);
@@ -473,17 +478,39 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap, O
     return device;
   }
 
-  /** The latest value of every metric, as of `upTo` (the triggering reading) when given. */
+  /**
+   * The latest value of every metric: stored readings, then `recent` ones (this batch's readings
+   * of the device up to the triggering message, not stored yet) in arrival order.
+   */
   private async snapshot(
     manager: EntityManager,
     deviceId: string,
-    upTo?: Date,
+    recent: Reading[] = [],
   ): Promise<Record<string, { value: number | string | null; ts: string; quality: string }>> {
-    const where: FindOptionsWhere<DeviceReadingRow> = upTo ? { deviceId, ts: LessThanOrEqual(upTo) } : { deviceId };
-    const rows = await manager.find(DeviceReadingRow, { where, order: { ts: 'DESC', id: 'DESC' }, take: 200 });
+    const rows = await manager.find(DeviceReadingRow, { where: { deviceId }, order: { ts: 'DESC', id: 'DESC' }, take: 200 });
     const latest: Record<string, { value: number | string | null; ts: string; quality: string }> = {};
     for (const row of rows) latest[row.metric] ??= { value: row.valueNum ?? row.valueText, ts: row.ts.toISOString(), quality: row.quality };
+    for (const reading of recent) {
+      const known = latest[reading.metric];
+      if (known && Date.parse(known.ts) > reading.ts.getTime()) continue;
+      const value = typeof reading.value === 'boolean' ? Number(reading.value) : reading.value;
+      latest[reading.metric] = { value, ts: reading.ts.toISOString(), quality: reading.quality };
+    }
     return latest;
+  }
+
+  /**
+   * A ticket's status as this transaction sees it: tickets created or moved in the same batch are
+   * not committed yet, and TicketsService.get reads outside the transaction.
+   */
+  private async ticketStatus(tx: Tx, ticketId: string): Promise<string> {
+    return this.ticketStatusInTx.get(tx)?.get(ticketId) ?? (await this.tickets.get(SYSTEM_ACTOR, ticketId)).status;
+  }
+
+  private noteTicketStatus(tx: Tx, ticket: { id: string; status: string }): void {
+    let known = this.ticketStatusInTx.get(tx);
+    if (!known) this.ticketStatusInTx.set(tx, (known = new Map()));
+    known.set(ticket.id, ticket.status);
   }
 
   private describeFault(rule: DeviceRuleRow, code: string | null): { severity: Severity; title: string; articleId: string | null } {
@@ -495,7 +522,14 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap, O
     };
   }
 
-  private async openEpisode(tx: Tx, device: DeviceRow, rule: DeviceRuleRow, reading: Reading | null, code: string | null): Promise<FaultEpisodeRow> {
+  private async openEpisode(
+    tx: Tx,
+    device: DeviceRow,
+    rule: DeviceRuleRow,
+    reading: Reading | null,
+    code: string | null,
+    recent: Reading[] = [],
+  ): Promise<FaultEpisodeRow> {
     const manager = tx.manager;
     const now = this.clock.now();
     const fault = this.describeFault(rule, code);
@@ -505,37 +539,36 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap, O
 
     // Flapping: a fault that comes back soon after recovering continues the previous episode.
     const flapWindowMs = this.settings.get<number>('devices.flapWindowSeconds') * 1000;
-    const recent = await manager.findOne(FaultEpisodeRow, {
+    const previous = await manager.findOne(FaultEpisodeRow, {
       where: { deviceId: device.id, ruleId: rule.id, openSlot: IsNull(), closedAt: MoreThanOrEqual(new Date(now.getTime() - flapWindowMs)) },
       order: { closedAt: 'DESC' },
     });
-    if (recent && flapWindowMs > 0) {
-      Object.assign(recent, {
+    if (previous && flapWindowMs > 0) {
+      Object.assign(previous, {
         openSlot: 'open',
         status: 'open',
         closedAt: null,
-        flaps: recent.flaps + 1,
-        occurrences: recent.occurrences + 1,
+        flaps: previous.flaps + 1,
+        occurrences: previous.occurrences + 1,
         latest: latest as Json,
       });
-      await manager.save(FaultEpisodeRow, recent);
-      if (recent.ticketId) {
+      await manager.save(FaultEpisodeRow, previous);
+      if (previous.ticketId) {
         await this.tickets.addComment(
           SYSTEM_ACTOR,
-          recent.ticketId,
-          { body: `The fault returned (flap ${recent.flaps}) at ${now.toISOString()}: ${describeReading(latest)}`, private: true },
+          previous.ticketId,
+          { body: `The fault returned (flap ${previous.flaps}) at ${now.toISOString()}: ${describeReading(latest)}`, private: true },
           {},
           tx,
         );
-        const ticket = await this.tickets.get(SYSTEM_ACTOR, recent.ticketId);
-        if (ticket.status === 'solved') await this.tickets.transition(SYSTEM_ACTOR, recent.ticketId, 'open', {}, tx);
+        if ((await this.ticketStatus(tx, previous.ticketId)) === 'solved')
+          this.noteTicketStatus(tx, await this.tickets.transition(SYSTEM_ACTOR, previous.ticketId, 'open', {}, tx));
       }
-      await tx.emit({ subject: DEVICE_FAULT_REPEATED, data: this.episodeEvent(recent, device) });
-      return recent;
+      await tx.emit({ subject: DEVICE_FAULT_REPEATED, data: this.episodeEvent(previous, device) });
+      return previous;
     }
 
-    // Later readings of the same batch are already stored: the snapshot stops at the trigger.
-    const snapshot = await this.snapshot(manager, device.id, reading?.ts);
+    const snapshot = await this.snapshot(manager, device.id, recent);
     const episode: FaultEpisodeRow = Object.assign(new FaultEpisodeRow(), {
       id: randomUUID(),
       deviceId: device.id,
@@ -573,6 +606,7 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap, O
       tx,
     );
     episode.ticketId = ticket.id;
+    this.noteTicketStatus(tx, ticket);
     await manager.update(FaultEpisodeRow, { id: episode.id }, { ticketId: ticket.id });
     await tx.emit({ subject: DEVICE_FAULT_OPENED, data: this.episodeEvent(episode, device), id: `fault-opened:${episode.id}` });
     if (device.ownerContactId) {
@@ -613,8 +647,7 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap, O
     episode.status = 'closed';
     episode.closedAt = now;
     if (episode.ticketId && rule.autoResolve) {
-      const ticket = await this.tickets.get(SYSTEM_ACTOR, episode.ticketId);
-      if (!['solved', 'closed'].includes(ticket.status)) {
+      if (!['solved', 'closed'].includes(await this.ticketStatus(tx, episode.ticketId))) {
         const detail = reading ? describeReading({ metric: reading.metric, value: reading.value, ts: reading.ts.toISOString() }) : 'telemetry resumed';
         await this.tickets.addComment(
           SYSTEM_ACTOR,
@@ -623,7 +656,7 @@ export class TelemetryService implements OnModuleInit, OnApplicationBootstrap, O
           {},
           tx,
         );
-        await this.tickets.transition(SYSTEM_ACTOR, episode.ticketId, 'solved', {}, tx);
+        this.noteTicketStatus(tx, await this.tickets.transition(SYSTEM_ACTOR, episode.ticketId, 'solved', {}, tx));
       }
     }
     await tx.emit({ subject: DEVICE_FAULT_CLOSED, data: this.episodeEvent(episode, device), id: `fault-closed:${episode.id}:${now.getTime()}` });

@@ -3,6 +3,9 @@ import { backends, startTestApp, waitFor, type TestApp } from '../harness/test-a
 import { ContactsService } from '../../src/contacts/contacts.service.js';
 import { ConversationsService } from '../../src/conversations/conversations.service.js';
 import { SYSTEM_ACTOR } from '../../src/identity/actor.js';
+import { TelemetryService } from '../../src/devices/telemetry.service.js';
+import { UnitOfWork } from '../../src/platform/database/unit-of-work.js';
+import type { DeliveredMessage } from '../../src/platform/bus/bus.port.js';
 
 const json = { 'content-type': 'application/json' };
 
@@ -164,5 +167,71 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('de
     expect(await renamed.json()).toMatchObject({ id: 'pump-2', name: 'Pump 2', firmware: '1.4.2', site: 'Plant B' });
     const idChange = await fetch(`${app.url}/api/v1/devices/pump-2`, { method: 'PATCH', headers: admin, body: JSON.stringify({ id: 'pump-9' }) });
     expect(idChange.status).toBe(400);
+  });
+
+  describe('the batched telemetry consumer', () => {
+    const delivered = (msgId: string, deviceId: string, readings: Array<{ metric: string; value: number }>, deliveryCount = 1): DeliveredMessage<unknown> => ({
+      subject: `sb.telemetry.${deviceId}`,
+      msgId,
+      data: { deviceId, readings },
+      headers: {},
+      deliveryCount,
+    });
+    const applyBatch = (messages: Array<DeliveredMessage<unknown>>) =>
+      app.app.get(UnitOfWork).run((tx) => app.app.get(TelemetryService).ingestBatchInTx(tx, messages));
+    const readingsOf = async (deviceId: string, metric: string) => {
+      const response = await fetch(`${app.url}/api/v1/devices/${deviceId}/readings?metric=${metric}`, { headers: admin });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { items: Array<{ value: number }> }).items;
+    };
+
+    it('applies a message once per message id: repeated in a batch or redelivered later', async () => {
+      const first = delivered('redelivery-1', 'chiller-07', [{ metric: 'humidity', value: 41 }]);
+      expect(await applyBatch([first, first, delivered('redelivery-2', 'chiller-07', [{ metric: 'humidity', value: 42 }])])).toBe(2);
+      expect(await applyBatch([{ ...first, deliveryCount: 2 }])).toBe(0);
+      const values = (await readingsOf('chiller-07', 'humidity')).map((reading) => reading.value).sort();
+      expect(values).toEqual([41, 42]);
+    });
+
+    it("runs the rules on a batch's messages in arrival order, per device", async () => {
+      const created = await fetch(`${app.url}/api/v1/devices`, {
+        method: 'POST',
+        headers: admin,
+        body: JSON.stringify({ id: 'chiller-08', name: 'Chiller 8', model: 'CH-200' }),
+      });
+      expect(created.status).toBe(201);
+      // One batch, two devices interleaved: chiller-08 faults twice then recovers; chiller-07 stays fine.
+      await applyBatch([
+        delivered('order-1', 'chiller-08', [{ metric: 'temperature', value: 90 }]),
+        delivered('order-2', 'chiller-07', [{ metric: 'temperature', value: 60 }]),
+        delivered('order-3', 'chiller-08', [{ metric: 'temperature', value: 91 }]),
+        delivered('order-4', 'chiller-08', [{ metric: 'temperature', value: 60 }]),
+      ]);
+      const episodes = await episodesOf('chiller-08');
+      expect(episodes).toHaveLength(1);
+      expect(episodes[0]).toMatchObject({ status: 'closed', occurrences: 2 });
+      const tickets = await ticketsOf('chiller-08');
+      expect(tickets).toHaveLength(1);
+      expect(tickets[0]!.status).toBe('solved');
+      // The snapshot stops at the reading that opened the episode, not at the batch's last one.
+      expect(tickets[0]!.description).toContain('temperature: 90');
+      expect(tickets[0]!.description).not.toContain('temperature: 60');
+      expect(((await (await fetch(`${app.url}/api/v1/devices/chiller-08`, { headers: admin })).json()) as { state: string }).state).toBe('ok');
+
+      // Flapping inside one batch: back, recovered, back again. Same episode and ticket, which ends open.
+      await applyBatch([
+        delivered('flap-1', 'chiller-08', [{ metric: 'temperature', value: 92 }]),
+        delivered('flap-2', 'chiller-08', [{ metric: 'temperature', value: 60 }]),
+        delivered('flap-3', 'chiller-08', [{ metric: 'temperature', value: 93 }]),
+      ]);
+      const flapped = (await (await fetch(`${app.url}/api/v1/devices/chiller-08/episodes`, { headers: admin })).json()) as {
+        items: Array<{ status: string; flaps: number }>;
+      };
+      expect(flapped.items).toHaveLength(1);
+      expect(flapped.items[0]).toMatchObject({ status: 'open', flaps: 2 });
+      const [reopened] = await ticketsOf('chiller-08');
+      expect((await ticketsOf('chiller-08')).length).toBe(1);
+      expect(reopened!.status).toBe('open');
+    });
   });
 });

@@ -63,6 +63,9 @@ const SUBJECTS: Record<Trigger, string> = {
 
 const automationActor = (ruleId: string): Actor => ({ kind: 'system', id: `automation:${ruleId}`, roles: ['admin'], teamIds: [], scopes: [] });
 
+/** How long another instance's rule changes may take to apply here. */
+const RULE_CACHE_MS = 2_000;
+
 /**
  * Rules, macros and canned responses. Rules run in the idempotent consumer's transaction of
  * the triggering event: ticket actions commit with the "processed" marker; conversation
@@ -75,6 +78,8 @@ export class AutomationService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('automation');
   private draining = false;
   private drainAgain = false;
+
+  private readonly ruleCache = new Map<Trigger, { rules: AutomationRuleRow[]; until: number }>();
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
@@ -138,7 +143,7 @@ export class AutomationService implements OnModuleInit, OnApplicationBootstrap {
       this.logger.warn({ trigger, object: target.id, depth: cause.depth }, 'automation depth limit reached; not evaluating');
       return;
     }
-    const rules = (await tx.manager.find(AutomationRuleRow, { where: { trigger, enabled: true } })).sort(ruleOrder);
+    const rules = await this.enabledRules(tx, trigger);
     if (!rules.length) return;
     const now = this.clock.now();
     const recent = await tx.manager
@@ -456,6 +461,18 @@ export class AutomationService implements OnModuleInit, OnApplicationBootstrap {
     }
   }
 
+  /**
+   * Every event of a trigger reads that trigger's rules, so they are kept for a moment: changes made on
+   * this instance apply at once, changes made on another instance within RULE_CACHE_MS.
+   */
+  private async enabledRules(tx: Tx, trigger: Trigger): Promise<AutomationRuleRow[]> {
+    const cached = this.ruleCache.get(trigger);
+    if (cached && cached.until > Date.now()) return cached.rules;
+    const rules = (await tx.manager.find(AutomationRuleRow, { where: { trigger, enabled: true } })).sort(ruleOrder);
+    this.ruleCache.set(trigger, { rules, until: Date.now() + RULE_CACHE_MS });
+    return rules;
+  }
+
   // ---------- rules CRUD ----------
 
   async listRules(actor: Actor): Promise<AutomationRuleRow[]> {
@@ -487,6 +504,7 @@ export class AutomationService implements OnModuleInit, OnApplicationBootstrap {
       updatedAt: now,
     });
     await this.uow.run((tx) => tx.manager.insert(AutomationRuleRow, row as never));
+    this.ruleCache.clear();
     return row;
   }
 
@@ -497,12 +515,14 @@ export class AutomationService implements OnModuleInit, OnApplicationBootstrap {
     this.assertTeam(actor, merged.teamId);
     Object.assign(row, merged, { conditions, actions, updatedAt: this.clock.now() });
     await this.uow.run((tx) => tx.manager.save(AutomationRuleRow, row));
+    this.ruleCache.clear();
     return row;
   }
 
   async deleteRule(actor: Actor, id: string): Promise<void> {
     await this.getRule(actor, id);
     await this.uow.run((tx) => tx.manager.delete(AutomationRuleRow, { id }));
+    this.ruleCache.clear();
   }
 
   async runs(actor: Actor, filter: { ruleId?: string; objectId?: string; limit?: number }): Promise<AutomationRunRow[]> {

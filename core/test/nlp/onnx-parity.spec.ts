@@ -100,6 +100,9 @@ describe('TypeScript reference vs ONNX graph', () => {
     expect(proto.opsetImport[0].version).toBe(13);
     expect(proto.graph.input.map((i) => i.name)).toEqual(['ids', 'values']);
     expect(proto.graph.output.map((o) => o.name)).toEqual(['probabilities']);
+    // One gathered table for both branches, temperatures folded in: 19 nodes (24 before).
+    expect(proto.graph.node.filter((n) => n.opType === 'Gather')).toHaveLength(3);
+    expect(proto.graph.node.length).toBe(19);
   });
 
   it('gives the same probabilities as the TypeScript reference (single and batched)', async () => {
@@ -115,6 +118,28 @@ describe('TypeScript reference vs ONNX graph', () => {
       }
     }
     expect(maxDiff).toBeLessThan(1e-5);
+  });
+
+  it('exports linear-only and embedding-only models that match the reference too', async () => {
+    const featuriser = new Featuriser(result.model.featuriser);
+    for (const model of [
+      { ...result.model, embedding: undefined },
+      { ...result.model, linear: undefined },
+    ]) {
+      const single = await OnnxClassifier.load(
+        buildPack(model, { name: 'one-branch', task: 'intent', trainingDataHash: 'sha256:x', metrics: {}, outOfScopeThreshold: 0.3, createdAt: new Date() }),
+      );
+      try {
+        const features = texts.map((t) => featuriser.featurise(t));
+        const batched = await single.runBatch(features);
+        for (let i = 0; i < texts.length; i++) {
+          const reference = predictProba(model, features[i]);
+          for (let k = 0; k < reference.length; k++) expect(Math.abs(reference[k] - batched[i][k])).toBeLessThan(1e-5);
+        }
+      } finally {
+        await single.close();
+      }
+    }
   });
 
   it('save → load gives identical predictions, and the reference model round-trips', async () => {

@@ -17,6 +17,7 @@ import { DeviceRulesService } from '../devices/rules.service.js';
 import { TelemetryService } from '../devices/telemetry.service.js';
 import { AnalyticsService } from '../analytics/analytics.service.js';
 import { CsatService } from '../csat/csat.service.js';
+import { OutboxRelay } from '../platform/outbox/outbox.relay.js';
 import { KnowledgeService } from '../knowledge/knowledge.service.js';
 import { BotService } from '../bot/bot.service.js';
 import { parseFlowSource } from '../bot/flow.js';
@@ -358,6 +359,7 @@ export async function seedDemo(app: INestApplicationContext, options: SeedOption
     const deadline = Date.now() + (options.settleMs ?? 30_000);
     const csat = app.get(CsatService);
     const pending = new Map(csatWanted);
+    const ratings: number[] = [];
     while (pending.size > 0 && Date.now() < deadline) {
       for (const [conversationId, rating] of pending) {
         const messages = await conversations.listMessages(conversationId, { afterSeq: 0, limit: 200 });
@@ -374,18 +376,25 @@ export async function seedDemo(app: INestApplicationContext, options: SeedOption
           continue;
         }
         summary.csatAnswers++;
+        ratings.push(rating);
         pending.delete(conversationId);
       }
       if (pending.size > 0) await sleep(500);
     }
     if (pending.size > 0) summary.skipped.push(`${pending.size} CSAT answers (surveys not delivered in time)`);
 
-    // Analytics facts come from the events; wait until they are counted.
+    // Analytics facts come from the events; wait until they are counted, CSAT answers included
+    // (the command exits right after: events still in the outbox would reach the analytics
+    // only at the next start).
+    const relay = app.get(OutboxRelay);
     const analytics = app.get(AnalyticsService);
     const from = new Date(today.getTime() - 15 * 86_400_000);
+    const csatAverage = ratings.length ? Math.round((ratings.reduce((sum, rating) => sum + rating, 0) / ratings.length) * 100) / 100 : null;
     while (Date.now() < deadline) {
+      await relay.drain();
       const report = await analytics.report(system, { from, to: new Date(Date.now() + MINUTE), groupBy: ['day'] });
-      if (report.totals.conversationsCreated >= summary.conversations) break;
+      const csatCounted = csatAverage === null || (report.totals.csatAverage !== null && Math.abs(report.totals.csatAverage - csatAverage) < 0.006);
+      if (report.totals.conversationsCreated >= summary.conversations && csatCounted) break;
       await sleep(500);
     }
     // Knowledge base, bot flows and the web chat's bot, last: the bot only answers messages that
@@ -413,6 +422,7 @@ export async function seedDemo(app: INestApplicationContext, options: SeedOption
       await bot.putConfig(editor, webchat, DEMO_BOT_CONFIG);
       summary.botInboxes++;
     }
+    await relay.drain();
     log(
       `demo data: ${summary.conversations} conversations, ${summary.tickets} tickets, ${summary.devices} devices (${summary.readings} readings), ${summary.contacts} contacts, ${summary.kbEntries} knowledge-base entries, ${summary.flows} bot flows`,
     );

@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
 import { CLOCK, type Clock } from '../platform/clock/clock.js';
 import { UnitOfWork } from '../platform/database/unit-of-work.js';
 import { AuditService } from '../compliance/audit/audit.service.js';
+import { BUS, type Bus, type Closable } from '../platform/bus/bus.port.js';
 import type { Actor } from './actor.js';
 import { ApiKeyRow } from './entities/api-key.entity.js';
 import { IdentityError } from './identity.error.js';
@@ -40,6 +41,11 @@ const view = (row: ApiKeyRow): ApiKeyView => ({
   lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
 });
 
+/** Not stored: a revocation tells every instance to forget its cached copy of the key. */
+const REVOKED_SUBJECT = 'sb.rt.identity.api_key_revoked';
+/** The longest a cached key row is used without reading it again. */
+const KEY_CACHE_MS = 30_000;
+
 export const looksLikeApiKey = (value: string) => value.startsWith('sbk_');
 
 /**
@@ -47,15 +53,33 @@ export const looksLikeApiKey = (value: string) => value.startsWith('sbk_');
  * whole key is stored (the key is random, so a slow hash adds nothing); the key is shown once.
  */
 @Injectable()
-export class ApiKeysService {
+export class ApiKeysService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly touched = new Map<string, number>();
+  /**
+   * Key rows by prefix, so a busy integration does not cost a database read per request. A revocation
+   * evicts the row at once on the instance that made it and, by a broadcast, on every other instance;
+   * the expiry bounds how long a lost broadcast could leave a revoked key usable (documented in security.md).
+   */
+  private readonly cache = new Map<string, { row: ApiKeyRow; until: number }>();
+  private revocations?: Closable;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly uow: UnitOfWork,
     private readonly audit: AuditService,
+    @Inject(BUS) private readonly bus: Bus,
   ) {}
+
+  onApplicationBootstrap(): void {
+    this.revocations = this.bus.listen<{ prefix?: unknown }>(REVOKED_SUBJECT, (data) => {
+      if (typeof data?.prefix === 'string') this.cache.delete(data.prefix);
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.revocations?.close();
+  }
 
   async create(
     actor: Actor,
@@ -111,10 +135,27 @@ export class ApiKeysService {
       if (!row.revokedAt) {
         row.revokedAt = this.clock.now();
         await tx.manager.save(ApiKeyRow, row);
+        tx.afterCommit(() => {
+          this.cache.delete(row.prefix);
+          this.bus.broadcast(REVOKED_SUBJECT, { prefix: row.prefix });
+        });
         await this.audit.record({ actor, action: 'api_key.revoked', objectType: 'api_key', objectId: id, outcome: 'success', ip }, tx);
       }
       return view(row);
     });
+  }
+
+  private async lookup(prefix: string): Promise<ApiKeyRow | null> {
+    const now = Date.now();
+    const cached = this.cache.get(prefix);
+    if (cached && cached.until > now) return cached.row;
+    const row = await this.dataSource.getRepository(ApiKeyRow).findOneBy({ prefix });
+    // Unknown prefixes are not cached: guessing must not fill memory.
+    if (row) {
+      if (this.cache.size >= 10_000) this.cache.clear();
+      this.cache.set(prefix, { row, until: now + KEY_CACHE_MS });
+    }
+    return row;
   }
 
   /** The actor for a presented key, or an `invalid_token` error (unknown, revoked or expired). */
@@ -128,7 +169,7 @@ export class ApiKeysService {
       );
     const match = KEY_PATTERN.exec(presented);
     if (!match) throw invalid('malformed API key');
-    const row = await this.dataSource.getRepository(ApiKeyRow).findOneBy({ prefix: match[1]! });
+    const row = await this.lookup(match[1]!);
     if (!row || !timingSafeEqual(Buffer.from(row.secretHash, 'hex'), Buffer.from(sha256(presented), 'hex'))) throw invalid('unknown API key');
     // Expiry and revocation are security decisions: wall-clock time, not the test-controllable CLOCK.
     const now = new Date();

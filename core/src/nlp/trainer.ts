@@ -34,8 +34,8 @@ export interface TrainOptions {
   embeddingDim?: number;
   /**
    * Embedding bags trained with different seeds and averaged (their logits), stored as one
-   * embedding branch of width members × embeddingDim. Default 3, fewer when the merged table
-   * would exceed 48 MB (rows × width × 4 bytes).
+   * embedding branch of width members × embeddingDim. Default 1; fewer than asked when the merged
+   * table would exceed 48 MB (rows × width × 4 bytes).
    */
   embeddingMembers?: number;
   classWeights?: 'balanced' | 'none';
@@ -464,7 +464,7 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
 
   // Budget for percent/ETA: each branch may use maxEpochs over train, plus refit.
   const memberBudget = Math.floor((48 * 2 ** 20) / (rows * opts.embeddingDim * 4));
-  const members = Math.max(1, Math.min(8, opts.embeddingMembers ?? Math.min(3, memberBudget)));
+  const members = Math.max(1, Math.min(8, opts.embeddingMembers ?? 1, memberBudget));
   const branchWeight = { linear: 1, embedding: (0.6 * (opts.embeddingDim / classes) + 0.3) * members };
   const totalWork = opts.branches.reduce((sum, b) => sum + branchWeight[b] * opts.maxEpochs * trainIdx.length, 0) * (opts.refit && hasValidation ? 1.6 : 1);
   let doneWork = 0;

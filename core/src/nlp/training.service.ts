@@ -20,7 +20,7 @@ export interface StartTrainingRequest {
   name?: string;
   examples: TrainExample[];
   activate?: boolean;
-  options?: Pick<TrainOptions, 'branches' | 'maxEpochs' | 'validationFraction' | 'classWeights' | 'embeddingDim' | 'seed'>;
+  options?: Pick<TrainOptions, 'branches' | 'maxEpochs' | 'validationFraction' | 'classWeights' | 'embeddingDim' | 'embeddingMembers' | 'seed'>;
 }
 
 export interface TrainingJobView {

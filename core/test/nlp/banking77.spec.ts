@@ -1,6 +1,6 @@
 /**
  * CI's quick BANKING77 check (CC BY 4.0, read from ../shared/data, never copied into the repo):
- * train on train.csv (shipped configuration without the refit pass, one embedding bag), evaluate on test.csv through
+ * train on train.csv (shipped configuration without the refit pass), evaluate on test.csv through
  * the ONNX graph, fail below 91%. The full comparison with NLP.js lives in `npm run bench:nlp`.
  *
  * When the core is built (`npm test` builds first) the check runs the compiled code in a child

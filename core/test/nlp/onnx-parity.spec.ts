@@ -20,7 +20,14 @@ describe('TypeScript reference vs ONNX graph', () => {
 
   beforeAll(async () => {
     // Both branches and a validation split, so temperatures and the mix are all non-trivial.
-    result = await train(intentExamples(), { featuriser: { hashBits: 16 }, embeddingDim: 16, maxEpochs: 15, validationFraction: 0.2, seed: 3 });
+    result = await train(intentExamples(), {
+      featuriser: { hashBits: 16 },
+      embeddingDim: 16,
+      embeddingMembers: 3,
+      maxEpochs: 15,
+      validationFraction: 0.2,
+      seed: 3,
+    });
     pack = buildPack(result.model, {
       name: 'intent-test',
       task: 'intent',

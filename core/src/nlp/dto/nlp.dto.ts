@@ -33,6 +33,12 @@ export class TrainingOptionsDto {
   @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(0) @Max(0.5) validationFraction?: number;
   @ApiPropertyOptional({ enum: ['balanced', 'none'] }) @IsOptional() @IsIn(['balanced', 'none']) classWeights?: 'balanced' | 'none';
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(4) @Max(512) embeddingDim?: number;
+  @ApiPropertyOptional({ description: 'embedding bags averaged into the embedding branch (default 1; capped so the table stays under 48 MB)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(8)
+  embeddingMembers?: number;
   @ApiPropertyOptional() @IsOptional() @IsInt() seed?: number;
 }
 

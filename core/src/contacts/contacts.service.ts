@@ -84,6 +84,18 @@ export class ContactsService {
     const phonePoint = phoneValue ? { value: phoneValue, verified: input.verified } : null;
     const identityHash = this.identityHash(externalId);
 
+    // The usual case, a known identity with nothing new to record, needs no transaction.
+    if (!(input.verified && (emailPoint || phonePoint))) {
+      const m = this.dataSource.manager;
+      const identity = await m.findOne(ContactIdentityRow, { where: { channel, externalIdHash: identityHash } });
+      if (identity && !(input.verified && !identity.verified)) {
+        const contact = await this.followMerges(m, identity.contactId);
+        if (contact.id === identity.contactId && !this.filledProfile(contact, input, emailPoint, phonePoint).changed) {
+          return { contact: await this.view(m, contact), created: false };
+        }
+      }
+    }
+
     const run = () =>
       this.uow.run(async (tx) => {
         const m = tx.manager;
@@ -121,17 +133,7 @@ export class ContactsService {
           });
         }
         if (!created) {
-          // Fill gaps in the profile; never overwrite what an agent entered.
-          const profile = this.profileOf(contact);
-          let changed = false;
-          if (!profile.name && input.name) {
-            profile.name = input.name;
-            changed = true;
-          }
-          changed = addPoint(profile.emails, emailPoint, normaliseEmail) || changed;
-          changed = addPoint(profile.phones, phonePoint, (value) => normalisePhone(value) ?? value) || changed;
-          const language = contact.language ?? input.language ?? null;
-          if (language !== contact.language) changed = true;
+          const { profile, changed, language } = this.filledProfile(contact, input, emailPoint, phonePoint);
           if (changed) {
             await this.saveProfile(tx, contact, profile, { language });
             await tx.emit<ContactUpdatedEvent>({ subject: CONTACT_UPDATED, data: { contactId: contact.id } });
@@ -177,6 +179,26 @@ export class ContactsService {
   }
 
   /** Follows tombstones to the live contact. */
+  /** The profile with the gaps `input` can fill (never overwriting what an agent entered), and whether anything changed. */
+  private filledProfile(
+    contact: ContactRow,
+    input: ResolveIdentityInput,
+    emailPoint: { value: string; verified: boolean } | null,
+    phonePoint: { value: string; verified: boolean } | null,
+  ): { profile: ReturnType<ContactsService['profileOf']>; changed: boolean; language: string | null } {
+    const profile = this.profileOf(contact);
+    let changed = false;
+    if (!profile.name && input.name) {
+      profile.name = input.name;
+      changed = true;
+    }
+    changed = addPoint(profile.emails, emailPoint, normaliseEmail) || changed;
+    changed = addPoint(profile.phones, phonePoint, (value) => normalisePhone(value) ?? value) || changed;
+    const language = contact.language ?? input.language ?? null;
+    if (language !== contact.language) changed = true;
+    return { profile, changed, language };
+  }
+
   private async followMerges(m: EntityManager, id: string): Promise<ContactRow> {
     let row = await m.findOne(ContactRow, { where: { id } });
     for (let hops = 0; row && row.status === 'merged' && row.mergedIntoId && hops < 10; hops++) {

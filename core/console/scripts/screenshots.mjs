@@ -133,7 +133,43 @@ try {
     await page.goto(`${url}/nlp`);
     await shot('nlp');
     await page.goto(`${url}/knowledge`);
+    await page.getByTestId('kb-table').waitFor();
+    await page.getByTestId('kb-entry-title').first().waitFor();
     await shot('knowledge');
+    // The editor on a published entry (variants, rich-text answer with its preview), then its history.
+    await page
+      .getByTestId('kb-entry-title')
+      .filter({ hasText: locale === 'zh-CN' ? '退款多久到账？' : 'How long does a refund take?' })
+      .click();
+    await page.getByTestId('kb-form').waitFor();
+    await page.getByTestId('kb-live-preview').waitFor();
+    await shot('knowledge-editor');
+    await page
+      .getByRole('tab')
+      .filter({ hasText: locale === 'zh-CN' ? '版本历史' : 'Version history' })
+      .click();
+    await page.getByTestId('kb-history').waitFor();
+    await shot('knowledge-history');
+    await page.keyboard.press('Escape');
+
+    await page.goto(`${url}/bot`);
+    await page.getByTestId('bot-settings').waitFor();
+    await shot('bot-settings');
+    await page
+      .getByRole('tab')
+      .filter({ hasText: locale === 'zh-CN' ? '流程' : 'Flows' })
+      .click();
+    await page.getByTestId('flow-edit-order_status').click();
+    await page.getByTestId('flow-preview').waitFor();
+    await page.getByTestId('flow-editor').evaluate((element) => element.scrollIntoView());
+    await shot('bot-flow-editor');
+    // An invalid edit: the server's problems are marked on their lines.
+    const source = await page.getByTestId('flow-source').inputValue();
+    await page.getByTestId('flow-source').fill(source.replace('type: call', 'type: fetch'));
+    await page.getByTestId('flow-problems').waitFor();
+    await page.getByTestId('flow-problem').first().locator('a').click(); // jumps to the line
+    await page.getByTestId('flow-editor').evaluate((element) => element.scrollIntoView());
+    await shot('bot-flow-invalid');
     await page.goto(`${url}/admin/channels`);
     await page.getByTestId('plugins-table').waitFor();
     await page.locator('[data-testid^="configure-"]').first().click();

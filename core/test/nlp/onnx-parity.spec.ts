@@ -107,7 +107,7 @@ describe('TypeScript reference vs ONNX graph', () => {
     expect(proto.opsetImport[0].version).toBe(13);
     expect(proto.graph.input.map((i) => i.name)).toEqual(['ids', 'values']);
     expect(proto.graph.output.map((o) => o.name)).toEqual(['probabilities']);
-    // One gathered table for both branches, temperatures folded in: 19 nodes (24 before).
+    // One gathered table for both branches, temperatures folded in: 19 nodes (25 before).
     expect(proto.graph.node.filter((n) => n.opType === 'Gather')).toHaveLength(3);
     expect(proto.graph.node.length).toBe(19);
   });

@@ -9,8 +9,8 @@
  * MatMul(x, Gather(table, rows)) → split into the linear logits and the embedding-bag hidden
  * vector (the table holds W/T and E side by side, so one Gather and one MatMul serve both);
  * + b/T → Softmax; MatMul(V/T) + c/T → Softmax; [mix, 1 − mix] · both → Squeeze.
- * Temperatures are folded into the weights. The graph has 19 nodes (24 before), which cut the
- * ONNX run of a BANKING77 message by about 10%.
+ * Temperatures are folded into the weights. The graph has 19 nodes (25 before), which cut the
+ * ONNX run of a BANKING77 message by 5–12% (same model, loaded machine).
  */
 import { endianness } from 'node:os';
 import type { BagModel, EmbeddingBranch, LinearBranch } from '../model.js';

@@ -151,6 +151,12 @@ try {
     await page.getByTestId('kb-history').waitFor();
     await shot('knowledge-history');
     await page.keyboard.press('Escape');
+    await page
+      .getByRole('tab')
+      .filter({ hasText: locale === 'zh-CN' ? '待审核' : 'Review queue' })
+      .click();
+    await page.getByTestId('kb-proposals').locator('tbody tr').first().waitFor();
+    await shot('knowledge-review');
 
     await page.goto(`${url}/bot`);
     await page.getByTestId('bot-settings').waitFor();

@@ -537,3 +537,14 @@ export const DEMO_BOT_CONFIG = {
   askFeedback: true,
   flows: ['order_status', 'invoice_request'],
 };
+
+/**
+ * Questions the knowledge base cannot answer, asked on the web chat yesterday: recorded as the bot
+ * records a low-confidence turn, so mining proposes them as a new FAQ; the agent's reply in the
+ * first conversation becomes an agent-answer proposal (the learning loop).
+ */
+export const DEMO_UNANSWERED = [
+  { customer: 'zhao-min', text: '请问能寄到香港吗？', agentReply: '可以的，香港地区由顺丰配送，3–5 个工作日送达，运费 30 元。' },
+  { customer: 'sun-hao', text: '能寄到香港吗？运费多少？' },
+  { customer: 'liu-yang', text: '香港地址能寄到吗' },
+];

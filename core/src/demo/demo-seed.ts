@@ -32,6 +32,7 @@ import {
   DEMO_INBOXES,
   DEMO_KB,
   DEMO_TEAMS,
+  DEMO_UNANSWERED,
 } from './demo-data.js';
 
 export interface SeedOptions {
@@ -57,6 +58,8 @@ export interface SeedSummary {
   flows: number;
   /** Inboxes whose bot was configured now. */
   botInboxes: number;
+  /** Knowledge-base proposals waiting for review (mining and agent answers), created now. */
+  kbProposals: number;
   adminPassword?: string;
   /** API key for `switchboard demo simulate` (telemetry:write), when the devices were created now. */
   simulatorKey?: string;
@@ -87,6 +90,7 @@ export async function seedDemo(app: INestApplicationContext, options: SeedOption
     kbEntries: 0,
     flows: 0,
     botInboxes: 0,
+    kbProposals: 0,
     skipped: [],
   };
   const clock = app.get<Clock>(CLOCK);
@@ -409,6 +413,50 @@ export async function seedDemo(app: INestApplicationContext, options: SeedOption
       if (laterVariants) await knowledge.update(editor, created.id, { questions: [...entry.questions, ...laterVariants], publish: true });
       summary.kbEntries++;
     }
+    // The review queue: unanswered web-chat questions (as the bot records them) and an agent's answer.
+    const pendingBefore = (await knowledge.proposals(system, { status: 'pending' })).length;
+    const webchatInbox = inboxes.get('webchat')!;
+    const agentLi = agents.get('demo-li-na') ?? system;
+    let agentAnswered = false;
+    for (const [index, item] of DEMO_UNANSWERED.entries()) {
+      const customer = DEMO_CUSTOMERS.find((candidate) => candidate.key === item.customer)!;
+      setTime(today.getTime() - 86_400_000 + (6 + index) * 60 * MINUTE);
+      const result = await conversations.ingestInbound({
+        inboxId: webchatInbox,
+        externalContact: { externalId: `demo-${customer.key}`, verified: true, name: customer.name, language: customer.language },
+        idempotencyKey: `demo:kb:${index}:0`,
+        threadKey: `demo-kb-${index}`,
+        text: item.text,
+      });
+      if (result.duplicate) continue;
+      await knowledge.recordUnanswered({
+        kbId: 'default',
+        messageId: result.message.id,
+        conversationId: result.conversation.id,
+        question: item.text,
+        language: customer.language,
+        reason: 'low_confidence',
+      });
+      if (item.agentReply) {
+        setTime(today.getTime() - 86_400_000 + (6 + index) * 60 * MINUTE + 4 * MINUTE);
+        await conversations.assign(result.conversation.id, { agentId: agentLi.id }, system);
+        await conversations.postMessage(agentLi, result.conversation.id, { text: item.agentReply, idempotencyKey: `demo:kb:${index}:1` });
+        agentAnswered = true;
+      }
+    }
+    setTime(null);
+    if (agentAnswered) {
+      // The learning loop is a consumer of the agent's message: wait for its proposal.
+      const learningDeadline = Date.now() + 15_000;
+      while (Date.now() < learningDeadline) {
+        await relay.drain();
+        if ((await knowledge.proposals(system, { status: 'pending' })).some((proposal) => proposal.source === 'agent_answer')) break;
+        await sleep(300);
+      }
+    }
+    await knowledge.mine('default');
+    summary.kbProposals = (await knowledge.proposals(system, { status: 'pending' })).length - pendingBefore;
+
     const bot = app.get(BotService);
     const existingFlows = new Set((await bot.listFlows()).map((flow) => flow.name));
     for (const source of DEMO_FLOWS) {

@@ -54,7 +54,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('sw
     expect(report.totals.csatAverage).not.toBeNull();
   });
 
-  it('creates a published zh/en knowledge base with variants, active bot flows and the bot on the web chat', async () => {
+  it('creates a published zh/en knowledge base with variants, a review queue, active bot flows and the bot on the web chat', async () => {
     expect(summary.kbEntries).toBeGreaterThanOrEqual(8);
     const entries = await get<{ items: Array<{ title: string; language: string; status: string; questions: string[]; audience: string }> }>(
       '/api/v1/knowledge/entries?limit=100',
@@ -83,6 +83,16 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('sw
     expect(bot.config.flows).toEqual(['order_status', 'invoice_request']);
     expect(bot.config.businessHours).toMatchObject({ timezone: 'Asia/Shanghai', open: '09:00' });
     expect(bot.config.greeting.zh).toContain('您好');
+    // The review queue: mined unanswered questions and an agent's answer (the learning loop).
+    const proposals = await get<{ items: Array<{ source: string; kind: string; questions: string[]; answer: string | null; occurrences: number }> }>(
+      '/api/v1/knowledge/proposals?status=pending',
+    );
+    expect(summary.kbProposals).toBe(proposals.items.length);
+    const fromAgent = proposals.items.find((proposal) => proposal.source === 'agent_answer');
+    expect(fromAgent?.answer).toContain('顺丰');
+    const mined = proposals.items.find((proposal) => proposal.source === 'mining');
+    expect(mined?.occurrences).toBeGreaterThanOrEqual(2);
+    expect(mined?.questions.some((question) => question.includes('香港'))).toBe(true);
   });
 
   it('the simulator posts live telemetry through the API with the key the seed created', async () => {
@@ -103,5 +113,6 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('sw
     expect(again.kbEntries).toBe(0);
     expect(again.flows).toBe(0);
     expect(again.botInboxes).toBe(0);
+    expect(again.kbProposals).toBe(0);
   }, 120_000);
 });

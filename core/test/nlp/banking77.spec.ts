@@ -4,7 +4,8 @@
  * the ONNX graph, fail below 91%. The full comparison with NLP.js lives in `npm run bench:nlp`.
  *
  * When the core is built (`npm test` builds first) the check runs the compiled code in a child
- * process: inside Jest's module sandbox the trainer's inner loops run about 3× slower.
+ * process: inside Jest's module sandbox the trainer's inner loops run about 3× slower. Training takes
+ * about a minute on a quiet machine and took 212 s at load average 16, hence the 10-minute limit.
  */
 import { describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
@@ -29,7 +30,7 @@ describe('BANKING77 quick check', () => {
     }
     let result: { accuracy: number; macro_f1: number; n: number; trainingMs: number };
     if (compiledIsFresh()) {
-      const { stdout } = await promisify(execFile)(process.execPath, [COMPILED, DATA], { timeout: 280_000, maxBuffer: 1 << 20 });
+      const { stdout } = await promisify(execFile)(process.execPath, [COMPILED, DATA], { timeout: 560_000, maxBuffer: 1 << 20 });
       result = JSON.parse(stdout.trim().split('\n').pop()!) as typeof result;
     } else {
       result = await banking77Check(DATA);
@@ -39,5 +40,5 @@ describe('BANKING77 quick check', () => {
     );
     expect(result.n).toBe(3080);
     expect(result.accuracy).toBeGreaterThanOrEqual(0.91);
-  }, 300_000);
+  }, 600_000);
 });

@@ -869,9 +869,9 @@ function ReviewTab() {
                     ))}
                   </div>
                   {proposal.answer && (
-                    <Typography.Paragraph type="secondary" ellipsis={{ rows: 2 }} style={{ margin: 0, fontSize: 12 }}>
-                      {proposal.answer}
-                    </Typography.Paragraph>
+                    <div style={{ fontSize: 12, color: 'rgba(0, 0, 0, 0.65)', maxHeight: 60, overflow: 'hidden' }}>
+                      <AnswerView html={proposal.answer} testId="kb-proposal-answer" />
+                    </div>
                   )}
                 </Space>
               ),

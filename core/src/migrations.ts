@@ -10,6 +10,7 @@ import { ContactsInit1764200000010 } from './contacts/migrations/1764200000010-c
 import { ConversationsInit1764200000020 } from './conversations/migrations/1764200000020-conversations-init.js';
 import { ConversationAttachments1765000000010 } from './conversations/attachments/migrations/1765000000010-conversation-attachments.js';
 import { TicketsInitial1764300000010 } from './tickets/migrations/1764300000010-tickets-initial.js';
+import { TicketsListIndexes1765100000010 } from './tickets/migrations/1765100000010-tickets-list-indexes.js';
 import { AnalyticsInitial1764700000000 } from './analytics/migrations/1764700000000-analytics-initial.js';
 import { PluginHost1764600000001 } from './platform/plugin-host/migrations/1764600000001-plugin-host.js';
 
@@ -43,4 +44,5 @@ export const ALL_MIGRATIONS = [
   KnowledgeInitial1764900000010,
   BotInitial1764900000020,
   AssistInitial1764900000030,
+  TicketsListIndexes1765100000010,
 ];

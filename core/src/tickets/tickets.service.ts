@@ -10,7 +10,15 @@ import { sqlTime } from '../platform/database/sql-time.js';
 import { AccessPolicy } from '../identity/access-policy.js';
 import { SYSTEM_ACTOR, type Actor } from '../identity/actor.js';
 import { TicketRow } from './entities/ticket.entity.js';
-import { TicketCommentRow, TicketCounterRow, TicketFieldRow, TicketFollowerRow, TicketHistoryRow, TicketLinkRow } from './entities/ticket-parts.entity.js';
+import {
+  TicketCommentRow,
+  TicketCounterRow,
+  TicketFieldRow,
+  TicketFollowerRow,
+  TicketHistoryRow,
+  TicketLinkRow,
+  TicketTagRow,
+} from './entities/ticket-parts.entity.js';
 import { TicketsError, ticketNotFound } from './tickets.error.js';
 import {
   TICKET_COMMENT_ADDED,
@@ -242,6 +250,7 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
         version: 1,
       } satisfies TicketRow);
       await tx.manager.insert(TicketRow, row);
+      await this.writeTags(tx, row.id, row.tags);
       const links: TicketLinkInput[] = [];
       for (const link of dedupeLinks(input.links ?? [])) {
         await tx.manager.insert(TicketLinkRow, { id: randomUUID(), ticketId: row.id, kind: link.kind, refId: link.refId, createdBy: actor.id, createdAt: now });
@@ -336,7 +345,8 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
       else qb.andWhere('t.assignee_id = :assigneeId', { assigneeId: query.assigneeId });
     }
     if (query.requesterContactId) qb.andWhere('t.requester_contact_id = :requester', { requester: query.requesterContactId });
-    if (query.tag) qb.andWhere(`t.tags LIKE :tag ESCAPE '!'`, { tag: `%${likeEscape(JSON.stringify(query.tag.toLowerCase()))}%` });
+    // Through the tag table's (tag, ticket_id) index, not a LIKE over every ticket's JSON.
+    if (query.tag) qb.andWhere('t.id IN (SELECT tt.ticket_id FROM ticket_tags tt WHERE tt.tag = :tag)', { tag: query.tag.toLowerCase() });
     if (query.cursor) {
       const [value, id] = decodeCursor(query.cursor, 2);
       const cmp = order === 'desc' ? '<' : '>';
@@ -437,6 +447,7 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
       }
       if (!Object.keys(changes).length) return this.view(row);
       await this.persist(tx, row, actor, options, 'updated', { changes }, changes);
+      if (changes.tags) await this.writeTags(tx, row.id, row.tags);
       if (changes.priority || changes.type || changes.teamId) await this.reapplySla(tx, row);
       return this.view(row);
     });
@@ -698,6 +709,16 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
     }
   }
 
+  /** Mirrors a ticket's tags into `ticket_tags` (the index behind the `?tag=` list filter). */
+  private async writeTags(tx: Tx, ticketId: string, tags: string[]): Promise<void> {
+    await tx.manager.delete(TicketTagRow, { ticketId });
+    if (tags.length)
+      await tx.manager.insert(
+        TicketTagRow,
+        tags.map((tag) => ({ ticketId, tag })),
+      );
+  }
+
   private async history(tx: Tx, ticketId: string, actor: Actor, options: MutationOptions, action: string, details: Record<string, unknown>): Promise<void> {
     await tx.manager.insert(TicketHistoryRow, {
       ticketId,
@@ -785,10 +806,6 @@ function dedupeLinks(links: TicketLinkInput[]): TicketLinkInput[] {
     seen.add(key);
     return true;
   });
-}
-
-function likeEscape(text: string): string {
-  return text.replace(/[!%_]/g, (c) => `!${c}`);
 }
 
 function allowedFrom(from: TicketStatus): readonly TicketStatus[] {

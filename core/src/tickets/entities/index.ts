@@ -1,5 +1,5 @@
 import { TicketRow } from './ticket.entity.js';
-import { TicketCommentRow, TicketCounterRow, TicketFieldRow, TicketFollowerRow, TicketHistoryRow, TicketLinkRow } from './ticket-parts.entity.js';
+import { TicketCommentRow, TicketCounterRow, TicketFieldRow, TicketFollowerRow, TicketHistoryRow, TicketLinkRow, TicketTagRow } from './ticket-parts.entity.js';
 import { SlaCalendarRow, SlaPolicyRow, TicketSlaClockRow } from './sla.entity.js';
 
 export const TICKETS_ENTITIES = [
@@ -7,6 +7,7 @@ export const TICKETS_ENTITIES = [
   TicketCounterRow,
   TicketLinkRow,
   TicketFollowerRow,
+  TicketTagRow,
   TicketCommentRow,
   TicketHistoryRow,
   TicketFieldRow,

@@ -48,6 +48,16 @@ export class TicketFollowerRow {
   createdAt: Date;
 }
 
+/** One row per tag of a ticket, mirroring `tickets.tags` for the `?tag=` list filter. */
+@Entity('ticket_tags')
+export class TicketTagRow {
+  @PrimaryColumn({ name: 'ticket_id', type: 'varchar', length: 36 })
+  ticketId: string;
+
+  @PrimaryColumn({ name: 'tag', type: 'varchar', length: 191 })
+  tag: string;
+}
+
 /** Public replies and internal notes; `private` notes are never shown to the requester. */
 @Entity('ticket_comments')
 @Index('ix_ticket_comments_ticket', ['ticketId', 'createdAt'])

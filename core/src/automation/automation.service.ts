@@ -120,8 +120,6 @@ export class AutomationService implements OnModuleInit, OnApplicationBootstrap {
         name: `automation-${trigger.replace('.', '-')}`,
         subject,
         handle: (event, tx) => this.onEvent(trigger, event, tx),
-        // Rule evaluation writes only through tx (side effects are queued as jobs), so events can share transactions.
-        batch: 50,
       });
     }
   }

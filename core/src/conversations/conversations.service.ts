@@ -81,6 +81,9 @@ class DuplicateMessage extends Error {}
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** How long an inbox row is reused for inbound messages before it is read again. */
+const INBOX_CACHE_MS = 2_000;
+
 /**
  * Conversations and messages. Every message gets the next per-conversation `seq` in the same
  * transaction that inserts it: the conversation row's counter is bumped with an atomic UPDATE,
@@ -89,6 +92,8 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  */
 @Injectable()
 export class ConversationsService implements OnModuleInit, OnApplicationBootstrap {
+  private readonly inboxCache = new Map<string, { row: InboxRow; until: number }>();
+
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -175,11 +180,27 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       if (patch.settings !== undefined) row.settings = patch.settings;
       row.updatedAt = this.clock.now();
       await tx.manager.update(InboxRow, { id }, { name: row.name, teamId: row.teamId, settings: row.settings, updatedAt: row.updatedAt } as never);
+      tx.afterCommit(() => this.inboxCache.delete(id));
       return inboxView(row);
     });
   }
 
   // ---------------------------------------------------------------- inbound
+
+  /**
+   * Every inbound message needs its inbox (channel, team); inboxes rarely change, so rows are kept for
+   * INBOX_CACHE_MS. A change applies at once on the instance that made it, within that time elsewhere.
+   */
+  private async inboxForIngest(id: string): Promise<InboxRow | null> {
+    const cached = this.inboxCache.get(id);
+    if (cached && cached.until > Date.now()) return cached.row;
+    const row = await this.dataSource.manager.findOne(InboxRow, { where: { id } });
+    if (row) {
+      if (this.inboxCache.size >= 1_000) this.inboxCache.clear();
+      this.inboxCache.set(id, { row, until: Date.now() + INBOX_CACHE_MS });
+    }
+    return row;
+  }
 
   /**
    * A customer's message from a channel: resolves the contact, finds the open conversation for
@@ -194,7 +215,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     validateMessageBody(input.text, input.content ?? null, input.attachments ?? null);
     if (!input.idempotencyKey || input.idempotencyKey.length > 191)
       throw new ConversationsError('message_invalid', 'idempotencyKey must be 1–191 characters', { field: 'idempotencyKey' });
-    const inbox = await this.dataSource.manager.findOne(InboxRow, { where: { id: input.inboxId } });
+    const inbox = await this.inboxForIngest(input.inboxId);
     if (!inbox) throw ConversationsError.inboxNotFound(input.inboxId);
     const inboundKey = sha256(`${inbox.id}\u0000${input.idempotencyKey}`);
 

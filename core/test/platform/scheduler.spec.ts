@@ -143,6 +143,33 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('sc
     expect(fired).toEqual([`${kind}:kept`]);
   });
 
+  it('fires timers while a long job is still running (jobs do not hold the loop)', async () => {
+    const job = unique('test.slow.');
+    const kind = unique('test.beside-slow.');
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    let jobStarted = false;
+    const fired: string[] = [];
+    for (const core of cores) {
+      const scheduler = core.app.get(SchedulerService);
+      scheduler.onTimer(kind, async (_payload, _tx, timer) => void fired.push(timer.key));
+      scheduler.every(job, MINUTE, async () => {
+        jobStarted = true;
+        await blocked;
+      });
+    }
+    await waitFor(() => jobStarted, 10_000, 'the long job to start');
+    const scheduler = cores[0]!.app.get(SchedulerService);
+    await cores[0]!.app.get(UnitOfWork).run((tx) => scheduler.schedule(tx, { key: `${kind}:due`, kind, dueAt: new Date(clock.now().getTime() + 1_000) }));
+    clock.advance(2_000);
+    try {
+      await waitFor(() => fired.length === 1, 5_000, 'the timer, with the job still running');
+      expect(fired).toEqual([`${kind}:due`]);
+    } finally {
+      release();
+    }
+  });
+
   it('keeps a timer across a restart: scheduled, every instance closed, a new one fires it', async () => {
     const kind = unique('test.restart.');
     const key = `${kind}:after-restart`;

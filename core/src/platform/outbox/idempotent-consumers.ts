@@ -22,7 +22,8 @@ export interface IdempotentConsumerSpec<T> {
   filter?: (event: EventEnvelope<T>) => boolean;
   /**
    * Handle up to this many pending events per transaction (one marker lookup, one multi-row marker
-   * insert, one commit), in stream order. Only for handlers that do all their writes through `tx`.
+   * insert, one commit), in stream order. Only for handlers that do all their database work through `tx`:
+   * a handler that reads through another connection while its batch holds one can exhaust the pool.
    * A failing batch is split and each event retried alone, so one poison event holds nothing back.
    */
   batch?: number;

@@ -39,6 +39,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly unregistered = new Set<string>();
   private running = false;
   private loop?: Promise<void>;
+  private readonly activeJobs = new Map<string, Promise<void>>();
   private wake?: () => void;
 
   constructor(
@@ -111,6 +112,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
     this.running = false;
     this.poke();
     await this.loop;
+    await Promise.allSettled([...this.activeJobs.values()]);
   }
 
   private poke(): void {
@@ -121,7 +123,10 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
     while (this.running) {
       try {
         if (this.unregistered.size > 0) await this.registerJobs();
-        await this.tick();
+        // Jobs run beside the loop: a long job (a delivery backlog, a dispatch pass) must not hold back
+        // timers that fall due meanwhile (an agent's offline grace, SLA warnings, flow timeouts).
+        this.startDueJobs();
+        await this.fireDueTimers();
       } catch (error) {
         this.logger.warn({ reason: (error as Error).message }, 'scheduler tick failed');
       }
@@ -164,12 +169,28 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  /** One pass over due jobs and timers. Public so tests can drive it. */
+  /** One pass over due jobs and timers, resolved when both are done. Public so tests can drive it. */
   async tick(): Promise<void> {
-    for (const [name, job] of this.jobs) {
-      if (!this.unregistered.has(name)) await this.tryRunJob(name, job.intervalMs, job.handler);
-    }
+    const jobs = this.startDueJobs();
     await this.fireDueTimers();
+    await Promise.all(jobs);
+  }
+
+  /** Starts every job that is not already running on this instance; the lease keeps other instances out. */
+  private startDueJobs(): Array<Promise<void>> {
+    const runs: Array<Promise<void>> = [];
+    for (const [name, job] of this.jobs) {
+      if (this.unregistered.has(name)) continue;
+      let run = this.activeJobs.get(name);
+      if (!run) {
+        run = this.tryRunJob(name, job.intervalMs, job.handler)
+          .catch((error: Error) => this.logger.warn({ job: name, reason: error.message }, 'scheduled job could not run'))
+          .finally(() => this.activeJobs.delete(name));
+        this.activeJobs.set(name, run);
+      }
+      runs.push(run);
+    }
+    return runs;
   }
 
   private async tryRunJob(name: string, intervalMs: number, handler: JobHandler): Promise<void> {

@@ -1,3 +1,4 @@
+import { ApplicationReadyHook } from './platform/outbox/application-ready.hook.js';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from './platform/config/config.module.js';
 import type { AppConfig } from './platform/config/app-config.js';
@@ -49,6 +50,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot(config), PlatformModule, ...FEATURE_MODULES],
+      providers: [ApplicationReadyHook],
     };
   }
 }

@@ -23,6 +23,9 @@ interface PendingRow {
  * marks it sent in the same transaction. A crash between publish and commit re-publishes
  * the batch, and JetStream's duplicate window drops the copies.
  */
+/** If the ready signal never comes (an app assembled without AppModule), the embedded relay starts anyway. */
+const APPLICATION_READY_WAIT_MS = 30_000;
+
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('outbox');
@@ -58,6 +61,13 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async run(): Promise<void> {
+    // Events left pending by the last run would be dropped by an in-process bus whose consumers are not
+    // subscribed yet (the platform boots first). NATS streams keep them, so only embedded mode waits.
+    if (this.bus.kind === 'inprocess') {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.signal.applicationReady, new Promise<void>((resolve) => (timer = setTimeout(resolve, APPLICATION_READY_WAIT_MS).unref()))]);
+      clearTimeout(timer);
+    }
     let backlog = false;
     while (this.running) {
       let relayed: number;

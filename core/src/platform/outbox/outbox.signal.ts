@@ -5,6 +5,16 @@ import { Injectable } from '@nestjs/common';
 export class OutboxSignal {
   private waiter?: () => void;
   private pending = false;
+  private markReady!: () => void;
+  /**
+   * Resolves once every module's `onApplicationBootstrap` has run (see `ApplicationReadyHook`), i.e. once every
+   * consumer is subscribed. The in-process bus keeps no backlog, so the embedded relay must not publish before.
+   */
+  readonly applicationReady = new Promise<void>((resolve) => (this.markReady = resolve));
+
+  markApplicationReady(): void {
+    this.markReady();
+  }
 
   notify(): void {
     if (this.waiter) {

@@ -338,7 +338,12 @@ export class RealtimeGateway
     const principal = session.principal;
     if (topic === 'conversation') {
       if (!id) return 'bad_request';
-      const conversation = await this.conversations.get(id).catch(() => null);
+      // Only "no such conversation" means not found; anything else (a saturated or lost database) is an
+      // internal error the client should retry, not a reason to give up on the conversation.
+      const conversation = await this.conversations.get(id).catch((error: { code?: string }) => {
+        if (error?.code === 'conversation_not_found') return null;
+        throw error;
+      });
       if (!conversation) return 'not_found';
       if (principal.kind === 'visitor') {
         const v = principal.visitor;

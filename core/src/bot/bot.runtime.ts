@@ -1,3 +1,4 @@
+import { extractWith } from './flow-preview.js';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
@@ -32,7 +33,6 @@ import { BotSessionRow, BotTurnRow } from './entities/bot.entity.js';
 import { BotService } from './bot.service.js';
 import {
   emptySession,
-  type AskStep,
   type BotAction,
   type BotConfig,
   type Branch,
@@ -575,20 +575,8 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
     return { ...outcome, reason: outcome.reason ?? `flow_started:${flow.name}` };
   }
 
-  private extract(step: AskStep, text: string): string | null {
-    if (step.entity) {
-      const entity = this.nlp.entities(text).find((e) => e.type === step.entity);
-      if (!entity) return null;
-      const value = typeof entity.value === 'object' ? JSON.stringify(entity.value) : String(entity.value);
-      if (step.pattern && !new RegExp(step.pattern, 'u').test(value)) return null;
-      return value;
-    }
-    if (step.pattern) {
-      const m = new RegExp(step.pattern, 'u').exec(text);
-      if (m) return (m[1] ?? m[0]).trim();
-    }
-    return null;
-  }
+  /** The same slot extraction the flow editor's dry run uses (`extractWith`), on the live entity extractor. */
+  private readonly extract = extractWith((text) => this.nlp.entities(text));
 
   private async runFlow(ctx: TurnContext, flow: FlowDefinition, input: string | null): Promise<Outcome> {
     const state = ctx.state;

@@ -6,19 +6,9 @@ import { DATA_SOURCE } from '../../src/platform/database/database.tokens.js';
 import { UnitOfWork, type Tx } from '../../src/platform/database/unit-of-work.js';
 import { SchedulerTimerRow } from '../../src/platform/scheduler/scheduler.entities.js';
 import { OutboxRow } from '../../src/platform/outbox/outbox.entity.js';
+import { timerRow } from './support/timer-row.js';
 
-const timer = (key: string) =>
-  ({
-    key,
-    kind: 'coalesce.test',
-    dueAt: new Date(Date.now() + 86_400_000),
-    payload: { key },
-    claimedBy: null,
-    claimedUntil: null,
-    firedAt: null,
-    attempts: 0,
-    lastError: null,
-  }) as SchedulerTimerRow;
+const timer = (key: string) => timerRow(key, 'coalesce.test');
 
 describe.each(backends().map((backend) => [backend.name, backend] as const))('coalesced units of work on %s', (_name, backend) => {
   let core: TestApp;

@@ -120,6 +120,8 @@ export class AutomationService implements OnModuleInit, OnApplicationBootstrap {
         name: `automation-${trigger.replace('.', '-')}`,
         subject,
         handle: (event, tx) => this.onEvent(trigger, event, tx),
+        // No transaction at all while this trigger is known to have no enabled rules (the 2 s rule cache).
+        filter: () => this.mayHaveRules(trigger),
       });
     }
   }
@@ -463,6 +465,11 @@ export class AutomationService implements OnModuleInit, OnApplicationBootstrap {
    * Every event of a trigger reads that trigger's rules, so they are kept for a moment: changes made on
    * this instance apply at once, changes made on another instance within RULE_CACHE_MS.
    */
+  private mayHaveRules(trigger: Trigger): boolean {
+    const cached = this.ruleCache.get(trigger);
+    return !cached || cached.until <= Date.now() || cached.rules.length > 0;
+  }
+
   private async enabledRules(tx: Tx, trigger: Trigger): Promise<AutomationRuleRow[]> {
     const cached = this.ruleCache.get(trigger);
     if (cached && cached.until > Date.now()) return cached.rules;

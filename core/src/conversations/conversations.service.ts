@@ -708,8 +708,10 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
   }
 
   /** NLP results for a message (language, intent, emotion, flags). Emits `message_annotated`. */
-  async annotateMessage(messageId: string, annotations: Partial<MessageAnnotations>): Promise<MessageView> {
-    return this.uow.run(async (tx) => {
+  /** Stores NLP annotations on a message and emits `message_annotated`; in the caller's transaction when given one. */
+  async annotateMessage(messageId: string, annotations: Partial<MessageAnnotations>, callerTx?: Tx): Promise<MessageView> {
+    const run = <T>(work: (tx: Tx) => Promise<T>) => (callerTx ? work(callerTx) : this.uow.run(work));
+    return run(async (tx) => {
       const row = await tx.manager.findOne(MessageRow, { where: { id: messageId } });
       if (!row) throw new ConversationsError('message_not_found', 'There is no such message.', { id: messageId });
       const set: Partial<MessageRow> = {};

@@ -16,10 +16,10 @@ const DUPLICATE_CODES = new Set(['ER_DUP_ENTRY', 'SQLITE_CONSTRAINT_PRIMARYKEY',
 export type ConversationsPort = Pick<ConversationsService, 'getMessage' | 'annotateMessage'>;
 
 /**
- * Annotates every inbound message: reads its text through ConversationsService, stores the
- * annotations with `annotateMessage` (conversations' own transaction, idempotent), then records
- * the processed marker and emits `sb.evt.nlp.message_annotated` together. A redelivery after a
- * crash repeats the (idempotent) store and finds or writes the marker.
+ * Annotates every inbound message: reads its text through ConversationsService, then in one
+ * transaction records the processed marker, stores the annotations with `annotateMessage` (which
+ * emits `message_annotated`) and emits `sb.evt.nlp.message_annotated`. A redelivery finds the marker
+ * and changes nothing.
  */
 @Injectable()
 export class AnnotationConsumer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -55,41 +55,50 @@ export class AnnotationConsumer implements OnApplicationBootstrap, OnModuleDestr
     const message = await this.conversations.getMessage(data.messageId);
     const annotation = await this.nlp.annotate(message.text ?? '', { scope: data.inboxId });
     const flags = [...(annotation.anger ? ['anger'] : []), ...(annotation.anxiety ? ['anxiety'] : []), ...(annotation.outOfScope ? ['out_of_scope'] : [])];
-    await this.conversations.annotateMessage(data.messageId, {
-      language: annotation.language,
-      intent: annotation.intent,
-      intentConfidence: annotation.intentConfidence,
-      emotion: annotation.sentiment,
-      flags,
-    });
-    await this.uow.run(async (tx) => {
-      try {
-        await tx.manager.insert(ProcessedEvent, { consumer: ANNOTATOR_CONSUMER, eventId, processedAt: this.clock.now() });
-      } catch (error) {
-        const code = (error as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (error as { code?: string }).code;
-        if (code && DUPLICATE_CODES.has(code)) return;
-        throw error;
-      }
-      const annotated: NlpMessageAnnotatedEvent = {
-        conversationId: data.conversationId,
-        messageId: data.messageId,
-        seq: data.seq,
-        language: annotation.language,
-        languageConfidence: annotation.languageConfidence,
-        intent: annotation.intent,
-        intentConfidence: annotation.intentConfidence,
-        intentCandidate: annotation.intentCandidate,
-        outOfScope: annotation.outOfScope,
-        sentiment: annotation.sentiment,
-        emotionConfidence: annotation.emotionConfidence,
-        anger: annotation.anger,
-        anxiety: annotation.anxiety,
-        // Types and normalised values only: raw matched text stays out of the bus.
-        entities: annotation.entities.map((e) => ({ type: e.type, value: e.value, start: e.start, end: e.end })),
-        models: annotation.models,
-      };
-      await tx.emit({ subject: NLP_MESSAGE_ANNOTATED, id: `nlp-annotated:${data.messageId}`, data: annotated });
-    });
+    // The annotations, the processed marker and both events commit together, and concurrent messages of
+    // one conversation share transactions (coalesced): one commit instead of two per message.
+    await this.uow.run(
+      async (tx) => {
+        try {
+          await tx.insert(ProcessedEvent, { consumer: ANNOTATOR_CONSUMER, eventId, processedAt: this.clock.now() });
+        } catch (error) {
+          const code = (error as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (error as { code?: string }).code;
+          if (code && DUPLICATE_CODES.has(code)) return;
+          throw error;
+        }
+        await this.conversations.annotateMessage(
+          data.messageId,
+          {
+            language: annotation.language,
+            intent: annotation.intent,
+            intentConfidence: annotation.intentConfidence,
+            emotion: annotation.sentiment,
+            flags,
+          },
+          tx,
+        );
+        const annotated: NlpMessageAnnotatedEvent = {
+          conversationId: data.conversationId,
+          messageId: data.messageId,
+          seq: data.seq,
+          language: annotation.language,
+          languageConfidence: annotation.languageConfidence,
+          intent: annotation.intent,
+          intentConfidence: annotation.intentConfidence,
+          intentCandidate: annotation.intentCandidate,
+          outOfScope: annotation.outOfScope,
+          sentiment: annotation.sentiment,
+          emotionConfidence: annotation.emotionConfidence,
+          anger: annotation.anger,
+          anxiety: annotation.anxiety,
+          // Types and normalised values only: raw matched text stays out of the bus.
+          entities: annotation.entities.map((e) => ({ type: e.type, value: e.value, start: e.start, end: e.end })),
+          models: annotation.models,
+        };
+        await tx.emit({ subject: NLP_MESSAGE_ANNOTATED, id: `nlp-annotated:${data.messageId}`, data: annotated });
+      },
+      { coalesce: data.conversationId },
+    );
     this.logger.debug({ messageId: data.messageId, intent: annotation.intent, language: annotation.language }, 'message annotated');
   }
 }

@@ -27,17 +27,10 @@ import {
   type ContactUpdatedEvent,
 } from './contacts.events.js';
 import { isEmail, nameTokens, normaliseEmail, normalisePhone, queryTokens } from './contacts.normalise.js';
+import { isDuplicateKeyError } from '../platform/database/duplicate-key.js';
 import { decodeCursor, encodeCursor, parseSort, type Page } from './pagination.js';
 import { ContactsAudit } from './contacts.audit.js';
 import type { AttributeDefView, ContactIdentityView, ContactInput, ContactPoint, ContactSearch, ContactView, ResolveIdentityInput } from './contacts.types.js';
-
-const DUPLICATE_CODES = new Set(['ER_DUP_ENTRY', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT']);
-
-export function isDuplicateKeyError(error: unknown): boolean {
-  const candidate = error as { code?: string; driverError?: { code?: string } };
-  const code = candidate?.driverError?.code ?? candidate?.code;
-  return Boolean(code && DUPLICATE_CODES.has(code));
-}
 
 const PHONE_CHANNELS = new Set(['sms', 'whatsapp', 'voice', 'phone', 'telegram-phone']);
 const SORTABLE = ['createdAt', 'updatedAt'] as const;

@@ -9,7 +9,8 @@ import { IdempotentConsumers } from '../platform/outbox/idempotent-consumers.js'
 import { SchedulerService } from '../platform/scheduler/scheduler.service.js';
 import { AccessPolicy } from '../identity/access-policy.js';
 import type { Actor } from '../identity/actor.js';
-import { ContactsService, isDuplicateKeyError } from '../contacts/contacts.service.js';
+import { ContactsService } from '../contacts/contacts.service.js';
+import { isDuplicateKeyError } from '../platform/database/duplicate-key.js';
 import { CONTACT_MERGED, type ContactMergedEvent } from '../contacts/contacts.events.js';
 import { decodeCursor, encodeCursor, parseSort, type Page } from '../contacts/pagination.js';
 import {

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { BUS, type Bus, type Closable } from '../platform/bus/bus.port.js';
 import { CLOCK, type Clock } from '../platform/clock/clock.js';
 import { UnitOfWork } from '../platform/database/unit-of-work.js';
-import { ProcessedEvent } from '../platform/outbox/processed-event.entity.js';
+import { markProcessed } from '../platform/outbox/idempotent-consumers.js';
 import type { EventEnvelope } from '../platform/outbox/outbox.entity.js';
 import { ConversationsService } from '../conversations/conversations.service.js';
 import { CONVERSATION_MESSAGE_CREATED, type MessageCreatedEvent } from '../conversations/conversations.events.js';
@@ -10,7 +10,6 @@ import { NlpService } from './nlp.service.js';
 import { NLP_MESSAGE_ANNOTATED, type NlpMessageAnnotatedEvent } from './nlp.events.js';
 
 export const ANNOTATOR_CONSUMER = 'nlp-annotate-inbound';
-const DUPLICATE_CODES = new Set(['ER_DUP_ENTRY', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT']);
 
 /** The part of ConversationsService this consumer uses (tests pass a fake). */
 export type ConversationsPort = Pick<ConversationsService, 'getMessage' | 'annotateMessage'>;
@@ -59,13 +58,7 @@ export class AnnotationConsumer implements OnApplicationBootstrap, OnModuleDestr
     // one conversation share transactions (coalesced): one commit instead of two per message.
     await this.uow.run(
       async (tx) => {
-        try {
-          await tx.insert(ProcessedEvent, { consumer: ANNOTATOR_CONSUMER, eventId, processedAt: this.clock.now() });
-        } catch (error) {
-          const code = (error as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (error as { code?: string }).code;
-          if (code && DUPLICATE_CODES.has(code)) return;
-          throw error;
-        }
+        if (!(await markProcessed(tx, ANNOTATOR_CONSUMER, eventId, this.clock.now()))) return;
         await this.conversations.annotateMessage(
           data.messageId,
           {

@@ -25,10 +25,10 @@ import { buildPack, PackError, readPack, sha256, validateManifest, writePack, ty
 import { OnnxClassifier } from './runtime.js';
 import { train } from './trainer.js';
 import { DEFAULT_MODELS } from './default-data/index.js';
+import { isDuplicateKeyError } from '../platform/database/duplicate-key.js';
 
 const CHUNK = 512 * 1024;
 const DEFAULT_VERSION = 'default-1';
-const DUPLICATE_CODES = new Set(['ER_DUP_ENTRY', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT']);
 
 /** Default packs are deterministic: train them once per process, however many apps start. */
 let defaultPacks: Promise<Pack[]> | undefined;
@@ -72,11 +72,6 @@ export interface ModelView {
   labels: string[];
   outOfScopeThreshold: number;
 }
-
-const isDuplicate = (error: unknown): boolean => {
-  const code = (error as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (error as { code?: string }).code;
-  return Boolean(code && DUPLICATE_CODES.has(code));
-};
 
 /**
  * Model registry: pack versions in `nlp_models`, files under `<dataDir>/nlp/models/<name>/<version>/`,
@@ -153,7 +148,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         await this.register(pack, null, { activate: true });
       } catch (error) {
-        if (!isDuplicate(error)) throw error; // another instance registered it first
+        if (!isDuplicateKeyError(error)) throw error; // another instance registered it first
       }
     }
     const active = await this.dataSource.manager.find(NlpModelRow, { where: { status: 'active' } });

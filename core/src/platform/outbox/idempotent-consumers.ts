@@ -3,6 +3,7 @@ import { In } from 'typeorm';
 import { BUS, type Bus, type Closable, type DeliveredMessage, type Delivery } from '../bus/bus.port.js';
 import { UnitOfWork, type Tx } from '../database/unit-of-work.js';
 import { ProcessedEvent } from './processed-event.entity.js';
+import { isDuplicateKeyError } from '../database/duplicate-key.js';
 import type { EventEnvelope } from './outbox.entity.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { CLOCK, type Clock } from '../clock/clock.js';
@@ -29,7 +30,19 @@ export interface IdempotentConsumerSpec<T> {
   batch?: number;
 }
 
-const DUPLICATE_CODES = new Set(['ER_DUP_ENTRY', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT']);
+/**
+ * Records that `consumer` handled `eventId`, in the caller's transaction. False when it already had: a
+ * redelivery or a concurrent copy, whose effects must then not be applied again.
+ */
+export async function markProcessed(tx: Tx, consumer: string, eventId: string, at: Date): Promise<boolean> {
+  try {
+    await tx.insert(ProcessedEvent, { consumer, eventId, processedAt: at });
+    return true;
+  } catch (error) {
+    if (isDuplicateKeyError(error)) return false;
+    throw error;
+  }
+}
 
 /**
  * Exactly-once effects on top of at-least-once delivery: the handler's writes and the
@@ -75,13 +88,7 @@ export class IdempotentConsumers implements OnModuleDestroy {
     if (spec.filter && event && !spec.filter(event)) return this.skipped(spec);
     const eventId = event?.id ?? message.msgId;
     const duplicate = await this.uow.run(async (tx) => {
-      try {
-        await tx.insert(ProcessedEvent, { consumer: spec.name, eventId, processedAt: this.clock.now() });
-      } catch (error) {
-        const code = (error as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (error as { code?: string }).code;
-        if (code && DUPLICATE_CODES.has(code)) return true;
-        throw error;
-      }
+      if (!(await markProcessed(tx, spec.name, eventId, this.clock.now()))) return true;
       await spec.handle(event, tx);
       return false;
     });

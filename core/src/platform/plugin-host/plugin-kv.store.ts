@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LessThan, type DataSource } from 'typeorm';
 import { DATA_SOURCE } from '../database/database.tokens.js';
+import { isDuplicateKeyError } from '../database/duplicate-key.js';
 import { CLOCK, type Clock } from '../clock/clock.js';
 import { PluginKvRow } from './entities/plugin-kv.entity.js';
 import { PluginError } from './plugin-host.error.js';
 
 const MAX_VALUE_BYTES = 64 * 1024;
-const DUPLICATE_CODES = new Set(['ER_DUP_ENTRY', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT']);
 
 function checkKey(key: unknown): string {
   if (typeof key !== 'string' || key.length === 0 || key.length > 191) throw new PluginError('plugin_call_failed', 'kv keys are strings of 1–191 characters');
@@ -52,8 +52,7 @@ export class PluginKvStore {
       await this.dataSource.manager.insert(PluginKvRow, row);
       return true;
     } catch (error) {
-      const code = (error as { driverError?: { code?: string } }).driverError?.code ?? (error as { code?: string }).code;
-      if (!code || !DUPLICATE_CODES.has(code)) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
     }
     // Present: take it over only if it expired (conditional update, so two racers cannot both win).
     const result = await this.dataSource.manager.update(

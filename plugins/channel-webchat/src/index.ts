@@ -100,6 +100,32 @@ function parseJson(raw: string): Record<string, unknown> | null {
   }
 }
 
+/** CORS and the visitor's session token, checked alike by every visitor endpoint. */
+function visitorSession(ctx: Ctx, request: PluginHttpRequest): { headers: Record<string, string>; claims: SessionClaims } | PluginHttpResponse {
+  const headers = cors(ctx, request);
+  if (!headers) return { status: 403, body: { error: { code: 'origin_not_allowed', message: 'This site may not embed the chat' } } };
+  const claims = readSession(request.headers.authorization);
+  if (!claims) return fail(headers, 401, 'session_invalid', 'Start a new chat session');
+  return { headers, claims };
+}
+
+/** A visitor's session plus a message body (`clientMessageId`, `text`), validated alike for the chat and the offline form. */
+function visitorMessage(
+  ctx: Ctx,
+  request: PluginHttpRequest,
+): { headers: Record<string, string>; claims: SessionClaims; body: Record<string, unknown>; clientMessageId: string; text: string } | PluginHttpResponse {
+  const session = visitorSession(ctx, request);
+  if ('status' in session) return session;
+  const { headers } = session;
+  const body = parseJson(request.rawBody);
+  if (!body) return fail(headers, 400, 'invalid_body', 'JSON object expected');
+  const { clientMessageId, text } = body;
+  if (typeof clientMessageId !== 'string' || !CLIENT_ID.test(clientMessageId)) return fail(headers, 400, 'invalid_body', 'clientMessageId is required');
+  if (typeof text !== 'string' || text.trim().length === 0 || text.length > 10_000)
+    return fail(headers, 400, 'invalid_body', 'text must be 1–10000 characters');
+  return { ...session, body, clientMessageId, text };
+}
+
 async function session(ctx: Ctx, request: PluginHttpRequest): Promise<PluginHttpResponse> {
   const headers = cors(ctx, request);
   if (!headers) return { status: 403, body: { error: { code: 'origin_not_allowed', message: 'This site may not embed the chat' } } };
@@ -157,16 +183,9 @@ async function session(ctx: Ctx, request: PluginHttpRequest): Promise<PluginHttp
 }
 
 async function message(ctx: Ctx, request: PluginHttpRequest): Promise<PluginHttpResponse> {
-  const headers = cors(ctx, request);
-  if (!headers) return { status: 403, body: { error: { code: 'origin_not_allowed', message: 'This site may not embed the chat' } } };
-  const claims = readSession(request.headers.authorization);
-  if (!claims) return fail(headers, 401, 'session_invalid', 'Start a new chat session');
-  const body = parseJson(request.rawBody);
-  if (!body) return fail(headers, 400, 'invalid_body', 'JSON object expected');
-  const { clientMessageId, text } = body;
-  if (typeof clientMessageId !== 'string' || !CLIENT_ID.test(clientMessageId)) return fail(headers, 400, 'invalid_body', 'clientMessageId is required');
-  if (typeof text !== 'string' || text.trim().length === 0 || text.length > 10_000)
-    return fail(headers, 400, 'invalid_body', 'text must be 1–10000 characters');
+  const visitor = visitorMessage(ctx, request);
+  if ('status' in visitor) return visitor;
+  const { headers, claims, body, clientMessageId, text } = visitor;
 
   const form: Record<string, string> = {};
   if (body.form && typeof body.form === 'object') {
@@ -240,16 +259,9 @@ async function message(ctx: Ctx, request: PluginHttpRequest): Promise<PluginHttp
  * other, and a ticket (type `question`, requester = the visitor's contact) is opened for it.
  */
 async function offline(ctx: Ctx, request: PluginHttpRequest): Promise<PluginHttpResponse> {
-  const headers = cors(ctx, request);
-  if (!headers) return { status: 403, body: { error: { code: 'origin_not_allowed', message: 'This site may not embed the chat' } } };
-  const claims = readSession(request.headers.authorization);
-  if (!claims) return fail(headers, 401, 'session_invalid', 'Start a new chat session');
-  const body = parseJson(request.rawBody);
-  if (!body) return fail(headers, 400, 'invalid_body', 'JSON object expected');
-  const { clientMessageId, text } = body;
-  if (typeof clientMessageId !== 'string' || !CLIENT_ID.test(clientMessageId)) return fail(headers, 400, 'invalid_body', 'clientMessageId is required');
-  if (typeof text !== 'string' || text.trim().length === 0 || text.length > 10_000)
-    return fail(headers, 400, 'invalid_body', 'text must be 1–10000 characters');
+  const visitor = visitorMessage(ctx, request);
+  if ('status' in visitor) return visitor;
+  const { headers, claims, body, clientMessageId, text } = visitor;
   const email = typeof body.email === 'string' ? body.email.trim().slice(0, 200) : '';
   if (email && !EMAIL.test(email)) return fail(headers, 400, 'invalid_email', 'Enter a valid email address');
   if (!email && !claims.verified) return fail(headers, 400, 'email_required', 'Leave an email address so we can reply');
@@ -296,10 +308,9 @@ async function offline(ctx: Ctx, request: PluginHttpRequest): Promise<PluginHttp
  * the file and saves it; it is always served as a download, never rendered.
  */
 async function download(ctx: Ctx, request: PluginHttpRequest): Promise<PluginHttpResponse> {
-  const headers = cors(ctx, request);
-  if (!headers) return { status: 403, body: { error: { code: 'origin_not_allowed', message: 'This site may not embed the chat' } } };
-  const claims = readSession(request.headers.authorization);
-  if (!claims) return fail(headers, 401, 'session_invalid', 'Start a new chat session');
+  const session = visitorSession(ctx, request);
+  if ('status' in session) return session;
+  const { headers, claims } = session;
   const id = request.params.id ?? '';
   const known = await ctx.kv.get<{ contactId: string; conversationId: string }>(`visitor:${claims.vid}`);
   const missing = () => fail(headers, 404, 'attachment_not_found', 'There is no such file');

@@ -22,6 +22,7 @@ import { checkWebhookUrl } from './ssrf.js';
 import { validateDefinition } from './automation.validation.js';
 import { AutomationError } from './automation.error.js';
 import { CONTACT_PORT, CONVERSATION_PORT, type ContactPort, type ConversationPort } from './conversation-port.js';
+import { ExpiringCache } from '../platform/cache/expiring-cache.js';
 
 type Target = { kind: 'ticket'; id: string } | { kind: 'conversation'; id: string };
 
@@ -79,7 +80,7 @@ export class AutomationService implements OnModuleInit, OnApplicationBootstrap {
   private draining = false;
   private drainAgain = false;
 
-  private readonly ruleCache = new Map<Trigger, { rules: AutomationRuleRow[]; until: number }>();
+  private readonly ruleCache = new ExpiringCache<Trigger, AutomationRuleRow[]>(RULE_CACHE_MS);
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
@@ -466,15 +467,14 @@ export class AutomationService implements OnModuleInit, OnApplicationBootstrap {
    * this instance apply at once, changes made on another instance within RULE_CACHE_MS.
    */
   private mayHaveRules(trigger: Trigger): boolean {
-    const cached = this.ruleCache.get(trigger);
-    return !cached || cached.until <= Date.now() || cached.rules.length > 0;
+    return (this.ruleCache.get(trigger)?.length ?? 1) > 0;
   }
 
   private async enabledRules(tx: Tx, trigger: Trigger): Promise<AutomationRuleRow[]> {
     const cached = this.ruleCache.get(trigger);
-    if (cached && cached.until > Date.now()) return cached.rules;
+    if (cached) return cached;
     const rules = (await tx.manager.find(AutomationRuleRow, { where: { trigger, enabled: true } })).sort(ruleOrder);
-    this.ruleCache.set(trigger, { rules, until: Date.now() + RULE_CACHE_MS });
+    this.ruleCache.set(trigger, rules);
     return rules;
   }
 

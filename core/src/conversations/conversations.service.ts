@@ -55,6 +55,7 @@ import type {
   PostMessageResult,
 } from './conversations.types.js';
 import { AttachmentsService } from './attachments/attachments.service.js';
+import { ExpiringCache } from '../platform/cache/expiring-cache.js';
 
 /** Largest message text, in UTF-8 bytes. Longer is refused with 413 `message_too_large`. */
 export const MAX_TEXT_BYTES = 64 * 1024;
@@ -93,7 +94,7 @@ const INBOX_CACHE_MS = 2_000;
  */
 @Injectable()
 export class ConversationsService implements OnModuleInit, OnApplicationBootstrap {
-  private readonly inboxCache = new Map<string, { row: InboxRow; until: number }>();
+  private readonly inboxCache = new ExpiringCache<string, InboxRow>(INBOX_CACHE_MS);
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
@@ -194,12 +195,9 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
    */
   private async inboxForIngest(id: string): Promise<InboxRow | null> {
     const cached = this.inboxCache.get(id);
-    if (cached && cached.until > Date.now()) return cached.row;
+    if (cached) return cached;
     const row = await this.dataSource.manager.findOne(InboxRow, { where: { id } });
-    if (row) {
-      if (this.inboxCache.size >= 1_000) this.inboxCache.clear();
-      this.inboxCache.set(id, { row, until: Date.now() + INBOX_CACHE_MS });
-    }
+    if (row) this.inboxCache.set(id, row);
     return row;
   }
 

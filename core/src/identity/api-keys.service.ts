@@ -9,6 +9,7 @@ import { BUS, type Bus, type Closable } from '../platform/bus/bus.port.js';
 import type { Actor } from './actor.js';
 import { ApiKeyRow } from './entities/api-key.entity.js';
 import { IdentityError } from './identity.error.js';
+import { ExpiringCache } from '../platform/cache/expiring-cache.js';
 
 export interface ApiKeyView {
   id: string;
@@ -60,7 +61,7 @@ export class ApiKeysService implements OnApplicationBootstrap, OnModuleDestroy {
    * evicts the row at once on the instance that made it and, by a broadcast, on every other instance;
    * the expiry bounds how long a lost broadcast could leave a revoked key usable (documented in security.md).
    */
-  private readonly cache = new Map<string, { row: ApiKeyRow; until: number }>();
+  private readonly cache = new ExpiringCache<string, ApiKeyRow>(KEY_CACHE_MS, 10_000);
   private revocations?: Closable;
 
   constructor(
@@ -146,15 +147,11 @@ export class ApiKeysService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async lookup(prefix: string): Promise<ApiKeyRow | null> {
-    const now = Date.now();
     const cached = this.cache.get(prefix);
-    if (cached && cached.until > now) return cached.row;
+    if (cached) return cached;
     const row = await this.dataSource.getRepository(ApiKeyRow).findOneBy({ prefix });
     // Unknown prefixes are not cached: guessing must not fill memory.
-    if (row) {
-      if (this.cache.size >= 10_000) this.cache.clear();
-      this.cache.set(prefix, { row, until: now + KEY_CACHE_MS });
-    }
+    if (row) this.cache.set(prefix, row);
     return row;
   }
 

@@ -97,7 +97,7 @@ export class IdempotentConsumers implements OnModuleDestroy {
 
   private async handleMany<T>(spec: IdempotentConsumerSpec<T>, messages: Array<DeliveredMessage<EventEnvelope<T>>>): Promise<void> {
     const wanted = messages.filter((message) => !(spec.filter && message.data && !spec.filter(message.data)));
-    for (let index = wanted.length; index < messages.length; index++) this.skipped(spec);
+    if (wanted.length < messages.length) this.skipped(spec, messages.length - wanted.length);
     if (wanted.length === 0) return;
     const duplicates = await this.uow.run(async (tx) => {
       const ids = wanted.map((message) => message.data?.id ?? message.msgId);
@@ -123,8 +123,8 @@ export class IdempotentConsumers implements OnModuleDestroy {
     if (duplicates > 0) this.metrics.busConsumed.inc({ consumer: spec.name, outcome: 'duplicate' }, duplicates);
   }
 
-  private skipped<T>(spec: IdempotentConsumerSpec<T>): void {
-    this.metrics.busConsumed.inc({ consumer: spec.name, outcome: 'skipped' });
+  private skipped<T>(spec: IdempotentConsumerSpec<T>, count = 1): void {
+    this.metrics.busConsumed.inc({ consumer: spec.name, outcome: 'skipped' }, count);
   }
 
   async onModuleDestroy(): Promise<void> {

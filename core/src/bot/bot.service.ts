@@ -162,7 +162,12 @@ export class BotService implements OnApplicationBootstrap, OnModuleDestroy {
         messages: { ...base.messages, ...(patch.messages ?? {}) },
       });
       const problems = validateConfig(merged);
-      for (const name of merged.flows) if (!this.activeFlows.has(name)) problems.push(`flows: there is no active flow "${name}"`);
+      // Checked against the table, not this instance's cache: a flow-change reload that read the table just before
+      // a flow was activated can briefly hide it from the cache (seen in the demo seed on MariaDB + NATS).
+      const active = merged.flows.length
+        ? new Set((await tx.manager.find(BotFlowRow, { where: { status: 'active', name: In(merged.flows) }, select: { name: true } })).map((flow) => flow.name))
+        : new Set<string>();
+      for (const name of merged.flows) if (!active.has(name)) problems.push(`flows: there is no active flow "${name}"`);
       if (problems.length) throw new BotError('bot_config_invalid', problems.join('; '), { problems });
       const version = (row?.version ?? 0) + 1;
       const now = this.clock.now();

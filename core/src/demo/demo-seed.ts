@@ -418,9 +418,12 @@ export async function seedDemo(app: INestApplicationContext, options: SeedOption
     const webchatInbox = inboxes.get('webchat')!;
     const agentLi = agents.get('demo-li-na') ?? system;
     let agentAnswered = false;
+    const reviewQueueStart = Date.now() - 3 * 60 * MINUTE;
     for (const [index, item] of DEMO_UNANSWERED.entries()) {
       const customer = DEMO_CUSTOMERS.find((candidate) => candidate.key === item.customer)!;
-      setTime(today.getTime() - 86_400_000 + (6 + index) * 60 * MINUTE);
+      // Within the last few hours, whatever the time of day: the learning loop only pairs an agent's answer with
+      // questions of the last 24 h (based on "today 10:00 Shanghai" this fell outside that window after 08:00 UTC).
+      setTime(reviewQueueStart + index * 30 * MINUTE);
       const result = await conversations.ingestInbound({
         inboxId: webchatInbox,
         externalContact: { externalId: `demo-${customer.key}`, verified: true, name: customer.name, language: customer.language },
@@ -438,7 +441,7 @@ export async function seedDemo(app: INestApplicationContext, options: SeedOption
         reason: 'low_confidence',
       });
       if (item.agentReply) {
-        setTime(today.getTime() - 86_400_000 + (6 + index) * 60 * MINUTE + 4 * MINUTE);
+        setTime(reviewQueueStart + index * 30 * MINUTE + 4 * MINUTE);
         await conversations.assign(result.conversation.id, { agentId: agentLi.id }, system);
         await conversations.postMessage(agentLi, result.conversation.id, { text: item.agentReply, idempotencyKey: `demo:kb:${index}:1` });
         agentAnswered = true;

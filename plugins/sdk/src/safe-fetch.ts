@@ -46,6 +46,11 @@ export interface SafeFetchOptions {
   allowPrivate?: boolean;
   /** Resolver, replaceable in tests. */
   resolve?: (hostname: string) => Promise<Array<{ address: string; family: number }>>;
+  /**
+   * Which resolved addresses are refused when `allowPrivate` is off. Default `isPrivateAddress`;
+   * replaceable in tests, so redirects and DNS answers can be checked on loopback addresses alone.
+   */
+  isBlocked?: (address: string) => boolean;
 }
 
 export class SsrfBlockedError extends Error {
@@ -128,7 +133,8 @@ async function resolveChecked(hostname: string, options: SafeFetchOptions): Prom
   if (addresses.length === 0) throw new SsrfBlockedError(`${hostname} does not resolve`);
   if (!options.allowPrivate) {
     // Every answer must be public: a mixed answer is a classic DNS-rebinding setup.
-    const bad = addresses.find((entry) => isPrivateAddress(entry.address));
+    const isBlocked = options.isBlocked ?? isPrivateAddress;
+    const bad = addresses.find((entry) => isBlocked(entry.address));
     if (bad) {
       throw new SsrfBlockedError(
         `Refusing to connect to ${hostname} (${bad.address}): loopback, private and link-local addresses are blocked; set allowPrivateNetwork in the plugin's config to allow them`,

@@ -45,7 +45,7 @@ describe('web chat widget, end to end in Chromium', () => {
         .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
         .end(
           `<!doctype html><html><head><title>Shop</title></head><body><h1>Shop</h1>` +
-            `<script src="${core.url}/plugins/webchat/widget.js" data-inbox="${inboxId}" data-locale="${url.searchParams.get('lang') ?? 'en-US'}"${identity}></script></body></html>`,
+            `<script src="${core.url}/plugins/webchat/widget.js" data-inbox="${url.searchParams.get('inbox') ?? inboxId}" data-locale="${url.searchParams.get('lang') ?? 'en-US'}"${identity}></script></body></html>`,
         );
     });
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
@@ -208,6 +208,146 @@ describe('web chat widget, end to end in Chromium', () => {
       await zh.locator('button.bubble').click();
       expect(await zh.locator('textarea[name="message"]').getAttribute('placeholder')).toBe('请输入消息…');
       await context.close();
+    });
+
+    it('resumes after a dropped connection with nothing lost: replies sent while it was down arrive once, in order', async () => {
+      const context = await browser.newContext();
+      // Record the widget's sockets, and let the test cut them and keep new ones from connecting.
+      await context.addInitScript(() => {
+        const w = window as unknown as { __sockets: WebSocket[]; __blockSockets: boolean; WebSocket: typeof WebSocket };
+        const Native = w.WebSocket;
+        w.__sockets = [];
+        w.__blockSockets = false;
+        w.WebSocket = class extends Native {
+          constructor(url: string | URL, protocols?: string | string[]) {
+            super(w.__blockSockets ? 'ws://127.0.0.1:9/' : url, protocols);
+            w.__sockets.push(this);
+          }
+        };
+      });
+      const page = await context.newPage();
+      await open(page);
+      await say(page, 'Before the connection drops');
+      const conversation = await conversationOf('Before the connection drops');
+      await core.reply(conversation.id, 'Reply while connected');
+      await page.locator('li.out span', { hasText: 'Reply while connected' }).waitFor({ timeout: 15_000 });
+
+      await page.evaluate(() => {
+        const w = window as unknown as { __sockets: WebSocket[]; __blockSockets: boolean };
+        w.__blockSockets = true;
+        for (const socket of w.__sockets) socket.close();
+      });
+      await core.waitFor(
+        () => page.evaluate(() => (window as unknown as { __sockets: WebSocket[] }).__sockets.every((socket) => socket.readyState === WebSocket.CLOSED)),
+        5_000,
+        'the widget to be disconnected',
+      );
+      await core.reply(conversation.id, 'Missed reply one');
+      await core.reply(conversation.id, 'Missed reply two');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(await page.locator('li.out span', { hasText: 'Missed reply' }).count()).toBe(0);
+
+      // The network comes back: the widget reconnects and resumes from the last seq it saw.
+      await page.evaluate(() => {
+        (window as unknown as { __blockSockets: boolean }).__blockSockets = false;
+      });
+      await page.locator('li.out span', { hasText: 'Missed reply two' }).waitFor({ timeout: 20_000 });
+      const shown = await page.locator('li span').allTextContents();
+      expect(shown.filter((text) => text.includes('Missed reply one'))).toHaveLength(1);
+      expect(shown.filter((text) => text.includes('Missed reply two'))).toHaveLength(1);
+      expect(shown.filter((text) => text.includes('Reply while connected'))).toHaveLength(1);
+      expect(shown.findIndex((text) => text.includes('Missed reply one'))).toBeLessThan(shown.findIndex((text) => text.includes('Missed reply two')));
+      // Live again: a new reply arrives without a reload.
+      await core.reply(conversation.id, 'Live after the reconnect');
+      await page.locator('li.out span', { hasText: 'Live after the reconnect' }).waitFor({ timeout: 15_000 });
+      await context.close();
+    });
+
+    it('asks the configured pre-chat questions before the first message and stores the answers with it', async () => {
+      const formInbox = (await core.createInbox({ name: 'Website (pre-chat form)', channel: 'webchat' })).id;
+      await core.addInstance('webchat', {
+        id: 'web-form',
+        inboxId: formInbox,
+        config: {
+          siteSecret: SITE_SECRET,
+          preChatForm: {
+            enabled: true,
+            fields: [{ name: 'name', required: true }, { name: 'orderNumber' }, { name: 'phone' }],
+          },
+        },
+      });
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await open(page, `?inbox=${formInbox}`);
+      const form = page.locator('form.pre:not(.offline)');
+      await form.waitFor({ state: 'visible', timeout: 15_000 });
+      expect(await page.locator('form.composer').isHidden()).toBe(true);
+      expect(await form.locator('input').evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).name))).toEqual([
+        'name',
+        'orderNumber',
+        'phone',
+      ]);
+
+      // A required field left empty keeps the form up (the browser's own validation stops the submit).
+      await form.locator('button').click();
+      expect(await form.locator('input[name="name"]').evaluate((input) => (input as HTMLInputElement).validity.valueMissing)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await page.locator('form.composer').isHidden()).toBe(true);
+      expect(await form.isVisible()).toBe(true);
+
+      await form.locator('input[name="name"]').fill('Zhang Wei');
+      await form.locator('input[name="orderNumber"]').fill('7731');
+      await form.locator('button').click();
+      await page.locator('form.composer').waitFor({ state: 'visible', timeout: 5_000 });
+      await say(page, 'Where is my parcel?');
+      const conversation = await core.waitFor(async () => (await core.conversations(formInbox))[0], 15_000, 'the pre-chat conversation');
+      const [first] = await core.messages(conversation.id);
+      expect(first!.text).toBe('name: Zhang Wei\norderNumber: 7731\n\nWhere is my parcel?');
+      const contact = (await core.request('GET', `/api/v1/contacts/${conversation.contactId}`, { as: ADMIN })).json;
+      expect(contact.name).toBe('Zhang Wei');
+
+      // Only the first message carries the answers, and the form is not asked again after a reload.
+      await page.locator('li.in', { hasText: 'Where is my parcel?' }).waitFor({ timeout: 15_000 });
+      await say(page, 'Any news?');
+      await core.waitFor(async () => (await core.messages(conversation.id)).some((m) => m.text === 'Any news?'), 15_000, 'the second message');
+      await page.reload();
+      await page.locator('button.bubble').click();
+      await page.locator('li.in span', { hasText: 'Any news?' }).waitFor({ timeout: 15_000 });
+      expect(await page.locator('form.pre:not(.offline)').isHidden()).toBe(true);
+      expect(await page.locator('form.composer').isVisible()).toBe(true);
+      await context.close();
+
+      // The server keeps only the configured fields, trimmed and bounded.
+      const session = (await core.request('POST', `/plugins/webchat/${formInbox}/session`, { body: {} })).json;
+      expect(session.config.preChatForm).toEqual({
+        enabled: true,
+        fields: [
+          { name: 'name', required: true },
+          { name: 'orderNumber', required: false },
+          { name: 'phone', required: false },
+        ],
+      });
+      const sent = await core.request('POST', `/plugins/webchat/${formInbox}/messages`, {
+        headers: { authorization: `Bearer ${session.sessionToken}` },
+        body: {
+          clientMessageId: 'pf1',
+          text: 'hi',
+          form: { name: '  Li  ', email: 'li@example.com', secretField: 'x'.repeat(50), orderNumber: 'A'.repeat(300) },
+        },
+      });
+      expect(sent.status).toBe(201);
+      const stored = (await core.messages(sent.json.conversationId)).find((m) => m.id === sent.json.messageId)!;
+      expect(stored.text).toBe(`name: Li\norderNumber: ${'A'.repeat(200)}\n\nhi`);
+
+      // A form field the plugin does not know is a config error, named as such.
+      const invalid = await core.request('POST', '/api/v1/plugins/webchat/instances', {
+        as: ADMIN,
+        body: { inboxId: formInbox, config: { siteSecret: SITE_SECRET, preChatForm: { enabled: true, fields: [{ name: 'favouriteColour' }] } } },
+      });
+      expect([invalid.status, invalid.json.error.code]).toEqual([400, 'plugin_config_invalid']);
+      expect(invalid.json.error.details.problems.join('\n')).toMatch(
+        /config\.preChatForm\.fields\.0\.name must be one of "name", "email", "phone", "orderNumber"/,
+      );
     });
 
     it('merges a verified user across devices, and never merges a spoofed identity without a valid HMAC', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -221,17 +221,27 @@ describe('plugin supervision', () => {
 describe('out-of-process plugins on NATS', () => {
   let app: TestApp;
   let nats: { url: string; stop(): Promise<void> } | undefined;
+  let pluginsDir: string | undefined;
 
   afterAll(async () => {
     await app?.close();
     await nats?.stop();
+    if (pluginsDir) rmSync(pluginsDir, { recursive: true, force: true });
   });
 
-  it('nats-server refuses a plugin publishing to another plugin’s subjects', async () => {
+  it('runs a third-party plugin in its own process with its own NATS user, and nats-server refuses it another plugin’s subjects', async () => {
     if (!process.env.SB_TEST_NATS_URL && process.env.CI !== 'true') return;
     const { NatsServer } = await import('../harness/servers.mjs');
     const key = 'ab'.repeat(32);
-    const env = pluginEnv(['fx-echo', 'fx-evil'], { NATS_USER: 'core', NATS_PASSWORD: 'core-secret', SWITCHBOARD_ENCRYPTION_KEY: key });
+    // fx-evil is installed like a third-party plugin: in the plugins directory, without an isolation of its own.
+    pluginsDir = mkdtempSync(join(tmpdir(), 'sb-plugins-dir-'));
+    symlinkSync(fixture('fx-evil'), join(pluginsDir, 'fx-evil'), 'dir');
+    const env = pluginEnv(['fx-echo'], {
+      SWITCHBOARD_PLUGINS_DIR: pluginsDir,
+      NATS_USER: 'core',
+      NATS_PASSWORD: 'core-secret',
+      SWITCHBOARD_ENCRYPTION_KEY: key,
+    });
     // What the operator does before the core starts: `switchboard plugins nats-config` → nats-server.conf.
     const dataDir = mkdtempSync(join(tmpdir(), 'sb-nats-config-'));
     const cli = await runNatsConfig([], { ...env, SWITCHBOARD_DATA_DIR: dataDir, NATS_URL: 'nats://127.0.0.1:4222' });
@@ -242,6 +252,19 @@ describe('out-of-process plugins on NATS', () => {
     // The running host generates exactly the same authorization block.
     const generated = (await import('../../src/platform/plugin-host/plugin-host.service.js')).PluginHostService;
     expect(app.app.get(generated).natsAuthorization({ user: 'core', password: 'core-secret' })).toBe(cli.stdout);
+    // Discovery: the directory's plugin is third-party and defaults to its own process on NATS; a
+    // plugin that ships with the core (here given by path) stays in a worker thread.
+    const plugins = (await call(app, 'GET', '/api/v1/plugins')).json.items as Array<{
+      id: string;
+      source: string;
+      thirdParty: boolean;
+      defaultIsolation: string;
+    }>;
+    const sorted = [...plugins].sort((a, b) => a.id.localeCompare(b.id));
+    expect(sorted.map(({ id, source, thirdParty, defaultIsolation }) => ({ id, source, thirdParty, defaultIsolation }))).toEqual([
+      { id: 'fx-echo', source: 'path', thirdParty: false, defaultIsolation: 'worker' },
+      { id: 'fx-evil', source: 'directory', thirdParty: true, defaultIsolation: 'nats' },
+    ]);
 
     expect((await call(app, 'POST', '/api/v1/plugins/fx-echo/instances', { id: 'victim', config: { greeting: 'hi', apiKey: 'key-12345678' } })).status).toBe(
       201,
@@ -251,10 +274,13 @@ describe('out-of-process plugins on NATS', () => {
     const result = (await waitFor(() => kv.get('evil', 'nats-result'), 20_000, 'the evil plugin to report')) as {
       user: string;
       errors: string[];
+      sdkRefusal: string | null;
       hasDatabaseUrl: boolean;
     };
     expect((await call(app, 'GET', '/api/v1/plugins/instances/evil')).json.isolation).toBe('nats');
+    expect((await call(app, 'GET', '/api/v1/plugins/instances/victim')).json.isolation).toBe('worker');
     expect(result.user).toBe('plugin-fx-evil');
+    expect(result.sdkRefusal).toMatch(/topic "pwn" is not declared in the manifest's capabilities.bus \(ok\)/);
     expect(result.hasDatabaseUrl).toBe(false);
     expect(result.errors.join('\n')).toMatch(/Permissions Violation for Publish to "?sb\.plugin\.fx-echo\.evt\.pwn/);
     expect(result.errors.join('\n')).toMatch(/Permissions Violation for Publish to "?sb\.evt\.conversation\.message_created/);

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs for real (MariaDB, nats-server, socat,
-# Chromium, a CJK font for Chinese console screenshots, udev) when any is missing. Needs root
-# or sudo; does nothing when all are present.
+# Chromium, a CJK font for Chinese console screenshots, udev, Dovecot for the email channel's
+# IMAP polling) when any is missing. Needs root or sudo; does nothing when all are present.
 set -euo pipefail
-packages=(mariadb-server nats-server socat chromium fonts-wqy-microhei udev)
+packages=(mariadb-server nats-server socat chromium fonts-wqy-microhei udev dovecot-imapd)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

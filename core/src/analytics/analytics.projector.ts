@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
+import type { Tx } from '../platform/database/unit-of-work.js';
 import type { EventEnvelope } from '../platform/outbox/outbox.entity.js';
 import { ConversationFactRow, ResponseFactRow, TicketFactRow } from './entities/analytics-facts.entity.js';
 import type { BotEventData, ConversationEventData, CsatEventData, TicketEventData } from './analytics.events.js';
@@ -30,24 +31,91 @@ const blankConversation = (conversationId: string): ConversationFactRow =>
  * transaction, so each event is applied exactly once. Events may arrive before the
  * conversation's `created` event (different streams), so every handler upserts.
  */
+/** Conversation events that change a fact; the others (annotations, …) are acknowledged without a transaction. */
+const CONVERSATION_EVENTS = new Set(['created', 'assigned', 'updated', 'resolved', 'reopened', 'message_created']);
+
+interface LoadedFact {
+  fact: ConversationFactRow;
+  /** The columns as stored, or null when the row does not exist yet. */
+  stored: Record<string, unknown> | null;
+}
+
+const factColumns = (fact: ConversationFactRow): Record<string, unknown> => {
+  const columns: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fact)) columns[key] = value instanceof Date ? value.getTime() : value;
+  return columns;
+};
+
 @Injectable()
 export class AnalyticsProjector {
-  async apply(envelope: EventEnvelope<unknown>, manager: EntityManager): Promise<void> {
+  /**
+   * Conversation facts read in a transaction, so that a batch of events about one conversation reads
+   * its row once and writes only when something changed. Keyed by the transaction (not its manager, which
+   * SQLite reuses): a batch that is rolled back and retried starts from the database again.
+   */
+  private readonly loaded = new WeakMap<Tx, Map<string, LoadedFact>>();
+
+  /** Whether `apply` does anything with the event (a cheap test of the subject, for the consumer's filter). */
+  handles(envelope: EventEnvelope<unknown>): boolean {
+    const kind = envelope.subject.replace(/^sb\.evt\./, '');
+    return !kind.startsWith('conversation.') || CONVERSATION_EVENTS.has(kind.slice('conversation.'.length));
+  }
+
+  /** Reads the conversation facts a batch of events touches in one query (see `loadConversation`). */
+  async prefetch(envelopes: Array<EventEnvelope<unknown>>, tx: Tx): Promise<void> {
+    let facts = this.loaded.get(tx);
+    if (!facts) this.loaded.set(tx, (facts = new Map()));
+    const known = facts;
+    const ids = new Set<string>();
+    for (const envelope of envelopes) {
+      const id = (envelope.data as { conversationId?: unknown } | null)?.conversationId;
+      if (envelope.subject.startsWith('sb.evt.conversation.') && typeof id === 'string' && !known.has(id)) ids.add(id);
+    }
+    if (ids.size < 2) return;
+    const rows = await tx.manager.find(ConversationFactRow, { where: { conversationId: In([...ids]) } });
+    for (const row of rows) known.set(row.conversationId, { fact: row, stored: factColumns(row) });
+    for (const id of ids) if (!known.has(id)) known.set(id, { fact: blankConversation(id), stored: null });
+  }
+
+  async apply(envelope: EventEnvelope<unknown>, tx: Tx): Promise<void> {
+    const manager = tx.manager;
     const at = new Date(envelope.occurredAt);
     const kind = envelope.subject.replace(/^sb\.evt\./, '');
-    if (kind.startsWith('conversation.')) return this.conversation(kind.slice('conversation.'.length), envelope.data as ConversationEventData, at, manager);
+    if (kind.startsWith('conversation.')) return this.conversation(kind.slice('conversation.'.length), envelope.data as ConversationEventData, at, tx);
     if (kind.startsWith('ticket.')) return this.ticket(kind.slice('ticket.'.length), envelope.data as TicketEventData, at, manager);
-    if (kind.startsWith('csat.')) return this.csat(kind.slice('csat.'.length), envelope.data as CsatEventData, manager);
-    if (kind === 'bot.handed_over') return this.handedOver(envelope.data as BotEventData, manager);
+    if (kind.startsWith('csat.')) return this.csat(kind.slice('csat.'.length), envelope.data as CsatEventData, tx);
+    if (kind === 'bot.handed_over') return this.handedOver(envelope.data as BotEventData, tx);
   }
 
-  private async loadConversation(manager: EntityManager, conversationId: string): Promise<ConversationFactRow> {
-    return (await manager.findOne(ConversationFactRow, { where: { conversationId } })) ?? blankConversation(conversationId);
+  private async loadConversation(tx: Tx, conversationId: string): Promise<ConversationFactRow> {
+    let facts = this.loaded.get(tx);
+    if (!facts) this.loaded.set(tx, (facts = new Map()));
+    const known = facts.get(conversationId);
+    if (known) return known.fact;
+    const row = await tx.manager.findOne(ConversationFactRow, { where: { conversationId } });
+    facts.set(conversationId, { fact: row ?? blankConversation(conversationId), stored: row ? factColumns(row) : null });
+    return facts.get(conversationId)!.fact;
   }
 
-  private async conversation(event: string, data: ConversationEventData, at: Date, manager: EntityManager): Promise<void> {
+  /** Inserts a new fact, or updates the columns that changed since it was read (never the whole row). */
+  private async saveConversation(tx: Tx, fact: ConversationFactRow): Promise<void> {
+    const manager = tx.manager;
+    const loaded = this.loaded.get(tx)?.get(fact.conversationId);
+    const now = factColumns(fact);
+    if (!loaded?.stored) {
+      await manager.insert(ConversationFactRow, fact);
+    } else {
+      const changed: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(now)) if (loaded.stored[key] !== value) changed[key] = fact[key as keyof ConversationFactRow];
+      if (!Object.keys(changed).length) return;
+      await manager.update(ConversationFactRow, { conversationId: fact.conversationId }, changed as never);
+    }
+    if (loaded) loaded.stored = now;
+  }
+
+  private async conversation(event: string, data: ConversationEventData, at: Date, tx: Tx): Promise<void> {
     if (!data?.conversationId) return;
-    const fact = await this.loadConversation(manager, data.conversationId);
+    const fact = await this.loadConversation(tx, data.conversationId);
     fact.contactId = data.contactId ?? fact.contactId;
     fact.inboxId = data.inboxId ?? fact.inboxId;
     fact.channel = data.channel ?? fact.channel;
@@ -73,13 +141,13 @@ export class AnalyticsProjector {
         fact.resolvedAt = null;
         break;
       case 'message_created':
-        await this.message(fact, data, at, manager);
+        await this.message(fact, data, at, tx.manager);
         break;
       default:
         break;
     }
     fact.createdAt ??= at;
-    await manager.save(ConversationFactRow, fact);
+    await this.saveConversation(tx, fact);
   }
 
   private async message(fact: ConversationFactRow, data: ConversationEventData, at: Date, manager: EntityManager): Promise<void> {
@@ -140,23 +208,23 @@ export class AnalyticsProjector {
     await manager.save(TicketFactRow, fact);
   }
 
-  private async csat(event: string, data: CsatEventData, manager: EntityManager): Promise<void> {
+  private async csat(event: string, data: CsatEventData, tx: Tx): Promise<void> {
     const conversationId = data?.conversationId ?? (data?.subjectType === 'conversation' ? data.subjectId : undefined);
     if (!conversationId) return;
-    const fact = await this.loadConversation(manager, conversationId);
+    const fact = await this.loadConversation(tx, conversationId);
     if (event === 'requested') fact.csatRequested = true;
     if (event === 'responded' && typeof data.rating === 'number') {
       fact.csatRequested = true;
       fact.csatScore = data.rating;
     }
-    await manager.save(ConversationFactRow, fact);
+    await this.saveConversation(tx, fact);
   }
 
-  private async handedOver(data: BotEventData, manager: EntityManager): Promise<void> {
+  private async handedOver(data: BotEventData, tx: Tx): Promise<void> {
     if (!data?.conversationId) return;
-    const fact = await this.loadConversation(manager, data.conversationId);
+    const fact = await this.loadConversation(tx, data.conversationId);
     fact.handedOver = true;
     fact.botReplied = true;
-    await manager.save(ConversationFactRow, fact);
+    await this.saveConversation(tx, fact);
   }
 }

@@ -89,7 +89,9 @@ export class AnalyticsService implements OnModuleInit, OnApplicationBootstrap {
       await this.consumers.register({
         name: `analytics-${subject.split('.')[2]}`,
         subject,
-        handle: (event, tx) => this.projector.apply(event, tx.manager),
+        handle: (event, tx) => this.projector.apply(event, tx),
+        filter: (event) => this.projector.handles(event),
+        prepare: (events, tx) => this.projector.prefetch(events, tx),
         // Projections only write through tx: many events per transaction keep up with busy desks.
         batch: 100,
       });

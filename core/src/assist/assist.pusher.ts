@@ -42,8 +42,10 @@ export class AssistPusher implements OnApplicationBootstrap, OnModuleDestroy {
         handler: async (message) => {
           const data = message.data?.data;
           if (!data || data.direction !== 'in' || data.authorType !== 'contact') return;
-          const conversation = await this.conversations.get(data.conversationId).catch(() => null);
-          if (!conversation?.assigneeId) return;
+          // Events carry the assignee at write time; older events without it are looked up.
+          const assigneeId =
+            data.assigneeId !== undefined ? data.assigneeId : (await this.conversations.get(data.conversationId).catch(() => null))?.assigneeId;
+          if (!assigneeId) return;
           await this.push(data.conversationId, false);
         },
       }),

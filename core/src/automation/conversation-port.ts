@@ -17,7 +17,11 @@ export interface ConversationPort {
     inboxId: string;
     assigneeId: string | null;
   } | null>;
-  getMessage(messageId: string): Promise<{
+  /** `recent`: the snapshot taken at creation may answer (annotations may lag); see ConversationsService.getMessage. */
+  getMessage(
+    messageId: string,
+    options?: { recent?: boolean },
+  ): Promise<{
     id: string;
     text: string;
     direction: string;

@@ -19,9 +19,9 @@ export class ConversationsAdapter implements ConversationPort {
     }
   }
 
-  async getMessage(id: string) {
+  async getMessage(id: string, options?: { recent?: boolean }) {
     try {
-      const message = await this.conversations.getMessage(id);
+      const message = await this.conversations.getMessage(id, options);
       return { ...message, annotations: message.annotations as unknown as Record<string, unknown> };
     } catch {
       return null;

@@ -156,7 +156,7 @@ async function rawInserts(url: string, messages: number, concurrency: number, po
 }
 
 export async function benchConversations(options: ConversationsBenchOptions): Promise<ConversationsBenchResult> {
-  const messages = options.messages ?? 20_000;
+  const messages = options.messages ?? Number(process.env.BENCH_MESSAGES ?? 20_000);
   const concurrency = options.concurrency ?? 64;
   const conversationCount = options.conversations ?? 64;
   const poolSize = options.poolSize ?? 20;

@@ -67,6 +67,15 @@ export class ContactsService {
    * into the oldest one. Unverified identifiers never merge anything.
    */
   async resolveIdentity(input: ResolveIdentityInput): Promise<{ contact: ContactView; created: boolean }> {
+    return this.resolve(input, (m, row) => this.view(m, row));
+  }
+
+  /** `resolveIdentity` for callers that need only the contact's id (every inbound message): one read less. */
+  async resolveContactId(input: ResolveIdentityInput): Promise<string> {
+    return (await this.resolve(input, async (_m, row) => row.id)).contact;
+  }
+
+  private async resolve<R>(input: ResolveIdentityInput, present: (m: EntityManager, row: ContactRow) => Promise<R>): Promise<{ contact: R; created: boolean }> {
     const channel = input.channel.trim();
     const externalId = input.externalId.trim();
     if (!channel || !externalId) throw new ContactsError('contact_invalid', 'channel and externalId are required');
@@ -84,7 +93,7 @@ export class ContactsService {
       if (identity && !(input.verified && !identity.verified)) {
         const contact = await this.followMerges(m, identity.contactId);
         if (contact.id === identity.contactId && !this.filledProfile(contact, input, emailPoint, phonePoint).changed) {
-          return { contact: await this.view(m, contact), created: false };
+          return { contact: await present(m, contact), created: false };
         }
       }
     }
@@ -133,7 +142,7 @@ export class ContactsService {
           }
         }
         if (input.verified && (emailPoint || phonePoint)) contact = await this.autoMerge(tx, contact, emailPoint, phonePoint);
-        return { contact: await this.view(m, contact), created };
+        return { contact: await present(m, contact), created };
       });
 
     try {

@@ -28,6 +28,8 @@ export interface MessageCreatedEvent {
   inboxId: string;
   contactId: string;
   teamId: string | null;
+  /** The conversation's assignee when the message was written (additive; absent in older events). */
+  assigneeId?: string | null;
 }
 
 export interface ConversationChanges {

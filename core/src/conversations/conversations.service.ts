@@ -87,6 +87,15 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 const INBOX_CACHE_MS = 2_000;
 
 /**
+ * Messages this instance committed stay in memory this long, so the consumers of `message_created`
+ * running here (fan-out, NLP annotation, CSAT) do not each read back the row that was just written.
+ * Only small messages are kept, and at most RECENT_MESSAGES of them.
+ */
+const RECENT_MESSAGE_MS = 10_000;
+const RECENT_MESSAGES = 4_000;
+const RECENT_MESSAGE_MAX_TEXT = 4_096;
+
+/**
  * Conversations and messages. Every message gets the next per-conversation `seq` in the same
  * transaction that inserts it: the conversation row's counter is bumped with an atomic UPDATE,
  * which also serialises writers to one conversation, so numbers are unique and gap-free (a
@@ -95,6 +104,7 @@ const INBOX_CACHE_MS = 2_000;
 @Injectable()
 export class ConversationsService implements OnModuleInit, OnApplicationBootstrap {
   private readonly inboxCache = new ExpiringCache<string, InboxRow>(INBOX_CACHE_MS);
+  private readonly recentMessages = new ExpiringCache<string, Readonly<MessageView>>(RECENT_MESSAGE_MS, RECENT_MESSAGES);
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
@@ -221,21 +231,14 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     const existing = await this.findInbound(this.dataSource.manager, inboundKey);
     if (existing) return existing;
 
-    const { contact } = await this.contacts.resolveIdentity({ channel: inbox.channel, ...input.externalContact });
+    const contact = { id: await this.contacts.resolveContactId({ channel: inbox.channel, ...input.externalContact }) };
     const threadKey = input.threadKey ?? null;
     const openKey = sha256(`${inbox.id}\u0000${contact.id}\u0000${threadKey ?? ''}`);
 
     const attempt = () =>
       this.uow.run(
         async (tx) => {
-          const m = tx.manager;
-          let conversation = await m.findOne(ConversationRow, { where: { openKey } });
-          let createdConversation = false;
-          if (!conversation) {
-            conversation = await this.insertConversation(tx, { contactId: contact.id, inbox, threadKey, openKey, priority: 'normal' });
-            createdConversation = true;
-          }
-          const { row, message } = await this.appendMessage(tx, conversation.id, {
+          const newMessage: NewMessage = {
             direction: 'in',
             authorType: 'contact',
             authorId: contact.id,
@@ -246,8 +249,18 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
             idempotencyKey: input.idempotencyKey,
             inboundKey,
             externalMessageId: input.externalMessageId ?? null,
-          });
-          await this.linkUploads(tx, conversation.id, message, input.attachments, true);
+          };
+          // The open conversation's counter is bumped by its open key directly (no lookup first); only
+          // when none matched is a conversation opened.
+          let appended = await this.appendTo(tx, { openKey }, newMessage);
+          let createdConversation = false;
+          if (!appended) {
+            const conversation = await this.insertConversation(tx, { contactId: contact.id, inbox, threadKey, openKey, priority: 'normal' });
+            createdConversation = true;
+            appended = await this.appendMessage(tx, conversation.id, newMessage);
+          }
+          const { row, message } = appended;
+          await this.linkUploads(tx, row.id, message, input.attachments, true);
           // A customer writing again wakes a pending or snoozed conversation.
           if (row.status === 'pending' || row.status === 'snoozed') await this.applyStatus(tx, row, 'open', null, 'system');
           return { conversation: conversationView(row), message, contactId: contact.id, createdConversation, duplicate: false };
@@ -377,17 +390,31 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
    * new seq and emits `message_created`. A unique-key clash rolls everything back, counter included.
    */
   private async appendMessage(tx: Tx, conversationId: string, message: NewMessage, actor?: Actor): Promise<{ row: ConversationRow; message: MessageView }> {
+    const appended = await this.appendTo(tx, { id: conversationId }, message, actor);
+    if (!appended) throw ConversationsError.notFound(conversationId);
+    return appended;
+  }
+
+  /** `appendMessage` to the conversation with this id or open key; null when there is none. */
+  private async appendTo(
+    tx: Tx,
+    target: { id: string } | { openKey: string },
+    message: NewMessage,
+    actor?: Actor,
+  ): Promise<{ row: ConversationRow; message: MessageView } | null> {
     const m = tx.manager;
     const now = this.clock.now();
-    await m
+    const bumped = await m
       .createQueryBuilder()
       .update(ConversationRow)
       .set({ lastSeq: () => 'last_seq + 1', lastMessageAt: now, updatedAt: now })
-      .where('id = :id', { id: conversationId })
+      .where('id' in target ? 'id = :id' : 'open_key = :openKey', target)
       .updateEntity(false)
       .execute();
-    const row = await m.findOne(ConversationRow, { where: { id: conversationId } });
-    if (!row) throw ConversationsError.notFound(conversationId);
+    if (bumped.affected === 0) return null;
+    const row = await m.findOne(ConversationRow, { where: target });
+    if (!row) return null;
+    const conversationId = row.id;
     if (actor) this.access.assertCanSee(actor, row, () => ConversationsError.notFound(conversationId));
     const stored: MessageRow = Object.assign(new MessageRow(), {
       id: randomUUID(),
@@ -422,9 +449,13 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
         inboxId: row.inboxId,
         contactId: row.contactId,
         teamId: row.teamId,
+        assigneeId: row.assigneeId,
       },
     });
-    return { row, message: messageView(stored) };
+    const view = messageView(stored);
+    // Uploads are linked to `view` after this returns, but before the commit: the snapshot is taken then.
+    if ((stored.text?.length ?? 0) <= RECENT_MESSAGE_MAX_TEXT) tx.afterCommit(() => this.recentMessages.set(view.id, Object.freeze({ ...view })));
+    return { row, message: view };
   }
 
   private async insertConversation(
@@ -495,7 +526,16 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     return this.listMessages(conversationId, options);
   }
 
-  async getMessage(messageId: string): Promise<MessageView> {
+  /**
+   * A message by id. With `recent`, the snapshot this instance took when it committed the message may
+   * answer instead of the database: for consumers of `message_created`, which need the message as it
+   * was created (its annotations may since have changed).
+   */
+  async getMessage(messageId: string, options: { recent?: boolean } = {}): Promise<MessageView> {
+    if (options.recent) {
+      const recent = this.recentMessages.get(messageId);
+      if (recent) return { ...recent };
+    }
     const row = await this.dataSource.manager.findOne(MessageRow, { where: { id: messageId } });
     if (!row) throw new ConversationsError('message_not_found', 'There is no such message.', { id: messageId });
     return messageView(row);
@@ -706,12 +746,15 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     }
   }
 
-  /** NLP results for a message (language, intent, emotion, flags). Emits `message_annotated`. */
-  /** Stores NLP annotations on a message and emits `message_annotated`; in the caller's transaction when given one. */
-  async annotateMessage(messageId: string, annotations: Partial<MessageAnnotations>, callerTx?: Tx): Promise<MessageView> {
+  /**
+   * Stores NLP annotations on a message (language, intent, emotion, flags) and emits `message_annotated`;
+   * in the caller's transaction when given one. A caller that already holds the message (`known`, read
+   * with `getMessage`) saves the read; the update then tells whether the message still exists.
+   */
+  async annotateMessage(messageId: string, annotations: Partial<MessageAnnotations>, callerTx?: Tx, known?: MessageView): Promise<MessageView> {
     const run = <T>(work: (tx: Tx) => Promise<T>) => (callerTx ? work(callerTx) : this.uow.run(work));
     return run(async (tx) => {
-      const row = await tx.manager.findOne(MessageRow, { where: { id: messageId } });
+      const row = known?.id === messageId ? knownMessageRow(known) : await tx.manager.findOne(MessageRow, { where: { id: messageId } });
       if (!row) throw new ConversationsError('message_not_found', 'There is no such message.', { id: messageId });
       const set: Partial<MessageRow> = {};
       if (annotations.language !== undefined) set.language = annotations.language?.slice(0, 16) ?? null;
@@ -721,7 +764,8 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       if (annotations.flags !== undefined) set.flags = annotations.flags;
       if (!Object.keys(set).length) return messageView(row);
       Object.assign(row, set);
-      await tx.manager.update(MessageRow, { id: messageId }, set as never);
+      const updated = await tx.manager.update(MessageRow, { id: messageId }, set as never);
+      if (known && updated.affected === 0) throw new ConversationsError('message_not_found', 'There is no such message.', { id: messageId });
       await tx.emit<MessageAnnotatedEvent>({
         subject: CONVERSATION_MESSAGE_ANNOTATED,
         data: {
@@ -940,6 +984,26 @@ export function conversationView(row: ConversationRow): ConversationView {
     updatedAt: row.updatedAt.toISOString(),
     resolvedAt: row.resolvedAt ? row.resolvedAt.toISOString() : null,
   };
+}
+
+/** The columns of a message as a view holds them (the inverse of `messageView`). */
+function knownMessageRow(view: MessageView): MessageRow {
+  return Object.assign(new MessageRow(), {
+    id: view.id,
+    conversationId: view.conversationId,
+    seq: view.seq,
+    direction: view.direction,
+    authorType: view.authorType,
+    authorId: view.authorId,
+    text: view.text,
+    content: view.content,
+    attachments: view.attachments,
+    private: view.private,
+    idempotencyKey: view.idempotencyKey,
+    externalMessageId: view.externalMessageId,
+    ...view.annotations,
+    createdAt: new Date(view.createdAt),
+  });
 }
 
 export function messageView(row: MessageRow): MessageView {

@@ -109,7 +109,7 @@ export class CsatService implements OnModuleInit, OnApplicationBootstrap {
       filter: (event) => event.data?.direction === 'in' && event.data.authorType === 'contact',
       handle: async (event, tx) => {
         if (event.data.direction !== 'in' || event.data.authorType !== 'contact') return;
-        const message = await this.conversations.getMessage(event.data.messageId);
+        const message = await this.conversations.getMessage(event.data.messageId, { recent: true });
         const payload = typeof message?.text === 'string' ? BUTTON.exec(message.text.trim()) : null;
         if (!payload) return;
         await this.answerInTx(tx, payload[1], Number(payload[2]), null).catch((error: Error) =>

@@ -51,7 +51,7 @@ export class AnnotationConsumer implements OnApplicationBootstrap, OnModuleDestr
     const data = event?.data;
     if (!data || data.direction !== 'in') return;
     const eventId = event.id ?? msgId;
-    const message = await this.conversations.getMessage(data.messageId);
+    const message = await this.conversations.getMessage(data.messageId, { recent: true });
     const annotation = await this.nlp.annotate(message.text ?? '', { scope: data.inboxId });
     const flags = [...(annotation.anger ? ['anger'] : []), ...(annotation.anxiety ? ['anxiety'] : []), ...(annotation.outOfScope ? ['out_of_scope'] : [])];
     // The annotations, the processed marker and both events commit together, and concurrent messages of
@@ -69,6 +69,7 @@ export class AnnotationConsumer implements OnApplicationBootstrap, OnModuleDestr
             flags,
           },
           tx,
+          message,
         );
         const annotated: NlpMessageAnnotatedEvent = {
           conversationId: data.conversationId,

@@ -6,6 +6,7 @@ import type {
   ConversationAssignedEvent,
   ConversationCreatedEvent,
   ConversationUpdatedEvent,
+  MessageAnnotatedEvent,
   MessageCreatedEvent,
 } from '../conversations/conversations.events.js';
 import { RealtimeHub } from './realtime.hub.js';
@@ -62,7 +63,7 @@ export class RealtimeFanout implements OnApplicationBootstrap, OnModuleDestroy {
     if (!conversationId) return;
     if (type === 'message_created') {
       const created = data as unknown as MessageCreatedEvent;
-      const message = await this.conversations.getMessage(created.messageId);
+      const message = await this.conversations.getMessage(created.messageId, { recent: true });
       this.hub.publish(rtConversation(conversationId), {
         kind: 'message',
         conversationId,
@@ -88,6 +89,12 @@ export class RealtimeFanout implements OnApplicationBootstrap, OnModuleDestroy {
     if (type === 'created') {
       const created = data as unknown as ConversationCreatedEvent;
       this.hub.publish(rtInbox(created.inboxId), { kind: 'event', conversationId, data: { type: 'created', ...created } });
+      return;
+    }
+    if (type === 'message_annotated') {
+      // NLP metadata of one message: only for the conversation's own (already authorised) subscribers.
+      const annotated = data as unknown as MessageAnnotatedEvent;
+      this.hub.publish(rtConversation(conversationId), { kind: 'event', conversationId, seq: annotated.seq, data: { type, ...data } });
       return;
     }
     // Status, assignment and other changes: the conversation's own subscribers, its inbox, and the agents involved.

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
 import { UnitOfWork, type Tx } from '../platform/database/unit-of-work.js';
 import { CLOCK, type Clock } from '../platform/clock/clock.js';
@@ -169,6 +169,8 @@ interface ConversationMessageEvent {
  */
 @Injectable()
 export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
+  /** Ticket links of the conversations in a batch being handled, per transaction (see `prefetchConversationLinks`). */
+  private readonly conversationLinks = new WeakMap<Tx, Map<string, TicketLinkRow[]>>();
   private readonly logger = new Logger('tickets');
 
   constructor(
@@ -197,6 +199,7 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
       name: 'tickets-conversation-messages',
       subject: 'sb.evt.conversation.message_created',
       handle: async (event, tx) => this.onConversationMessage(event, tx),
+      prepare: async (events, tx) => this.prefetchConversationLinks(events, tx),
       // Only customer messages and public agent replies move a ticket; nothing else needs a transaction.
       filter: (event) =>
         (event.data?.direction === 'in' && event.data.authorType === 'contact') ||
@@ -673,10 +676,21 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
     if (escalation.note) await this.addComment(actor, fired.ticket.id, { body: escalation.note, private: true }, {}, tx);
   }
 
+  /** The ticket links of every conversation in a batch of messages, read at once (see `onConversationMessage`). */
+  private async prefetchConversationLinks(events: Array<EventEnvelope<ConversationMessageEvent>>, tx: Tx): Promise<void> {
+    const ids = [...new Set(events.map((event) => event.data?.conversationId).filter((id): id is string => typeof id === 'string'))];
+    if (!ids.length) return;
+    const byConversation = new Map<string, TicketLinkRow[]>(ids.map((id) => [id, []]));
+    for (const link of await tx.manager.find(TicketLinkRow, { where: { kind: 'conversation', refId: In(ids) } })) byConversation.get(link.refId)?.push(link);
+    this.conversationLinks.set(tx, byConversation);
+  }
+
   private async onConversationMessage(event: EventEnvelope<ConversationMessageEvent>, tx: Tx): Promise<void> {
     const message = event.data;
     if (!message?.conversationId) return;
-    const links = await tx.manager.find(TicketLinkRow, { where: { kind: 'conversation', refId: message.conversationId } });
+    const links =
+      this.conversationLinks.get(tx)?.get(message.conversationId) ??
+      (await tx.manager.find(TicketLinkRow, { where: { kind: 'conversation', refId: message.conversationId } }));
     for (const link of links) {
       const row = await tx.manager.findOne(TicketRow, { where: { id: link.ticketId }, lock: this.lock(tx.manager) });
       if (!row || row.status === 'closed') continue;

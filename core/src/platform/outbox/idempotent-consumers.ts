@@ -28,6 +28,12 @@ export interface IdempotentConsumerSpec<T> {
    * A failing batch is split and each event retried alone, so one poison event holds nothing back.
    */
   batch?: number;
+  /**
+   * Runs once per batch, in its transaction, before the batch's new events are handled: a handler can
+   * read for all of them at once (one `IN (…)` instead of one read per event) and keep the result for
+   * this `tx`. Not called for a single event.
+   */
+  prepare?: (events: Array<EventEnvelope<T>>, tx: Tx) => Promise<void>;
 }
 
 /**
@@ -117,6 +123,11 @@ export class IdempotentConsumers implements OnModuleDestroy {
         ProcessedEvent,
         fresh.map(({ id }) => ({ consumer: spec.name, eventId: id, processedAt: now })),
       );
+      if (spec.prepare && fresh.length > 1)
+        await spec.prepare(
+          fresh.map(({ event }) => event),
+          tx,
+        );
       for (const { event } of fresh) await spec.handle(event, tx);
       return wanted.length - fresh.length;
     });

@@ -165,15 +165,15 @@ describe('plugin supervision', () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startTestApp({ env: pluginEnv(['fx-echo', 'fx-throws', 'fx-spin', 'fx-exits']) });
+    app = await startTestApp({ env: pluginEnv(['fx-echo', 'fx-throws', 'fx-spin', 'fx-exits', 'fx-hangs']) });
   });
   afterAll(async () => {
     await app?.close();
   });
 
-  it('restarts crashing, spinning and exiting plugins with backoff, then disables them; the core and other plugins stay up', async () => {
+  it('restarts crashing, spinning, hanging and exiting plugins with backoff, then disables them; the core and other plugins stay up', async () => {
     expect((await call(app, 'POST', '/api/v1/plugins/fx-echo/instances', { id: 'echo', config: { greeting: 'hi', apiKey: 'key-12345678' } })).status).toBe(201);
-    for (const name of ['throws', 'spin', 'exits']) {
+    for (const name of ['throws', 'spin', 'exits', 'hangs']) {
       expect((await call(app, 'POST', `/api/v1/plugins/fx-${name}/instances`, { id: name, config: {} })).status).toBe(201);
     }
     const seen = new Set<number>();
@@ -186,27 +186,38 @@ describe('plugin supervision', () => {
         ]);
         seen.add(ready.status);
         seen.add(hello.status);
-        const views = await Promise.all(['throws', 'spin', 'exits'].map(async (id) => (await call(app, 'GET', `/api/v1/plugins/instances/${id}`)).json));
+        const views = await Promise.all(
+          ['throws', 'spin', 'exits', 'hangs'].map(async (id) => (await call(app, 'GET', `/api/v1/plugins/instances/${id}`)).json),
+        );
         return views.every((view) => view.status === 'crash_loop') ? views : undefined;
       },
-      45_000,
-      'all three bad plugins disabled after a crash loop',
+      // fx-hangs needs three start timeouts of 8 s (SWITCHBOARD_PLUGIN_CALL_TIMEOUT_MS) before its crash loop.
+      75_000,
+      'all four bad plugins disabled after a crash loop',
     );
     expect([...seen]).toEqual([200]);
     const byId = Object.fromEntries(
       (final as Array<{ id: string; enabled: boolean; disabledReason: string; lastError: string }>).map((view) => [view.id, view]),
     );
-    for (const id of ['throws', 'spin', 'exits']) {
+    for (const id of ['throws', 'spin', 'exits', 'hangs']) {
       expect(byId[id].enabled).toBe(false);
       expect(byId[id].disabledReason).toBe('crash_loop');
     }
     expect(byId.throws.lastError).toMatch(/crash loop: start failed: cannot reach the moon/);
     expect(byId.spin.lastError).toMatch(/hung or spinning/);
     expect(byId.exits.lastError).toMatch(/exited with code 7/);
+    expect(byId.hangs.lastError).toMatch(/crash loop: start failed: start did not answer within 8000 ms/);
+
+    // Restarts wait for the backoff (SWITCHBOARD_PLUGIN_BACKOFF_MS=100,200): 100 ms after the first failure, 200 ms after the second.
+    const attempts = (await app.app.get(PluginKvStore).get('throws', 'attempts')) as number[];
+    expect(attempts).toHaveLength(3);
+    expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(100);
+    expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(200);
 
     const health = await call(app, 'GET', '/health/ready', undefined, false);
     expect(health.status).toBe(200);
     expect(health.json.components['plugin:spin'].status).toBe('down');
+    expect(health.json.components['plugin:hangs'].status).toBe('down');
     expect(health.json.components['plugin:echo'].status).toBe('up');
     const metrics = await call(app, 'GET', '/metrics');
     expect(metrics.text).toMatch(/sb_plugin_restarts_total\{plugin="fx-throws",instance="throws"\} 2/);
@@ -215,7 +226,7 @@ describe('plugin supervision', () => {
     // An admin re-enables after fixing: it gets a fresh start (and fails again here).
     const enabled = await call(app, 'POST', '/api/v1/plugins/instances/throws/enable');
     expect(enabled.json.enabled).toBe(true);
-  });
+  }, 120_000);
 });
 
 describe('out-of-process plugins on NATS', () => {

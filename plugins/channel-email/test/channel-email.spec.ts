@@ -118,6 +118,26 @@ describe('email channel', () => {
     expect(again.conversation.id).toBe(conversation.id);
   });
 
+  it('falls back to plain text from the HTML (no markup, nothing of scripts or styles) when a mail has no text part', async () => {
+    await customer().sendMail({
+      from: 'li.lei@customer.example',
+      to: 'support@shop.example',
+      subject: 'HTML only',
+      messageId: '<html-only@customer.example>',
+      html: '<div>Order <b>5521</b> &amp; invoice</div><p>arrived broken</p><script>steal()</script><img src=x onerror="alert(1)"><style>p{}</style>',
+    });
+    const { messages } = await conversationWith('arrived broken');
+    const first = messages.find((m) => m.direction === 'in')!;
+    // Plain text, one block per line, no markup and nothing from the script or style.
+    expect(first.text).toMatch(/^Order 5521 & invoice\n+arrived broken\b/);
+    expect(first.text).not.toMatch(/<|steal|alert|p\{\}/);
+    const [body] = first.attachments as Array<{ name: string; storageKey: string }>;
+    expect(body!.name).toBe('body.html');
+    const html = core.readAttachment(body!.storageKey).toString('utf8');
+    expect(html).toContain('<b>5521</b>');
+    expect(html).not.toMatch(/script|steal|onerror|<img|<style/i);
+  });
+
   it('keeps unrelated mail apart and drops auto-replies and bounces', async () => {
     await customer().sendMail({
       from: 'wang.fang@customer.example',

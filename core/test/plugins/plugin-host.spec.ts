@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateManifest, ManifestError } from '@switchboard/plugin-sdk';
+import { secretPaths, validateManifest, ManifestError } from '@switchboard/plugin-sdk';
 import type { DataSource } from 'typeorm';
 import { backends, startTestApp, waitFor, type TestApp } from '../harness/test-app.js';
 import { PluginKvStore } from '../../src/platform/plugin-host/plugin-kv.store.js';
@@ -63,6 +63,28 @@ describe('plugin manifest validation (SDK)', () => {
     expect(() => validateManifest({ ...base, sdkApi: 0 })).toThrow(/sdkApi 0 is no longer supported/);
   });
 
+  it('refuses "x-secret" where the host could not encrypt it', () => {
+    const schema = (properties: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, properties });
+    const problems = (properties: Record<string, unknown>) => {
+      try {
+        validateManifest({ ...base, configSchema: schema(properties) });
+        return [];
+      } catch (error) {
+        return (error as ManifestError).problems;
+      }
+    };
+    const unencrypted = /"x-secret" only works on a string property reached through "properties" of objects .*: this value would be stored unencrypted/;
+    expect(problems({ tokens: { type: 'array', items: { type: 'string', 'x-secret': true } } })).toEqual([
+      expect.stringMatching(new RegExp(`^configSchema.properties.tokens.items: ${unencrypted.source}`)),
+    ]);
+    expect(problems({ outer: { properties: { pw: { type: 'string', 'x-secret': true } } } })).toEqual([expect.stringMatching(unencrypted)]);
+    expect(problems({ auth: { anyOf: [{ type: 'string', 'x-secret': true }, { type: 'null' }] } })).toEqual([expect.stringMatching(unencrypted)]);
+    expect(problems({ extra: { type: 'object', additionalProperties: { type: 'string', 'x-secret': true } } })).toEqual([expect.stringMatching(unencrypted)]);
+    // Nested objects with "type": "object" are sealed, so a secret there is fine.
+    const nested = schema({ imap: { type: 'object', properties: { password: { type: 'string', 'x-secret': true } } } });
+    expect(secretPaths(validateManifest({ ...base, configSchema: nested }).configSchema)).toEqual(['imap.password']);
+  });
+
   it('lists every problem at once', () => {
     try {
       validateManifest({ ...base, id: 'Bad Id', kind: 'robot', configSchema: { type: 'object', properties: { pw: { type: 'number', 'x-secret': true } } } });
@@ -82,7 +104,7 @@ describe.each(backends())('plugin host on $name', (backend) => {
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startTestApp({ env: { ...(await backend.env()), ...pluginEnv(['fx-echo', 'fx-bad-key', 'fx-bad-sdk']) } });
+    app = await startTestApp({ env: { ...(await backend.env()), ...pluginEnv(['fx-echo', 'fx-bad-key', 'fx-bad-sdk', 'fx-bad-schema']) } });
   });
   afterAll(async () => {
     await app?.close();
@@ -95,9 +117,12 @@ describe.each(backends())('plugin host on $name', (backend) => {
     const problems = response.json.problems.map((problem: { message: string }) => problem.message).join('\n');
     expect(problems).toMatch(/unknown key "capabilites"/);
     expect(problems).toMatch(/sdkApi 99 is newer than this Switchboard supports/);
-    const bad = await call(app, 'POST', '/api/v1/plugins/fx-bad-sdk/instances', { config: {} });
-    expect(bad.status).toBe(422);
-    expect(bad.json.error.code).toBe('plugin_invalid');
+    // A config schema ajv rejects is found at discovery, not when an admin first configures an instance.
+    expect(problems).toMatch(/switchboard.configSchema is not a valid JSON Schema: strict mode: unknown keyword: "minLenght"/);
+    for (const id of ['fx-bad-sdk', 'fx-bad-schema']) {
+      const bad = await call(app, 'POST', `/api/v1/plugins/${id}/instances`, { config: {} });
+      expect([bad.status, bad.json.error.code]).toEqual([422, 'plugin_invalid']);
+    }
   });
 
   it('rejects an invalid config with every problem named', async () => {

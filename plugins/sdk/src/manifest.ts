@@ -103,15 +103,38 @@ function stringList(value: unknown, where: string, problems: string[], check?: (
   return value as string[];
 }
 
-/** Walks a JSON Schema and reports `x-secret` used on anything but a string property. */
-function checkSecrets(schema: unknown, path: string, problems: string[]): void {
+/** Keywords whose values are data, not schemas: never searched for `x-secret`. */
+const DATA_KEYWORDS = new Set(['default', 'examples', 'const', 'enum']);
+
+/**
+ * Walks a JSON Schema and reports `x-secret` used on anything but a string property, or where the
+ * host could not encrypt it: only string properties reached through `properties` of objects (the
+ * top level, or nested objects with `"type": "object"`) are sealed, so a secret inside an array,
+ * a combinator (`anyOf`, …), `additionalProperties` or `$defs` would be stored in plain text.
+ */
+function checkSecrets(schema: unknown, path: string, problems: string[], sealable: boolean): void {
+  if (Array.isArray(schema)) {
+    schema.forEach((inner, index) => checkSecrets(inner, `${path}[${index}]`, problems, false));
+    return;
+  }
   if (!isObject(schema)) return;
   if (schema['x-secret'] !== undefined) {
     if (schema['x-secret'] !== true) problems.push(`configSchema${path}: "x-secret" must be true when present`);
     if (schema.type !== 'string') problems.push(`configSchema${path}: "x-secret" is only allowed on properties of type "string"`);
+    else if (!sealable) {
+      problems.push(
+        `configSchema${path}: "x-secret" only works on a string property reached through "properties" of objects with "type": "object" (not inside arrays, anyOf/oneOf/allOf, additionalProperties or $defs): this value would be stored unencrypted`,
+      );
+    }
   }
-  if (isObject(schema.properties)) {
-    for (const [key, inner] of Object.entries(schema.properties)) checkSecrets(inner, `${path}.properties.${key}`, problems);
+  for (const [key, value] of Object.entries(schema)) {
+    if (DATA_KEYWORDS.has(key) || typeof value !== 'object' || value === null) continue;
+    if (key === 'properties' && isObject(value)) {
+      const descend = sealable && (path === '' || schema.type === 'object');
+      for (const [name, inner] of Object.entries(value)) checkSecrets(inner, `${path}.properties.${name}`, problems, descend);
+    } else {
+      checkSecrets(value, `${path}.${key}`, problems, false);
+    }
   }
 }
 
@@ -177,7 +200,7 @@ export function validateManifest(raw: unknown, pluginPath = '<manifest>', suppor
     if (raw.configSchema.additionalProperties !== false) {
       problems.push('switchboard.configSchema must set "additionalProperties": false, so a mistyped config key is rejected instead of ignored');
     }
-    checkSecrets(raw.configSchema, '', problems);
+    checkSecrets(raw.configSchema, '', problems, true);
   }
 
   if (raw.delivery !== undefined) {

@@ -231,6 +231,23 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
       paths: this.settings.paths,
       fromSource: this.settings.fromSource,
     });
+    // The config schema is compiled now, so a schema ajv rejects (a typo like "minLenght" in strict
+    // mode) is a load problem shown to admins, not a failure when an instance is first configured.
+    for (const plugin of [...result.plugins.values()]) {
+      try {
+        this.codec.compile(plugin.manifest);
+      } catch (error) {
+        const problem = `switchboard.configSchema is not a valid JSON Schema: ${(error as Error).message}`;
+        result.plugins.delete(plugin.id);
+        result.problems.push({
+          dir: plugin.dir,
+          packageName: plugin.packageName,
+          id: plugin.id,
+          message: `Invalid plugin manifest in ${join(plugin.dir, 'package.json')}:\n  - ${problem}`,
+          problems: [problem],
+        });
+      }
+    }
     this.plugins = result.plugins;
     this.problems = result.problems;
     for (const problem of result.problems) this.logger.warn({ dir: problem.dir, problems: problem.problems }, problem.message);

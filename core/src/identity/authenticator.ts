@@ -13,6 +13,7 @@ import { ApiKeysService, looksLikeApiKey } from './api-keys.service.js';
 import { SessionsService } from './sessions.service.js';
 import { parseCookies } from './cookies.js';
 import type { UserRow } from './entities/user.entity.js';
+import { AccessPolicy } from './access-policy.js';
 
 export interface AuthRequest {
   method: string;
@@ -61,6 +62,7 @@ export class Authenticator {
     private readonly teams: TeamsService,
     private readonly apiKeys: ApiKeysService,
     private readonly sessions: SessionsService,
+    private readonly policy: AccessPolicy,
   ) {
     this.rules = parseRoleMapping(config.identity.oidc.roleMapping);
     users.changed.add(() => this.cache.clear());
@@ -104,20 +106,31 @@ export class Authenticator {
   /**
    * For WebSocket gateways: authenticates the upgrade request by bearer token (header or
    * `access_token` query parameter), API key, or session cookie. A cookie-authenticated
-   * handshake must come from the same origin (no cross-site WebSocket hijacking).
+   * handshake must come from the same origin (no cross-site WebSocket hijacking). A refused
+   * handshake is audited as `access.denied` (object `websocket`, the path), like a refused route.
    */
   async authenticateHandshake(request: IncomingMessage): Promise<Authenticated> {
     const headers = { ...request.headers };
     const url = new URL(request.url ?? '/', 'http://localhost');
     const queryToken = url.searchParams.get('access_token');
     if (queryToken && !headers.authorization) headers.authorization = `Bearer ${queryToken}`;
-    const result = await this.authenticate({ method: 'GET', headers, ip: request.socket?.remoteAddress });
-    if (result.via === 'session') {
-      const origin = header(request.headers, 'origin');
-      if (origin && !this.sameOrigin(origin, header(request.headers, 'host')))
-        throw new IdentityError('csrf_failed', 'Cross-origin WebSocket handshakes with the session cookie are refused.');
+    const ip = request.socket?.remoteAddress;
+    try {
+      const result = await this.authenticate({ method: 'GET', headers, ip });
+      if (result.via === 'session') {
+        const origin = header(request.headers, 'origin');
+        if (origin && !this.sameOrigin(origin, header(request.headers, 'host'))) {
+          this.policy.denied(result.actor, 'websocket', url.pathname, 'cross_origin', ip);
+          throw new IdentityError('csrf_failed', 'Cross-origin WebSocket handshakes with the session cookie are refused.');
+        }
+      }
+      return result;
+    } catch (error) {
+      if (error instanceof IdentityError && error.identityCode !== 'csrf_failed') {
+        this.policy.denied(null, 'websocket', url.pathname, (error.details as { reason?: string } | undefined)?.reason ?? error.code, ip);
+      }
+      throw error;
     }
-    return result;
   }
 
   private sameOrigin(origin: string, host: string | undefined): boolean {

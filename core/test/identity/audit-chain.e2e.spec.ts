@@ -1,32 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { backends, startTestApp, type Backend, type TestApp } from '../harness/test-app.js';
 import { AuditService } from '../../src/compliance/audit/audit.service.js';
 import { DATA_SOURCE } from '../../src/platform/database/database.tokens.js';
-import { main } from '../../src/cli/cli.js';
 import { AuditRow } from '../../src/compliance/audit/audit.entity.js';
 import { chainHash } from '../../src/compliance/audit/audit-chain.js';
 import type { DataSource } from 'typeorm';
-
-/** Runs `switchboard <args>` in this process against the given environment; returns exit code and stdout. */
-async function cli(env: Record<string, string>, args: string[]): Promise<{ code: number; stdout: string }> {
-  const saved = { ...process.env };
-  Object.assign(process.env, { LOG_LEVEL: 'silent' }, env);
-  const writes: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    writes.push(String(chunk));
-    return true;
-  });
-  try {
-    process.exitCode = undefined;
-    const code = await main(['node', 'switchboard', ...args]);
-    return { code, stdout: writes.join('') };
-  } finally {
-    spy.mockRestore();
-    process.exitCode = undefined;
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-    Object.assign(process.env, saved);
-  }
-}
+import { cli } from './cli.js';
 
 describe.each(backends().map((backend) => [backend.name, backend] as const))('tamper-evident audit log on %s', (_name, backend: Backend) => {
   let app: TestApp;

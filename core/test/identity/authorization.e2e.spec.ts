@@ -231,5 +231,15 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('au
     await expect(authenticator.authenticateHandshake(handshake({ cookie, host, origin: 'https://evil.example' }))).rejects.toMatchObject({
       code: 'csrf_failed',
     });
+
+    // Refused handshakes are audited like refused routes.
+    await waitFor(
+      async () => {
+        const reasons = (await denials()).filter((entry) => entry.objectType === 'websocket' && entry.objectId === '/ws').map((entry) => entry.details.reason);
+        return ['unauthenticated', 'malformed token', 'cross_origin'].every((reason) => reasons.includes(reason));
+      },
+      5000,
+      'the audited WebSocket handshake denials',
+    );
   });
 });

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT, exportSPKI, importJWK, type KeyObject } from 'jose';
-import { SQLITE_BACKEND, accessTokenFor, startTestApp, startTestIssuer, type TestApp, type TestIssuer } from '../harness/test-app.js';
+import { backends, accessTokenFor, startTestApp, startTestIssuer, type TestApp, type TestIssuer } from '../harness/test-app.js';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-describe('bearer token matrix (resource server)', () => {
+describe.each(backends().map((backend) => [backend.name, backend] as const))('bearer token matrix (resource server) on %s', (_name, backend) => {
   let issuer: TestIssuer;
   let app: TestApp;
   const user = { sub: 'matrix-user', roles: ['agent'], groups: ['team-a'] };
 
   beforeAll(async () => {
     issuer = await startTestIssuer();
-    app = await startTestApp({ env: await SQLITE_BACKEND.env(), oidc: issuer });
+    app = await startTestApp({ env: await backend.env(), oidc: issuer });
   });
 
   afterAll(async () => {
@@ -129,14 +129,14 @@ describe('bearer token matrix (resource server)', () => {
   });
 });
 
-describe('signing key rotation', () => {
+describe.each(backends().map((backend) => [backend.name, backend] as const))('signing key rotation on %s', (_name, backend) => {
   let issuer: TestIssuer;
   let app: TestApp;
   const user = { sub: 'rotation-user', roles: ['agent'], groups: ['team-a'] };
 
   beforeAll(async () => {
     issuer = await startTestIssuer();
-    app = await startTestApp({ env: await SQLITE_BACKEND.env(), oidc: issuer });
+    app = await startTestApp({ env: await backend.env(), oidc: issuer });
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 /**
  * The email channel. Inbound through an SMTP listener (`listener`) and/or IMAP polling (`imap`),
  * MIME parsed by mailparser, HTML sanitised with an allow-list (a plain-text fallback is always
- * stored), attachments stored in the core. Messages thread into one conversation through
+ * stored), the customer's files stored as conversation attachments (the agent's go out with replies). Messages thread into one conversation through
  * Message-ID / In-Reply-To / References; replies go out over SMTP (nodemailer) with the headers
  * that make them thread in the customer's mail client. Auto-replies and bounces are dropped.
  */
@@ -84,27 +84,38 @@ export async function ingest(ctx: Ctx, raw: Buffer): Promise<string | null> {
   if (html) {
     attachments.push(await ctx.storeAttachment({ filename: 'body.html', contentType: 'text/html', dataBase64: Buffer.from(html, 'utf8').toString('base64') }));
   }
+  // The customer's files become conversation attachments: type detected from the bytes and checked
+  // against the core's allow-list, encrypted at rest, downloadable by the conversation's agents. A file
+  // the core refuses is left out, and the message says so.
   for (const attachment of mail.attachments ?? []) {
+    const name = attachment.filename ?? 'attachment';
     if (attachment.size > ctx.config.maxAttachmentBytes) {
-      skipped.push(`${attachment.filename ?? 'attachment'} (${attachment.size} bytes, over the limit)`);
+      skipped.push(`${name} (attachment_too_large)`);
       continue;
     }
-    attachments.push(
-      await ctx.storeAttachment({
-        filename: attachment.filename ?? 'attachment',
-        contentType: attachment.contentType || 'application/octet-stream',
-        dataBase64: attachment.content.toString('base64'),
-      }),
-    );
+    try {
+      attachments.push(
+        await ctx.uploadAttachment({
+          filename: name,
+          contentType: attachment.contentType || 'application/octet-stream',
+          dataBase64: attachment.content.toString('base64'),
+        }),
+      );
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code !== 'string' || !code.startsWith('attachment_')) throw error;
+      skipped.push(`${name} (${code})`);
+    }
   }
 
-  if (skipped.length) ctx.logger.warn('attachments over the size limit were skipped', { count: skipped.length });
+  if (skipped.length) ctx.logger.warn('attachments were not stored', { count: skipped.length });
+  const note = skipped.length ? `\n\n[Attachments not stored: ${skipped.join(', ')}]` : '';
   const result = await ctx.inbound({
     externalContact: { externalId: address, verified: false, name: from.name || undefined, email: address },
     idempotencyKey: `mid:${messageId}`.slice(0, 150),
     externalMessageId: messageId.slice(0, 190),
     threadKey: `email:${threadKey}`.slice(0, 190),
-    text,
+    text: `${text}${note}`,
     attachments,
   });
   await ctx.kv.set(`msg:${messageId}`, threadKey, { ttlMs: 365 * 86_400_000 });
@@ -265,6 +276,13 @@ export default definePlugin<EmailConfig>({
       // A stable Message-ID per message: a retried send is recognisable downstream.
       const ourId = `${message.messageId}@${domainOf(ctx.config.address)}`;
       const last = thread.references.at(-1);
+      // The agent's files go along as MIME attachments (only files of this conversation, never a note's).
+      const files = [];
+      for (const attachment of message.attachments ?? []) {
+        if (!attachment.id) continue;
+        const file = await ctx.downloadAttachment({ id: attachment.id, contactId: message.contactId });
+        files.push({ filename: file.name, contentType: file.contentType, content: Buffer.from(file.dataBase64, 'base64') });
+      }
       await transport.sendMail({
         from: { name: ctx.config.displayName, address: ctx.config.address },
         to: thread.name ? { name: thread.name, address: thread.address } : thread.address,
@@ -273,6 +291,7 @@ export default definePlugin<EmailConfig>({
         messageId: `<${ourId}>`,
         inReplyTo: last ? `<${last}>` : undefined,
         references: thread.references.map((id) => `<${id}>`),
+        attachments: files,
         headers: {
           'X-Switchboard-Message-Id': message.messageId,
           ...(message.authorType === 'system' ? { 'Auto-Submitted': 'auto-generated' } : {}),

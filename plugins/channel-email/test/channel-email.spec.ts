@@ -73,7 +73,7 @@ describe('email channel', () => {
       `a conversation holding "${text}"`,
     );
 
-  it('receives real mail over SMTP, sanitises HTML, stores attachments; the agent reply threads; the customer reply joins the conversation', async () => {
+  it('receives real mail over SMTP, sanitises HTML, stores attachments; the agent reply threads and carries the agent’s file; the customer reply joins the conversation', async () => {
     await customer().sendMail({
       from: 'Wang Fang <wang.fang@customer.example>',
       to: 'support@shop.example',
@@ -81,7 +81,11 @@ describe('email channel', () => {
       messageId: '<first-1@customer.example>',
       text: 'My kettle stopped working. 水壶坏了。',
       html: '<p>My kettle <b>stopped</b> working.</p><script>alert("x")</script><img src="x" onerror="alert(1)"><a href="javascript:alert(2)" onclick="evil()">link</a>',
-      attachments: [{ filename: 'receipt.txt', content: 'order 1042' }],
+      attachments: [
+        { filename: 'receipt.txt', content: 'order 1042' },
+        // A Windows executable: the core's allow-list refuses it, and the message says so.
+        { filename: 'setup.exe', content: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(200, 0)]), contentType: 'application/octet-stream' },
+      ],
     });
     const { conversation, messages } = await conversationWith('My kettle stopped working');
     const first = messages.find((m) => m.direction === 'in')!;
@@ -90,14 +94,35 @@ describe('email channel', () => {
       expect.objectContaining({ name: 'body.html', contentType: 'text/html' }),
       expect.objectContaining({ name: 'receipt.txt', contentType: 'text/plain', size: 10 }),
     ]);
-    const stored = first.attachments as Array<{ name: string; storageKey: string }>;
+    expect(first.text).toMatch(/\[Attachments not stored: setup\.exe \(attachment_type_(not_allowed|mismatch)\)\]$/);
+    const stored = first.attachments as Array<{ id?: string; name: string; storageKey: string }>;
     const html = core.readAttachment(stored[0]!.storageKey).toString('utf8');
     expect(html).toContain('<b>stopped</b>');
     expect(html).not.toMatch(/script|onerror|onclick|javascript:|<img/i);
-    expect(core.readAttachment(stored[1]!.storageKey).toString('utf8')).toBe('order 1042');
+    // The customer's file is a conversation attachment (encrypted at rest by the core), downloadable by the agents.
+    expect(stored[1]!.id).toEqual(expect.any(String));
+    const download = await core.request('GET', `/api/v1/attachments/${stored[1]!.id}/content`, { as: { roles: ['admin'] } });
+    expect([download.status, download.text]).toEqual([200, 'order 1042']);
 
-    await core.reply(conversation.id, 'Sorry to hear that! We will send a new one.');
+    // The agent answers with a file of their own: it goes out as a MIME attachment.
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from('Return label #55')], { type: 'text/plain' }), 'return-label.txt');
+    const uploaded = await fetch(`${core.url}/api/v1/conversations/${conversation.id}/attachments`, {
+      method: 'POST',
+      headers: await core.authHeaders({ roles: ['admin'] }),
+      body: form,
+    });
+    expect(uploaded.status).toBe(201);
+    const { id: labelId } = (await uploaded.json()) as { id: string };
+    const sent = await core.request('POST', `/api/v1/conversations/${conversation.id}/messages`, {
+      as: { roles: ['admin'], sub: 'mail-agent', name: 'Agent' },
+      body: { text: 'Sorry to hear that! We will send a new one.', attachments: [{ id: labelId }] },
+    });
+    expect(sent.status).toBe(201);
     const reply = await core.waitFor(() => outbox.find((mail) => mail.text?.includes('send a new one')), 15_000, 'the reply in the SMTP sink');
+    expect(reply.attachments.map((file) => [file.filename, file.contentType, file.content.toString('utf8')])).toEqual([
+      ['return-label.txt', 'text/plain', 'Return label #55'],
+    ]);
     expect(reply.to && 'value' in reply.to ? reply.to.value[0]!.address : undefined).toBe('wang.fang@customer.example');
     expect(reply.from?.value[0]?.address).toBe('support@shop.example');
     expect(reply.subject).toBe('Re: Broken kettle');

@@ -7,7 +7,11 @@ import { startTestCore, type TestCore } from '@switchboard/plugin-sdk/testing';
 const SECRET = 'inbound-secret-0123456789';
 const HOOK_SECRET = 'outbound-secret-0123456789';
 
-describe('API channel', () => {
+// The embedded stack (SQLite + in-process bus) and the production one (MariaDB + NATS JetStream, whose
+// consumer redelivers outbound messages with the instance's backoff and max attempts).
+const BACKENDS: Array<'sqlite' | 'mariadb+nats'> = process.env.SB_TEST_MYSQL_ROOT_URL || process.env.CI === 'true' ? ['sqlite', 'mariadb+nats'] : ['sqlite'];
+
+describe.each(BACKENDS)('API channel on %s', (backend) => {
   let core: TestCore;
   let inboxId: string;
   let receiver: Server;
@@ -30,7 +34,7 @@ describe('API channel', () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 
-    core = await startTestCore({ plugins: [new URL('..', import.meta.url)], env: { SWITCHBOARD_ATTACHMENT_MAX_BYTES: '4096' } });
+    core = await startTestCore({ plugins: [new URL('..', import.meta.url)], backend, env: { SWITCHBOARD_ATTACHMENT_MAX_BYTES: '4096' } });
     inboxId = (await core.createInbox({ name: 'Partner app', channel: 'api' })).id;
     await core.addInstance('api', {
       id: 'api-partner',

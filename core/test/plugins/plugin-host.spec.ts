@@ -272,7 +272,7 @@ describe('out-of-process plugins on NATS', () => {
     // fx-evil is installed like a third-party plugin: in the plugins directory, without an isolation of its own.
     pluginsDir = mkdtempSync(join(tmpdir(), 'sb-plugins-dir-'));
     symlinkSync(fixture('fx-evil'), join(pluginsDir, 'fx-evil'), 'dir');
-    const env = pluginEnv(['fx-echo'], {
+    const env = pluginEnv(['fx-echo', 'fx-device'], {
       SWITCHBOARD_PLUGINS_DIR: pluginsDir,
       NATS_USER: 'core',
       NATS_PASSWORD: 'core-secret',
@@ -288,8 +288,8 @@ describe('out-of-process plugins on NATS', () => {
     // The running host generates exactly the same authorization block.
     const generated = (await import('../../src/platform/plugin-host/plugin-host.service.js')).PluginHostService;
     expect(app.app.get(generated).natsAuthorization({ user: 'core', password: 'core-secret' })).toBe(cli.stdout);
-    // Discovery: the directory's plugin is third-party and defaults to its own process on NATS; a
-    // plugin that ships with the core (here given by path) stays in a worker thread.
+    // Discovery: the directory's plugin is third-party and defaults to its own process on NATS, as does
+    // a hardware (device) plugin; a plugin that ships with the core (here given by path) stays in a worker thread.
     const plugins = (await call(app, 'GET', '/api/v1/plugins')).json.items as Array<{
       id: string;
       source: string;
@@ -298,6 +298,7 @@ describe('out-of-process plugins on NATS', () => {
     }>;
     const sorted = [...plugins].sort((a, b) => a.id.localeCompare(b.id));
     expect(sorted.map(({ id, source, thirdParty, defaultIsolation }) => ({ id, source, thirdParty, defaultIsolation }))).toEqual([
+      { id: 'fx-device', source: 'path', thirdParty: false, defaultIsolation: 'nats' },
       { id: 'fx-echo', source: 'path', thirdParty: false, defaultIsolation: 'worker' },
       { id: 'fx-evil', source: 'directory', thirdParty: true, defaultIsolation: 'nats' },
     ]);

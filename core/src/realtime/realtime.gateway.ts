@@ -350,7 +350,8 @@ export class RealtimeGateway
         const own = session.ownConversations.has(id) || (v.contactId !== null && conversation.contactId === v.contactId);
         if (!own || conversation.inboxId !== v.inboxId) return 'not_found';
       } else if (!this.access.canSee(principal.actor, conversation)) {
-        // Cross-team: the same answer as for an unknown id, and no data.
+        // Cross-team: the same answer as for an unknown id, and no data; the denial is audited like an HTTP one.
+        this.access.denied(principal.actor, 'conversation', id, 'team_scope');
         return 'not_found';
       }
       const feed = new ConversationFeed(

@@ -65,6 +65,13 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('re
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(socket.frames.some((frame) => frame.data.conversationId === b.id && frame.event !== 'error')).toBe(false);
     expect(JSON.stringify(socket.frames)).not.toContain('secret for team B');
+    // Both refused subscriptions are audited, like denials over HTTP.
+    const auditor = await app.authHeaders({ roles: ['auditor'], sub: 'ws-auditor' });
+    await waitFor(async () => {
+      const response = await fetch(`${app.url}/api/v1/audit?action=access.denied&limit=1000`, { headers: auditor });
+      const items = ((await response.json()) as { items: Array<{ objectType: string; objectId: string }> }).items;
+      return items.some((item) => item.objectType === 'conversation' && item.objectId === b.id) && items.some((item) => item.objectId === inboxB);
+    });
   });
 
   it('closes a socket that sends an oversized frame with 1009', async () => {

@@ -186,6 +186,36 @@ describe.each(backends())('plugin host on $name', (backend) => {
   });
 });
 
+describe('a plugin in its own process (IPC, no NATS)', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp({ env: pluginEnv(['fx-echo'], { SWITCHBOARD_PLUGIN_ISOLATION: 'process' }) });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('serves routes, kv, decrypted secrets, the test action and health exactly as in a worker thread', async () => {
+    const created = await call(app, 'POST', '/api/v1/plugins/fx-echo/instances', { id: 'echo-proc', config: { greeting: 'ni hao', apiKey: 'key-12345678' } });
+    expect(created.status).toBe(201);
+    const view = await waitFor(
+      async () => {
+        const current = (await call(app, 'GET', '/api/v1/plugins/instances/echo-proc')).json;
+        return current.status === 'running' ? current : undefined;
+      },
+      15_000,
+      'echo running in its own process',
+    );
+    expect(view.isolation).toBe('process');
+    const hello = await call(app, 'GET', '/plugins/fx-echo/hello?name=Bo', undefined, false);
+    expect(hello.json).toEqual({ greeting: 'ni hao', name: 'Bo', count: 1, apiKeyLength: 12, retries: 2 });
+    expect((await call(app, 'GET', '/plugins/fx-echo/hello', undefined, false)).json.count).toBe(2);
+    expect((await call(app, 'POST', '/api/v1/plugins/instances/echo-proc/test', {})).json).toEqual({ ok: true, detail: 'key accepted' });
+    expect((await call(app, 'GET', '/health/ready', undefined, false)).json.components['plugin:echo-proc']).toEqual({ status: 'up', detail: 'echoing' });
+  });
+});
+
 describe('plugin supervision', () => {
   let app: TestApp;
 

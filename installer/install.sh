@@ -23,7 +23,8 @@
 #   --nats-port N              local nats-server client port (default 4222); --nats-monitor-port N (8222)
 #   --nats-sync VALUE          JetStream fsync: "always" (no loss on power failure), a duration such as
 #                              "1s" (default; at most that much loss), or "default" (server default, 2 min)
-#   --plugins LIST             comma-separated plugin ids that get NATS users (default: every bundled plugin)
+#   --plugins LIST             comma-separated plugin ids that get NATS users (default, or "all": every plugin
+#                              the core loads)
 #   --encryption-key-file F    install with this appliance key (restoring another machine's backup)
 #   --user NAME                service user (default: switchboard; --no-systemd: the invoking user)
 #   --health-timeout SECONDS   how long to wait for /health/ready (default 120)
@@ -268,18 +269,12 @@ ADMIN_PASSWORD=$(secret admin-password 12)
 NATS_CORE_USER=core
 NATS_CORE_PASSWORD=$(secret nats-core.password 24)
 
-# Plugins bundled with this release, and so the NATS users to create.
-plugin_ids() {
-  local pkg id
-  for pkg in "$BUNDLE"/app/plugins/*/package.json; do
-    [ -f "$pkg" ] || continue
-    case "$(basename "$(dirname "$pkg")")" in sdk | template) continue ;; esac
-    id=$("$BUNDLE/runtime/bin/node" -e 'const p=require(process.argv[1]); process.stdout.write((p.switchboard && p.switchboard.id) || p.name.replace(/^@[^/]+\//, ""))' "$pkg")
-    [[ "$id" =~ ^[a-z0-9][a-z0-9_-]*$ ]] && printf '%s\n' "$id"
-  done
-}
-if [ -n "$OPT_PLUGINS" ]; then SB_PLUGINS=$OPT_PLUGINS
-elif [ -z "${SB_PLUGINS:-}" ] || [ "$PREVIOUS_VERSION" != "$VERSION" ]; then SB_PLUGINS=$(plugin_ids | paste -sd, -); fi
+# Plugins that get NATS users: every plugin the core loads (empty), or the --plugins selection (remembered).
+if [ -n "$OPT_PLUGINS" ]; then SB_NATS_PLUGINS=$OPT_PLUGINS; fi
+SB_NATS_PLUGINS=${SB_NATS_PLUGINS:-}
+[ "$SB_NATS_PLUGINS" = all ] && SB_NATS_PLUGINS=''
+[[ -z "$SB_NATS_PLUGINS" || "$SB_NATS_PLUGINS" =~ ^[a-z0-9][a-z0-9_-]*(,[a-z0-9][a-z0-9_-]*)*$ ]] ||
+  die "--plugins takes comma-separated plugin ids (or all): $SB_NATS_PLUGINS"
 
 # ---------------------------------------------------------------- TLS
 if [ "$SB_TLS" = on ]; then
@@ -362,6 +357,18 @@ if [ "$SB_NATS_MODE" = local ]; then
     "$BUNDLE/runtime/bin/node" "$BUNDLE/app/core/bin/switchboard.js" plugins nats-config --users-only \
       --core-user "$NATS_CORE_USER" --core-password "$NATS_CORE_PASSWORD"
   ) || die "could not generate the NATS users for the core and its plugins"
+  if [ -n "$SB_NATS_PLUGINS" ]; then # --plugins: keep the core's user and the selected plugins' users
+    NATS_USERS=$(printf '%s\n' "$NATS_USERS" | while IFS= read -r line; do
+      case "$line" in
+        *'{ user: "plugin-'*)
+          id=${line#*\{ user: \"plugin-}
+          id=${id%%\"*}
+          case ",$SB_NATS_PLUGINS," in *",$id,"*) printf '%s\n' "$line" ;; esac
+          ;;
+        *) printf '%s\n' "$line" ;;
+      esac
+    done)
+  fi
   render "$BUNDLE/appliance/nats-server.conf.in" "$SB_ETC/nats/nats-server.conf" 0640
   "$SB_NATS_BIN" -c "$SB_ETC/nats/nats-server.conf" -t >/dev/null 2>&1 || "$SB_NATS_BIN" -c "$SB_ETC/nats/nats-server.conf" -t || die "nats-server rejects $SB_ETC/nats/nats-server.conf"
 fi
@@ -376,7 +383,7 @@ write_state() {
     for name in SB_VERSION SB_PREVIOUS_RELEASE SB_SYSTEMD SB_USER SB_GROUP SB_USER_CREATED SB_OPT SB_ETC SB_LIB SB_LOG SB_HOSTNAME \
       SB_HTTP_HOST SB_HTTP_PORT SB_HTTPS_PORT SB_HTTPS_LISTEN SB_TLS SB_BIND SB_DB_MODE SB_DB_NAME SB_DB_USER SB_DB_PORT \
       SB_EXTERNAL_DATABASE_URL SB_NATS_MODE SB_EXTERNAL_NATS_URL SB_EXTERNAL_NATS_USER SB_EXTERNAL_NATS_PASSWORD SB_NATS_PORT \
-      SB_NATS_MONITOR_PORT SB_NATS_SYNC SB_PLUGINS SB_MARIADBD SB_NATS_BIN SB_DB_UNIT; do
+      SB_NATS_MONITOR_PORT SB_NATS_SYNC SB_NATS_PLUGINS SB_MARIADBD SB_NATS_BIN SB_DB_UNIT; do
       printf "%s=%q\n" "$name" "${!name-}"
     done
   } >"$STATE_FILE.tmp"
@@ -410,7 +417,10 @@ if [ "$SB_DB_MODE" = local ]; then
     say "Initialising MariaDB in $SB_LIB/mysql"
     install -d -m 0750 -o "$SB_USER" -g "$SB_GROUP" "$SB_LIB/mysql"
     install_db=$(command -v mariadb-install-db || command -v mysql_install_db) || die "mariadb-install-db is missing"
-    "$install_db" --defaults-file="$SB_ETC/mariadb/my.cnf" --user="$SB_USER" --auth-root-authentication-method=socket --skip-test-db >>"$SB_LOG/mariadb.log" 2>&1 ||
+    # --force: no name lookups (a fresh or offline host may resolve neither its name nor localhost;
+    # the server runs with skip-name-resolve, so grants use IP addresses).
+    "$install_db" --defaults-file="$SB_ETC/mariadb/my.cnf" --user="$SB_USER" --auth-root-authentication-method=socket --skip-test-db --force \
+      >>"$SB_LOG/mariadb.log" 2>&1 ||
       die "mariadb-install-db failed (see $SB_LOG/mariadb.log)"
   fi
 fi

@@ -250,15 +250,13 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
             inboundKey,
             externalMessageId: input.externalMessageId ?? null,
           };
-          // The open conversation's counter is bumped by its open key directly (no lookup first); only
-          // when none matched is a conversation opened.
-          let appended = await this.appendTo(tx, { openKey }, newMessage);
+          let conversation = await tx.manager.findOne(ConversationRow, { where: { openKey } });
           let createdConversation = false;
-          if (!appended) {
-            const conversation = await this.insertConversation(tx, { contactId: contact.id, inbox, threadKey, openKey, priority: 'normal' });
+          if (!conversation) {
+            conversation = await this.insertConversation(tx, { contactId: contact.id, inbox, threadKey, openKey, priority: 'normal' });
             createdConversation = true;
-            appended = await this.appendMessage(tx, conversation.id, newMessage);
           }
+          const appended = await this.appendMessage(tx, conversation.id, newMessage);
           const { row, message } = appended;
           await this.linkUploads(tx, row.id, message, input.attachments, true);
           // A customer writing again wakes a pending or snoozed conversation.
@@ -390,31 +388,17 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
    * new seq and emits `message_created`. A unique-key clash rolls everything back, counter included.
    */
   private async appendMessage(tx: Tx, conversationId: string, message: NewMessage, actor?: Actor): Promise<{ row: ConversationRow; message: MessageView }> {
-    const appended = await this.appendTo(tx, { id: conversationId }, message, actor);
-    if (!appended) throw ConversationsError.notFound(conversationId);
-    return appended;
-  }
-
-  /** `appendMessage` to the conversation with this id or open key; null when there is none. */
-  private async appendTo(
-    tx: Tx,
-    target: { id: string } | { openKey: string },
-    message: NewMessage,
-    actor?: Actor,
-  ): Promise<{ row: ConversationRow; message: MessageView } | null> {
     const m = tx.manager;
     const now = this.clock.now();
-    const bumped = await m
+    await m
       .createQueryBuilder()
       .update(ConversationRow)
       .set({ lastSeq: () => 'last_seq + 1', lastMessageAt: now, updatedAt: now })
-      .where('id' in target ? 'id = :id' : 'open_key = :openKey', target)
+      .where('id = :id', { id: conversationId })
       .updateEntity(false)
       .execute();
-    if (bumped.affected === 0) return null;
-    const row = await m.findOne(ConversationRow, { where: target });
-    if (!row) return null;
-    const conversationId = row.id;
+    const row = await m.findOne(ConversationRow, { where: { id: conversationId } });
+    if (!row) throw ConversationsError.notFound(conversationId);
     if (actor) this.access.assertCanSee(actor, row, () => ConversationsError.notFound(conversationId));
     const stored: MessageRow = Object.assign(new MessageRow(), {
       id: randomUUID(),

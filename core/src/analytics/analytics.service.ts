@@ -94,6 +94,7 @@ export class AnalyticsService implements OnModuleInit, OnApplicationBootstrap {
         prepare: (events, tx) => this.projector.prefetch(events, tx),
         // Projections only write through tx: many events per transaction keep up with busy desks.
         batch: 100,
+        batchWaitMs: 50,
       });
     }
   }

@@ -200,6 +200,11 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
       subject: 'sb.evt.conversation.message_created',
       handle: async (event, tx) => this.onConversationMessage(event, tx),
       prepare: async (events, tx) => this.prefetchConversationLinks(events, tx),
+      // Most conversations have no ticket: one read then, instead of a transaction.
+      precheck: async (event) =>
+        !event.data?.conversationId ||
+        (await this.dataSource.manager.exists(TicketLinkRow, { where: { kind: 'conversation', refId: event.data.conversationId } })),
+      batchWaitMs: 20,
       // Only customer messages and public agent replies move a ticket; nothing else needs a transaction.
       filter: (event) =>
         (event.data?.direction === 'in' && event.data.authorType === 'contact') ||

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { Authenticator } from '../identity/authenticator.js';
+import { AccessPolicy } from '../identity/access-policy.js';
 import type { Actor } from '../identity/actor.js';
 import { APP_CONFIG } from '../platform/config/config.module.js';
 import type { AppConfig } from '../platform/config/app-config.js';
@@ -42,6 +43,7 @@ export class HandshakeAuth {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly authenticator: Authenticator,
     private readonly visitors: VisitorTokenService,
+    private readonly access: AccessPolicy,
   ) {
     this.allowedOrigins = new Set(realtimeConfig(config).allowedOrigins.map((origin) => origin.replace(/\/+$/, '').toLowerCase()));
   }
@@ -66,7 +68,11 @@ export class HandshakeAuth {
   }
 
   async authenticate(request: IncomingMessage): Promise<HandshakeOutcome> {
-    if (!this.originAllowed(request)) return { ok: false, status: 403, reason: 'origin not allowed' };
+    if (!this.originAllowed(request)) {
+      // Audited like every refusal (the Origin value itself is not: it is attacker-chosen text).
+      this.access.denied(null, 'websocket', new URL(request.url ?? '/', 'http://localhost').pathname, 'origin_not_allowed', request.socket?.remoteAddress);
+      return { ok: false, status: 403, reason: 'origin not allowed' };
+    }
     const protocols = offeredProtocols(request);
     const url = new URL(request.url ?? '/', 'http://localhost');
     const visitorToken = protocols.find((value) => value.startsWith('visitor.'))?.slice('visitor.'.length) ?? url.searchParams.get('visitor_token');

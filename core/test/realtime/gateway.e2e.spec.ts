@@ -41,6 +41,12 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('re
     await expect(TestSocket.connect(app.url)).rejects.toMatchObject({ status: 401 });
     await expect(TestSocket.connect(app.url, { token: 'not-a-token' })).rejects.toMatchObject({ status: 401 });
     await expect(TestSocket.connect(app.url, { token: agentA, origin: 'https://evil.example' })).rejects.toMatchObject({ status: 403 });
+    const auditor = await app.authHeaders({ roles: ['auditor'], sub: 'ws-origin-auditor' });
+    await waitFor(async () => {
+      const response = await fetch(`${app.url}/api/v1/audit?action=access.denied&limit=1000`, { headers: auditor });
+      const items = ((await response.json()) as { items: Array<{ objectType: string; details: { reason?: string } | null }> }).items;
+      return items.some((item) => item.objectType === 'websocket' && item.details?.reason === 'origin_not_allowed');
+    });
     const allowed = await open({ token: agentA, origin: 'https://console.example' });
     await allowed.next('welcome', () => true).catch(() => undefined);
     expect(allowed.frames[0]?.event).toBe('welcome');

@@ -222,7 +222,7 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
     if (existing?.mode === 'handed_over') return;
     const state: SessionState = existing ? { ...emptySession(), ...existing.state } : emptySession();
     const [message, vip] = await Promise.all([
-      this.conversations.getMessage(event.messageId),
+      this.conversations.getMessage(event.messageId, { recent: true }),
       existing
         ? Promise.resolve(state.vip)
         : this.contacts.get(event.contactId).then(

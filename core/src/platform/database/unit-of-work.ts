@@ -30,9 +30,9 @@ export interface RunOptions {
 }
 
 /** Lanes per instance on MySQL: several transactions in flight, each carrying a batch. SQLite has one connection. */
-const COALESCE_LANES = 4;
+const COALESCE_LANES = 8;
 /** Upper bound on units in one shared transaction, so locks are held briefly and a failed batch re-runs cheaply. */
-const MAX_COALESCED_UNITS = 32;
+const MAX_COALESCED_UNITS = 16;
 
 interface PendingUnit {
   work: (tx: Tx) => Promise<unknown>;

@@ -182,6 +182,78 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
     expect(await dataSource.manager.countBy(ProcessedEvent, { consumer })).toBe(expected.length);
     expect(await dataSource.manager.countBy(ProcessedEvent, { consumer, eventId: envelopes[9]!.id })).toBe(0);
   });
+
+  it('prepares each batch once in its transaction, waits for partial batches, and lets a precheck skip single events without a transaction', async () => {
+    const module = unique('prep');
+    const subject = `sb.evt.${module}.happened`;
+    const bus = cores[0]!.app.get<Bus>(BUS);
+    const envelope = (n: number, wanted = true) => ({ id: randomUUID(), subject, occurredAt: new Date().toISOString(), source: 'test', data: { n, wanted } });
+
+    // Batches: prepare sees the batch's new events, in the batch's own transaction, before the handler.
+    const batchConsumer = unique('prep-batch-');
+    const prepared = new Map<unknown, number[]>();
+    const seenByHandler: Array<{ n: number; preparedInTx: boolean }> = [];
+    for (const core of cores)
+      handles.push(
+        await core.app.get(IdempotentConsumers).register<{ n: number; wanted: boolean }>({
+          name: batchConsumer,
+          subject,
+          batch: 50,
+          batchWaitMs: 150,
+          prepare: async (events, tx) => {
+            prepared.set(
+              tx,
+              events.map((event) => event.data.n),
+            );
+          },
+          handle: async (event, tx) => {
+            seenByHandler.push({ n: event.data.n, preparedInTx: prepared.get(tx)?.includes(event.data.n) ?? false });
+          },
+        }),
+      );
+    // Published one by one with pauses shorter than the wait: they still end up in few batches.
+    // (Not awaited one by one: the in-process bus resolves a publish only after its first delivery attempt.)
+    const published: Array<Promise<void>> = [];
+    for (let n = 0; n < 12; n++) {
+      const event = envelope(n);
+      published.push(bus.publish(subject, event, { msgId: event.id }));
+      await sleep(5);
+    }
+    await Promise.all(published);
+    await waitFor(() => seenByHandler.length >= 12, 15_000, 'every event handled');
+    expect(seenByHandler.map((seen) => seen.n).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, n) => n));
+    // Every event of a prepared batch was in its prepare call; single events are never prepared.
+    const batched = seenByHandler.filter((seen) => seen.preparedInTx).length;
+    expect(batched).toBeGreaterThanOrEqual(10);
+    expect(prepared.size).toBeLessThanOrEqual(4);
+
+    // Single events: a rejecting precheck means no transaction and no marker; an accepting one proceeds.
+    const singleConsumer = unique('prep-single-');
+    const handled: number[] = [];
+    const prechecked: number[] = [];
+    for (const core of cores)
+      handles.push(
+        await core.app.get(IdempotentConsumers).register<{ n: number; wanted: boolean }>({
+          name: singleConsumer,
+          subject,
+          precheck: async (event) => {
+            prechecked.push(event.data.n);
+            await sleep(1); // a precheck may do I/O
+            return event.data.wanted;
+          },
+          handle: async (event, tx) => tx.afterCommit(() => handled.push(event.data.n)),
+        }),
+      );
+    const wanted = envelope(100);
+    const unwanted = envelope(101, false);
+    await bus.publish(subject, wanted, { msgId: wanted.id });
+    await bus.publish(subject, unwanted, { msgId: unwanted.id });
+    await waitFor(() => prechecked.includes(100) && prechecked.includes(101) && handled.includes(100), 10_000, 'both prechecked');
+    await sleep(300);
+    expect(handled.filter((n) => n >= 100)).toEqual([100]);
+    expect(await dataSource.manager.countBy(ProcessedEvent, { consumer: singleConsumer, eventId: wanted.id })).toBe(1);
+    expect(await dataSource.manager.countBy(ProcessedEvent, { consumer: singleConsumer, eventId: unwanted.id })).toBe(0);
+  });
 });
 
 async function pendingRows(dataSource: DataSource, subject: string): Promise<number> {

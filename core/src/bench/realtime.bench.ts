@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { loadConfig } from '../platform/config/config.loader.js';
 import { startServer } from '../main.js';
 import { createLogger } from '../platform/logging/logger.js';
@@ -96,6 +97,12 @@ export async function benchRealtime(options: RealtimeBenchOptions = {}): Promise
     log(
       `realtime bench: ${visitors} visitors + ${agents} agents, ${active} active conversations, ${rate} msg/s for ${seconds} s (${env.DATABASE_URL ? 'MariaDB + NATS' : 'SQLite + in-process bus'})`,
     );
+    // Where a tail comes from: the core's event-loop delay and its garbage-collection pauses during the load.
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
+    const gcPauses: number[] = [];
+    const gcObserver = new PerformanceObserver((list) => list.getEntries().forEach((entry) => gcPauses.push(entry.duration)));
+    gcObserver.observe({ entryTypes: ['gc'] });
     const loadgen = fileURLToPath(new URL('./realtime-loadgen.js', import.meta.url));
     const output = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, [loadgen, planFile], { maxBuffer: 1 << 20, timeout: 15 * 60_000 }, (error, stdout, stderr) => {
@@ -104,6 +111,8 @@ export async function benchRealtime(options: RealtimeBenchOptions = {}): Promise
       });
     });
     clearInterval(sampler);
+    loopDelay.disable();
+    gcObserver.disconnect();
     const result = JSON.parse(output.trim().split('\n').at(-1)!) as Record<string, number>;
     const sockets = visitors + agents;
     const summary = {
@@ -111,6 +120,10 @@ export async function benchRealtime(options: RealtimeBenchOptions = {}): Promise
       coreRssBeforeMb: Math.round(rssBefore / 1e6),
       coreRssWithSocketsMb: Math.round(rssWithSockets / 1e6),
       rssPerSocketKb: rssWithSockets ? Math.round((rssWithSockets - rssBefore) / sockets / 1024) : null,
+      coreLoopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e5) / 10,
+      coreLoopDelayMaxMs: Math.round(loopDelay.max / 1e5) / 10,
+      coreGcPauseTotalMs: Math.round(gcPauses.reduce((sum, ms) => sum + ms, 0)),
+      coreGcPauseMaxMs: Math.round(Math.max(0, ...gcPauses) * 10) / 10,
       goal: 'p99 <= 100 ms at 200 msg/s, <= 50 KB RSS per socket',
     };
     log(JSON.stringify(summary));

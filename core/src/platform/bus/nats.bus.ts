@@ -160,31 +160,49 @@ export class NatsBus implements Bus {
       getConsumer = () => js.consumers.get(stream.name, { filter_subjects: spec.subject, deliver_policy: DeliverPolicy.New });
     }
 
-    let stopped = false;
+    const stop = new StopSignal();
+    const workQueue = spec.delivery === 'one-instance';
     let current: ConsumerMessages | undefined;
     const inFlight = new Set<Promise<void>>();
     const done = (async () => {
-      while (!stopped && !this.closing) {
+      while (!stop.stopped && !this.closing) {
         try {
-          const consumer = await getConsumer();
-          current = await consumer.consume({ max_messages: Math.max(16, concurrency * 2), expires: 5000 });
-          for await (const message of current) {
-            if (stopped) break;
-            const task = this.handle(spec, message, spec.delivery === 'each-instance').finally(() => inFlight.delete(task));
+          // Both steps may still be pending when close() is called (right after start, or while
+          // the server is slow): close() must not wait for them, and what they return late is closed.
+          const consumer = await stop.unlessStopped(getConsumer());
+          if (!consumer || stop.stopped) break;
+          const messages = await stop.unlessStopped(
+            consumer.consume({ max_messages: Math.max(16, concurrency * 2), expires: PULL_EXPIRES_MS }),
+            (late) => void late.close(),
+          );
+          if (!messages) break;
+          current = messages;
+          // Stopped after the value arrived but before `current` was set: stop() found nothing to close.
+          if (stop.stopped) void messages.close();
+          for await (const message of messages) {
+            // Stopped: what this subscription still holds goes back to the server unhandled
+            // (the iterator ends once it has yielded what it had buffered).
+            if (stop.stopped) {
+              if (workQueue) release(message);
+              continue;
+            }
+            const task = this.handle(spec, message, !workQueue, stop).finally(() => inFlight.delete(task));
             inFlight.add(task);
             if (inFlight.size >= concurrency) await Promise.race(inFlight);
           }
         } catch (error) {
-          if (stopped || this.closing) break;
+          if (stop.stopped || this.closing) break;
           this.logger.warn({ consumer: spec.name, reason: (error as Error).message }, 'consumer loop interrupted; resuming');
+        } finally {
+          current = undefined;
         }
-        if (!stopped && !this.closing) await sleep(500);
+        if (!stop.stopped && !this.closing) await stop.sleep(500);
       }
       await Promise.allSettled(inFlight);
     })();
     const loop = {
       stop: () => {
-        stopped = true;
+        stop.trigger();
         void current?.close();
       },
       done,
@@ -199,7 +217,7 @@ export class NatsBus implements Bus {
     };
   }
 
-  private async handle<T>(spec: ConsumerSpec<T>, message: JsMsg, ordered: boolean): Promise<void> {
+  private async handle<T>(spec: ConsumerSpec<T>, message: JsMsg, ordered: boolean, stop: StopSignal): Promise<void> {
     let data: T;
     try {
       data = JSON.parse(decoder.decode(message.data)) as T;
@@ -228,8 +246,8 @@ export class NatsBus implements Bus {
         );
         return;
       }
-      // Ordered consumers cannot nak; retry in place.
-      await sleep(outcome.delayMs);
+      // Ordered consumers cannot nak; retry in place (not after close: this instance stops caring).
+      if (!(await stop.sleep(outcome.delayMs))) return;
       deliveryCount++;
     }
   }
@@ -292,7 +310,7 @@ export class NatsBus implements Bus {
       });
     }
 
-    let stopped = false;
+    const stop = new StopSignal();
     let current: ConsumerMessages | undefined;
     const buffer: JsMsg[] = [];
     let wakeWorker: (() => void) | undefined;
@@ -308,41 +326,52 @@ export class NatsBus implements Bus {
       wake?.();
     };
     const reader = (async () => {
-      while (!stopped && !this.closing) {
+      while (!stop.stopped && !this.closing) {
         try {
-          const consumer = await js.consumers.get(stream.name, spec.name);
-          current = await consumer.consume({ max_messages: maxBatch * 2, expires: 5000 });
-          for await (const message of current) {
-            if (stopped) break;
+          // As in consume(): close() never waits for a pending get/consume (see there).
+          const consumer = await stop.unlessStopped(js.consumers.get(stream.name, spec.name));
+          if (!consumer || stop.stopped) break;
+          const messages = await stop.unlessStopped(consumer.consume({ max_messages: maxBatch * 2, expires: PULL_EXPIRES_MS }), (late) => void late.close());
+          if (!messages) break;
+          current = messages;
+          // Stopped after the value arrived but before `current` was set: stop() found nothing to close.
+          if (stop.stopped) void messages.close();
+          for await (const message of messages) {
+            if (stop.stopped) {
+              release(message);
+              continue;
+            }
             buffer.push(message);
             signalWorker();
-            if (buffer.length >= maxBatch * 2) await new Promise<void>((resolve) => (wakeReader = resolve));
+            if (buffer.length >= maxBatch * 2 && !stop.stopped) await new Promise<void>((resolve) => (wakeReader = resolve));
           }
         } catch (error) {
-          if (stopped || this.closing) break;
+          if (stop.stopped || this.closing) break;
           this.logger.warn({ consumer: spec.name, reason: (error as Error).message }, 'consumer loop interrupted; resuming');
+        } finally {
+          current = undefined;
         }
-        if (!stopped && !this.closing) await sleep(500);
+        if (!stop.stopped && !this.closing) await stop.sleep(500);
       }
       signalWorker();
     })();
     const worker = (async () => {
-      while (!stopped && !this.closing) {
+      while (!stop.stopped && !this.closing) {
         if (buffer.length === 0) {
           await new Promise<void>((resolve) => (wakeWorker = resolve));
           continue;
         }
-        if (buffer.length < maxBatch && maxWaitMs > 0) await sleep(maxWaitMs);
+        if (buffer.length < maxBatch && maxWaitMs > 0 && !(await stop.sleep(maxWaitMs))) break;
         const batch = buffer.splice(0, maxBatch);
         signalReader();
         await this.handleBatch(spec, batch);
       }
-      // Unhandled buffered messages are not acked: the server redelivers them after ack_wait.
     })();
-    const done = Promise.allSettled([reader, worker]).then(() => undefined);
+    // Buffered messages no batch took are handed back to the server (not acked), for another instance now.
+    const done = Promise.allSettled([reader, worker]).then(() => buffer.splice(0).forEach(release));
     const loop = {
       stop: () => {
-        stopped = true;
+        stop.trigger();
         void current?.close();
         signalWorker();
         signalReader();
@@ -516,7 +545,75 @@ function fromNatsHeaders(headers?: MsgHdrs): Headers {
   return result;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** How long one pull request of a consumer waits on the server for messages. */
+const PULL_EXPIRES_MS = 5000;
+
+/**
+ * Hands a work-queue message this instance received but will not handle back to the server
+ * (nak), so another instance gets it in seconds rather than after ack_wait (60 s). Delayed past
+ * the closed subscription's pull requests: the server (2.9) still serves those until they expire
+ * and would redeliver the message into them, where nobody reads it any more.
+ */
+function release(message: JsMsg): void {
+  try {
+    message.nak(PULL_EXPIRES_MS + 1000);
+  } catch {
+    // Connection gone: the server redelivers it after ack_wait anyway.
+  }
+}
+
+/** The stop of one consumer loop: waits that end early when it is triggered. */
+class StopSignal {
+  stopped = false;
+  private readonly waiters = new Set<() => void>();
+
+  trigger(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const waiter of [...this.waiters]) waiter();
+    this.waiters.clear();
+  }
+
+  /**
+   * `work`'s value, or undefined as soon as the loop is stopped (at once if it already is). A value
+   * that arrives after that goes to `discard`; a late failure is ignored.
+   */
+  unlessStopped<T>(work: Promise<T>, discard?: (late: T) => void): Promise<T | undefined> {
+    return new Promise<T | undefined>((resolve, reject) => {
+      let settled = false;
+      const onStop = () => {
+        if (settled) return;
+        settled = true;
+        resolve(undefined);
+      };
+      work.then(
+        (value) => {
+          if (settled) return discard?.(value);
+          settled = true;
+          this.waiters.delete(onStop);
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          this.waiters.delete(onStop);
+          reject(error as Error);
+        },
+      );
+      if (this.stopped) onStop();
+      else this.waiters.add(onStop);
+    });
+  }
+
+  /** Waits `ms`; false when the loop was stopped first (the timer is cleared). */
+  async sleep(ms: number): Promise<boolean> {
+    if (this.stopped) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const elapsed = await this.unlessStopped(new Promise<true>((resolve) => (timer = setTimeout(() => resolve(true), ms))));
+    clearTimeout(timer);
+    return elapsed === true;
+  }
+}
 
 /** `promise`, or `fallback` after `ms`; the timer never outlives the race. */
 async function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {

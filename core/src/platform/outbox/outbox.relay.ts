@@ -31,6 +31,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('outbox');
   private running = false;
   private loop?: Promise<void>;
+  /** Ends the loop's waits (the ready wait, a failure backoff) when the module is destroyed. */
+  private stopWaiting!: () => void;
+  private readonly stopped = new Promise<void>((resolve) => (this.stopWaiting = resolve));
   private lastGaugeAt = 0;
   private consecutiveFailures = 0;
   /** Rows this instance published (as counted in sb_outbox_relayed_total). */
@@ -52,6 +55,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.running = false;
+    this.stopWaiting();
     this.signal.notify();
     await this.loop;
   }
@@ -64,9 +68,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     // Events left pending by the last run would be dropped by an in-process bus whose consumers are not
     // subscribed yet (the platform boots first). NATS streams keep them, so only embedded mode waits.
     if (this.bus.kind === 'inprocess') {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.signal.applicationReady, new Promise<void>((resolve) => (timer = setTimeout(resolve, APPLICATION_READY_WAIT_MS).unref()))]);
-      clearTimeout(timer);
+      // Closed before it was ready (a failed bootstrap, a stop during start): no reason to wait on.
+      await this.until(APPLICATION_READY_WAIT_MS, this.signal.applicationReady);
     }
     let backlog = false;
     while (this.running) {
@@ -81,11 +84,18 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         if (this.consecutiveFailures === 1 || this.consecutiveFailures % 20 === 0) {
           this.logger.warn({ reason: (error as Error).message, failures: this.consecutiveFailures }, 'outbox relay failed; backing off');
         }
-        await sleep(Math.min(5000, 100 * 2 ** Math.min(this.consecutiveFailures, 6)));
+        await this.until(Math.min(5000, 100 * 2 ** Math.min(this.consecutiveFailures, 6)));
         continue;
       }
       if (!backlog && this.running) await this.signal.wait(this.config.outbox.pollIntervalMs);
     }
+  }
+
+  /** Waits `ms` (or until `event`), or less when the module is destroyed meanwhile; the timer is cleared. */
+  private async until(ms: number, event?: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.stopped, ...(event ? [event] : []), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms).unref()))]);
+    clearTimeout(timer);
   }
 
   /**
@@ -189,5 +199,3 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
 /** Batches claimed at once while a backlog lasts (MySQL only). */
 const PARALLEL_BATCHES = 3;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -163,6 +163,42 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('bu
     expect(seen.sort()).toEqual([...ids].sort());
   });
 
+  it('does not count a message as delivered when its batch consumer closes before handling it', async () => {
+    const subject = `sb.evt.${unique('closing')}.happened`;
+    let releaseFirst!: () => void;
+    const firstMayFinish = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const handled: string[] = [];
+    const handle = await bus.consumeBatch<{ n: number }>({
+      name: unique('closing-'),
+      subject,
+      maxBatch: 1,
+      handleBatch: async (messages) => {
+        handled.push(...messages.map((message) => message.msgId));
+        await firstMayFinish;
+      },
+    });
+    const first = bus.publish(subject, { n: 1 }, { msgId: unique('m1-') });
+    await waitFor(() => handled.length === 1, 10_000, 'the first message in the handler');
+    const second = bus.publish(subject, { n: 2 }, { msgId: unique('m2-') });
+    const secondOutcome = second.then(
+      () => 'delivered',
+      (error: { code?: string }) => error.code ?? 'failed',
+    );
+    await sleep(100);
+    const closed = handle.close();
+    releaseFirst();
+    await closed;
+    await first;
+    if (bus.kind === 'inprocess') {
+      // Embedded mode keeps no backlog: the publisher (the outbox relay) must keep the event pending.
+      expect(await secondOutcome).toBe('bus_unavailable');
+    } else {
+      // JetStream keeps it in the stream for the next consumer; the publish itself succeeded.
+      expect(await secondOutcome).toBe('delivered');
+    }
+    expect(handled).toHaveLength(1);
+  });
+
   it('hands a backlog to a batch consumer in batches, in publish order, acking each message after its batch', async () => {
     const subject = `sb.evt.${unique('batch')}.happened`;
     const consumer = unique('batch-');

@@ -15,7 +15,7 @@ interface Subscription {
 interface BatchSubscription {
   spec: BatchConsumerSpec<unknown>;
   /** Pending messages, each with the resolver of its publisher (called after the first attempt). */
-  queue: Array<{ message: DeliveredMessage<unknown>; attempted: () => void }>;
+  queue: Array<{ message: DeliveredMessage<unknown>; attempted: () => void; abandoned: (error: Error) => void }>;
   draining: boolean;
   closed: boolean;
 }
@@ -84,7 +84,14 @@ export class InProcessBus implements Bus {
       const chosen = group[Math.floor(Math.random() * group.length)]!;
       deliveries.push(this.enqueue(chosen, { ...message, data: structuredClone(message.data) }));
     }
-    await Promise.all(deliveries);
+    try {
+      await Promise.all(deliveries);
+    } catch (error) {
+      // Not delivered everywhere (a consumer closed with the message still queued): the publisher keeps it
+      // (the outbox row stays pending) and may publish it again under the same id.
+      this.seen.delete(options.msgId);
+      throw error;
+    }
   }
 
   private forgetOldIds(now: number): void {
@@ -155,15 +162,17 @@ export class InProcessBus implements Bus {
   private closeBatch(subscription: BatchSubscription): void {
     subscription.closed = true;
     this.batchSubscriptions.delete(subscription);
-    // Nothing will handle these any more: release their publishers (embedded mode keeps no backlog).
-    for (const item of subscription.queue.splice(0)) item.attempted();
+    // Nothing will handle these any more: their publishers fail, so the outbox keeps the events pending and
+    // publishes them again (after a restart, to the new consumer) instead of counting them as delivered.
+    for (const item of subscription.queue.splice(0))
+      item.abandoned(new BusError('bus_unavailable', `Consumer ${subscription.spec.name} closed before handling the message.`));
   }
 
   /** Queues a message for a batch subscription; resolves after the message's first attempt. */
   private enqueue(subscription: BatchSubscription, message: DeliveredMessage<unknown>): Promise<void> {
     if (subscription.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      subscription.queue.push({ message, attempted: resolve });
+    return new Promise((resolve, reject) => {
+      subscription.queue.push({ message, attempted: resolve, abandoned: reject });
       if (!subscription.draining) void this.drain(subscription);
     });
   }

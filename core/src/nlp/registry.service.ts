@@ -24,37 +24,53 @@ import {
 import { buildPack, PackError, readPack, sha256, validateManifest, writePack, type Pack, type PackManifest } from './pack.js';
 import { OnnxClassifier } from './runtime.js';
 import { train } from './trainer.js';
-import { DEFAULT_MODELS } from './default-data/index.js';
+import { DEFAULT_MODELS, type DefaultModelSpec } from './default-data/index.js';
 import { isDuplicateKeyError } from '../platform/database/duplicate-key.js';
 
 const CHUNK = 512 * 1024;
 const DEFAULT_VERSION = 'default-1';
 
-/** Default packs are deterministic: train them once per process, however many apps start. */
-let defaultPacks: Promise<Pack[]> | undefined;
-export function buildDefaultPacks(): Promise<Pack[]> {
-  defaultPacks ??= (async () => {
-    const packs: Pack[] = [];
-    for (const spec of DEFAULT_MODELS) {
+/** Default packs are deterministic: train each one once per process, however many apps start. */
+const defaultPacks = new Map<string, Promise<Pack>>();
+
+/** The default pack `name`, trained from the project's seed data (the same bytes on every run). */
+export function buildDefaultPack(name: string): Promise<Pack> {
+  const spec = DEFAULT_MODELS.find((candidate) => candidate.name === name);
+  if (!spec) return Promise.reject(new Error(`there is no default NLP model named ${name}`));
+  let pack = defaultPacks.get(name);
+  if (!pack) {
+    pack = (async () => {
       const result = await train(spec.examples(), spec.options);
-      packs.push(
-        buildPack(result.model, {
-          name: spec.name,
-          task: spec.task,
-          version: DEFAULT_VERSION,
-          trainingDataHash: result.dataHash,
-          metrics: { ...result.metrics, validation: null },
-          outOfScopeThreshold: spec.task === 'intent' ? 0.35 : 0,
-          createdAt: new Date(0),
-          languages: spec.languages,
-          description: spec.description,
-        }),
-      );
-    }
-    return packs;
-  })();
-  return defaultPacks;
+      return buildPack(result.model, {
+        name: spec.name,
+        task: spec.task,
+        version: DEFAULT_VERSION,
+        trainingDataHash: result.dataHash,
+        metrics: { ...result.metrics, validation: null },
+        outOfScopeThreshold: spec.task === 'intent' ? 0.35 : 0,
+        createdAt: new Date(0),
+        languages: spec.languages,
+        description: spec.description,
+      });
+    })();
+    defaultPacks.set(name, pack);
+  }
+  return pack;
 }
+
+export async function buildDefaultPacks(): Promise<Pack[]> {
+  const packs: Pack[] = [];
+  for (const spec of DEFAULT_MODELS) packs.push(await buildDefaultPack(spec.name));
+  return packs;
+}
+
+/** Names of the default packs this process has trained (tests check that shipped packs need none). */
+export function trainedDefaultPacks(): string[] {
+  return [...defaultPacks.keys()];
+}
+
+/** Where a default pack registered by this instance came from. */
+export type DefaultPackSource = 'shipped' | 'trained';
 
 export interface ModelView {
   id: string;
@@ -86,6 +102,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly loading = new Map<string, Promise<void>>();
   private readonly handles: Closable[] = [];
   private readonly swapListeners = new Set<(name: string, version: string) => void>();
+  private readonly sources = new Map<string, DefaultPackSource>();
   private ready: Promise<void> = Promise.resolve();
   private stopping = false;
 
@@ -141,18 +158,63 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async loadAll(): Promise<void> {
-    for (const pack of await buildDefaultPacks()) {
+    for (const spec of DEFAULT_MODELS) {
       if (this.stopping) return;
-      const existing = await this.dataSource.manager.findOne(NlpModelRow, { where: { name: pack.manifest.name } });
+      const existing = await this.dataSource.manager.findOne(NlpModelRow, { where: { name: spec.name } });
       if (existing) continue;
       try {
-        await this.register(pack, null, { activate: true });
+        await this.registerDefault(spec);
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error; // another instance registered it first
       }
     }
     const active = await this.dataSource.manager.find(NlpModelRow, { where: { status: 'active' } });
     for (const row of active) if (!this.stopping) await this.refresh(row.name);
+  }
+
+  /** Default packs this instance registered at start, by name, and where each came from. */
+  defaultSources(): Record<string, DefaultPackSource> {
+    return Object.fromEntries(this.sources);
+  }
+
+  /**
+   * First start: the pack shipped in `nlp.modelsDir/<name>/` (the appliance bundle's trained
+   * defaults) when there is one, registered through the normal validation; otherwise, or when the
+   * shipped pack is refused, the pack is trained from the seed data.
+   */
+  private async registerDefault(spec: DefaultModelSpec): Promise<void> {
+    const name = spec.name;
+    const shipped = this.shippedPack(spec);
+    if (shipped) {
+      try {
+        await this.register(shipped.pack, null, { activate: true });
+        this.sources.set(name, 'shipped');
+        this.logger.log({ name, version: shipped.pack.manifest.version, dir: shipped.dir }, 'registered the shipped default NLP pack');
+        return;
+      } catch (error) {
+        if (isDuplicateKeyError(error)) throw error;
+        this.logger.error({ name, dir: shipped.dir, reason: (error as Error).message }, 'the shipped default NLP pack was refused; training it instead');
+      }
+    }
+    await this.register(await buildDefaultPack(name), null, { activate: true });
+    this.sources.set(name, 'trained');
+  }
+
+  /** The pack under `<modelsDir>/<name>/`, or undefined when none is shipped or it cannot be read. */
+  private shippedPack({ name, task }: DefaultModelSpec): { dir: string; pack: Pack } | undefined {
+    const root = this.config.nlp?.modelsDir;
+    if (!root) return undefined;
+    const dir = join(root, name);
+    if (!existsSync(join(dir, 'manifest.json'))) return undefined;
+    try {
+      const pack = readPack(dir);
+      if (pack.manifest.name !== name) throw new PackError(`its manifest names "${pack.manifest.name}", not "${name}"`);
+      if (pack.manifest.task !== task) throw new PackError(`its task is "${pack.manifest.task}", not "${task}"`);
+      return { dir, pack };
+    } catch (error) {
+      this.logger.error({ name, dir, reason: (error as Error).message }, 'the shipped default NLP pack cannot be read; training it instead');
+      return undefined;
+    }
   }
 
   /** The live classifier for a name, or undefined. */

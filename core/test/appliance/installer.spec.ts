@@ -304,6 +304,42 @@ suite('appliance bundle and installer (real MariaDB + nats-server, --no-systemd)
   );
 
   it(
+    'ships the trained default NLP packs, and the installed core registers them as the active defaults instead of training',
+    async () => {
+      // In the bundle: app/models/<name>/{model.onnx,manifest.json}, listed in MANIFEST.json and SHA256SUMS.
+      const manifest = JSON.parse(readFileSync(join(bundle, 'MANIFEST.json'), 'utf8')) as {
+        models: Array<{ name: string; task: string; version: string; dir: string; sha256: string }>;
+      };
+      const sums = readFileSync(join(bundle, 'SHA256SUMS'), 'utf8');
+      expect(manifest.models.map((model) => model.name).sort()).toEqual(['emotion', 'intent', 'language']);
+      for (const model of manifest.models) {
+        expect(model).toMatchObject({ task: model.name, version: 'default-1', dir: `app/models/${model.name}` });
+        expect(sha256(join(bundle, model.dir, 'model.onnx'))).toBe(model.sha256);
+        const packManifest = join(bundle, model.dir, 'manifest.json');
+        expect(JSON.parse(readFileSync(packManifest, 'utf8'))).toMatchObject({ name: model.name, version: 'default-1', modelSha256: model.sha256 });
+        expect(sums).toContain(`${model.sha256}  ${model.dir}/model.onnx\n`);
+        expect(sums).toContain(`${sha256(packManifest)}  ${model.dir}/manifest.json\n`);
+      }
+      // The installed core found them in its release (the default SWITCHBOARD_MODELS_DIR).
+      const release = resolve(opt, 'releases', readFileSync(join(bundle, 'VERSION'), 'utf8').trim());
+      expect(must(await cli('config', 'check'), 'config check').stdout).toContain(join(release, 'app', 'models'));
+      const models = await api('GET', '/api/v1/nlp/models', undefined, await login(adminPassword));
+      expect(models.status).toBe(200);
+      const body = models.body as unknown as { items: Array<Record<string, unknown>>; live: Record<string, string> };
+      for (const model of manifest.models) {
+        expect(body.items).toContainEqual(expect.objectContaining({ name: model.name, version: 'default-1', status: 'active', sha256: model.sha256 }));
+        expect(body.live[model.name]).toBe('default-1');
+        expect(sha256(join(dataDir, 'nlp', 'models', model.name, 'default-1', 'model.onnx'))).toBe(model.sha256);
+      }
+      // Registered from the shipped files, none trained or refused.
+      const log = readFileSync(join(prefix, 'var', 'log', 'switchboard', 'core.log'), 'utf8');
+      expect(log.split('\n').filter((line) => line.includes('registered the shipped default NLP pack'))).toHaveLength(3);
+      expect(log).not.toContain('training it instead');
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
     'stores data through the API',
     async () => {
       auth = await login(adminPassword);

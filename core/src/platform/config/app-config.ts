@@ -60,6 +60,8 @@ export interface AppConfig {
     maxHeapMb?: number;
     maxAttachmentBytes?: number;
   };
+  /** NLP (docs/nlp.md): `modelsDir` holds shipped default packs (`<name>/model.onnx` + `manifest.json`), registered at first start instead of training. */
+  nlp?: { modelsDir?: string };
   /** File attachments (conversations/attachments, docs/security.md): size limit and content-type allow-list. */
   attachments?: { maxBytes: number; allowedTypes: string[] };
   /** Field encryption (compliance/crypto). Without a key one is generated into the data dir. */

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import type { AppConfig, LogLevel } from './app-config.js';
@@ -115,6 +116,8 @@ const FIELDS: Field[] = [
   { key: 'scheduler.pollIntervalMs', env: 'SWITCHBOARD_SCHEDULER_POLL_MS', parse: int(10, 60_000), default: 500 },
   { key: 'scheduler.leaseMs', env: 'SWITCHBOARD_SCHEDULER_LEASE_MS', parse: int(1000, 3_600_000), default: 60_000 },
   { key: 'shutdown.graceMs', env: 'SWITCHBOARD_SHUTDOWN_GRACE_MS', parse: int(0, 600_000), default: 10_000 },
+  // NLP (see docs/nlp.md): trained default packs shipped with the appliance bundle
+  { key: 'nlp.modelsDir', env: 'SWITCHBOARD_MODELS_DIR', parse: str({ max: 4096 }) },
   // plugin host (see docs/plugins.md)
   { key: 'plugins.workspace', env: 'SWITCHBOARD_PLUGINS_WORKSPACE', parse: bool },
   { key: 'plugins.dir', env: 'SWITCHBOARD_PLUGINS_DIR', parse: str({ max: 4096 }) },
@@ -176,6 +179,15 @@ const FIELDS: Field[] = [
   { key: 'realtime.maxBufferedBytes', env: 'SWITCHBOARD_WS_MAX_BUFFERED', parse: int(16 * 1024, 256 * 1024 * 1024), default: 1024 * 1024 },
   { key: 'realtime.pingIntervalMs', env: 'SWITCHBOARD_WS_PING_MS', parse: int(100, 600_000), default: 25_000 },
 ];
+
+/**
+ * Where the appliance bundle puts the trained default packs: `app/models/<name>/`, next to `app/core/`
+ * (this file is `app/core/dist/platform/config/config.loader.js`). In a development checkout the same
+ * path is the repository's `models/`, which does not exist, so the core trains the defaults.
+ */
+export const BUNDLED_MODELS_DIR = fileURLToPath(new URL('../../../../models', import.meta.url));
+
+const isDirectory = (path: string) => existsSync(path) && statSync(path).isDirectory();
 
 const KNOWN_FILE_KEYS = new Set(FIELDS.map((field) => field.key));
 
@@ -264,6 +276,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     scheduler: AppConfig['scheduler'];
     shutdown: AppConfig['shutdown'];
     plugins?: AppConfig['plugins'];
+    nlp?: { modelsDir?: string };
     encryption?: { key?: string };
     attachments: NonNullable<AppConfig['attachments']>;
     identity: AppConfig['identity'];
@@ -290,6 +303,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ? { kind: 'nats', url: v.bus.natsUrl, replicas: v.bus.replicas, user: v.bus.user, password: v.bus.password }
     : { kind: 'inprocess' };
 
+  // An explicit models directory must exist; without one the bundle's is used when it is there.
+  let modelsDir: string | undefined;
+  if (v.nlp?.modelsDir) {
+    modelsDir = resolve(v.nlp.modelsDir);
+    if (!isDirectory(modelsDir)) problems.push(`SWITCHBOARD_MODELS_DIR (nlp.modelsDir) points to ${modelsDir}, which is not a directory`);
+  } else if (isDirectory(BUNDLED_MODELS_DIR)) {
+    modelsDir = BUNDLED_MODELS_DIR;
+  }
+
   if (bus.kind === 'inprocess' && database.kind === 'mysql') {
     problems.push('NATS_URL is required when DATABASE_URL points to MySQL/MariaDB: the in-process bus cannot reach other core instances');
   }
@@ -313,6 +335,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     scheduler: v.scheduler,
     shutdown: v.shutdown,
     plugins: v.plugins ?? {},
+    nlp: { modelsDir },
     encryption: { key: v.encryption?.key },
     attachments: v.attachments,
     identity: {

@@ -8,9 +8,9 @@
  *   node core/dist/bench/realtime.bench.js [--visitors 10000] [--agents 200] [--active 2000] [--rate 200] [--seconds 20]
  */
 import 'reflect-metadata';
-import { execFile } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -40,6 +40,17 @@ const arg = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`);
   return index > 0 ? Number(process.argv[index + 1]) : Number(process.env[`BENCH_RT_${name.toUpperCase()}`] ?? fallback);
 };
+
+/** Idle and total CPU time of the whole machine (all processes, all cores), in ms. */
+function cpuTimes(): { idle: number; total: number } {
+  let idle = 0;
+  let total = 0;
+  for (const cpu of cpus()) {
+    idle += cpu.times.idle;
+    total += cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq + cpu.times.idle;
+  }
+  return { idle, total };
+}
 
 function gcAndRss(): number {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -104,11 +115,34 @@ export async function benchRealtime(options: RealtimeBenchOptions = {}): Promise
     const gcObserver = new PerformanceObserver((list) => list.getEntries().forEach((entry) => gcPauses.push(entry.duration)));
     gcObserver.observe({ entryTypes: ['gc'] });
     const loadgen = fileURLToPath(new URL('./realtime-loadgen.js', import.meta.url));
+    let settledAfterMs = 0;
     const output = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [loadgen, planFile], { maxBuffer: 1 << 20, timeout: 15 * 60_000 }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`${error.message}\n${stderr}`));
-        else resolve(stdout);
+      const child = fork(loadgen, [planFile], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], timeout: 15 * 60_000 });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      // Once the load generator has set up (sockets, conversations, subscriptions), wait until the machine has
+      // digested that burst: the core's consumers and the database server's background work after 2,000 new
+      // conversations (CPU of all processes under 30 % over a second, at most 60 s). Then the steady phase.
+      child.on('message', () => {
+        const settleStarted = Date.now();
+        let last = cpuTimes();
+        const poll = setInterval(() => {
+          const now = cpuTimes();
+          const busy = 1 - (now.idle - last.idle) / Math.max(1, now.total - last.total);
+          last = now;
+          if (busy < 0.3 || Date.now() - settleStarted > 60_000) {
+            clearInterval(poll);
+            settledAfterMs = Date.now() - settleStarted;
+            loopDelay.reset();
+            gcPauses.length = 0;
+            child.send('go');
+          }
+        }, 1000);
       });
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`load generator exited with ${code}\n${stderr}`))));
     });
     clearInterval(sampler);
     loopDelay.disable();
@@ -120,6 +154,7 @@ export async function benchRealtime(options: RealtimeBenchOptions = {}): Promise
       coreRssBeforeMb: Math.round(rssBefore / 1e6),
       coreRssWithSocketsMb: Math.round(rssWithSockets / 1e6),
       rssPerSocketKb: rssWithSockets ? Math.round((rssWithSockets - rssBefore) / sockets / 1024) : null,
+      settledAfterMs,
       coreLoopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e5) / 10,
       coreLoopDelayMaxMs: Math.round(loopDelay.max / 1e5) / 10,
       coreGcPauseTotalMs: Math.round(gcPauses.reduce((sum, ms) => sum + ms, 0)),

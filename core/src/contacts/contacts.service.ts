@@ -70,8 +70,23 @@ export class ContactsService {
     return this.resolve(input, (m, row) => this.view(m, row));
   }
 
-  /** `resolveIdentity` for callers that need only the contact's id (every inbound message): one read less. */
+  /**
+   * `resolveIdentity` for callers that need only the contact's id (every inbound message). A known,
+   * unverified identity that brings nothing to add to the profile (no name, language, email or phone) is
+   * one indexed join and no decryption; anything else takes the full path.
+   */
   async resolveContactId(input: ResolveIdentityInput): Promise<string> {
+    const channel = input.channel.trim();
+    const externalId = input.externalId.trim();
+    const bringsNothing =
+      !input.verified && !input.name && !input.language && !input.email?.trim() && !input.phone?.trim() && channel !== 'email' && !PHONE_CHANNELS.has(channel);
+    if (channel && externalId && bringsNothing) {
+      const [known] = (await this.dataSource.query(
+        'SELECT c.id AS id, c.status AS status FROM contact_identities i JOIN contacts c ON c.id = i.contact_id WHERE i.channel = ? AND i.external_id_hash = ?',
+        [channel, this.identityHash(externalId)],
+      )) as Array<{ id: string; status: string }>;
+      if (known && known.status !== 'merged') return known.id;
+    }
     return (await this.resolve(input, async (_m, row) => row.id)).contact;
   }
 

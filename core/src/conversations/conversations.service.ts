@@ -228,9 +228,8 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     if (!inbox) throw ConversationsError.inboxNotFound(input.inboxId);
     const inboundKey = sha256(`${inbox.id}\u0000${input.idempotencyKey}`);
 
-    const existing = await this.findInbound(this.dataSource.manager, inboundKey);
-    if (existing) return existing;
-
+    // No lookup of the key first: the unique index on inbound_key turns a repeat into a duplicate-key error,
+    // and the retry loop below returns the original (one read less for every message that is not a repeat).
     const contact = { id: await this.contacts.resolveContactId({ channel: inbox.channel, ...input.externalContact }) };
     const threadKey = input.threadKey ?? null;
     const openKey = sha256(`${inbox.id}\u0000${contact.id}\u0000${threadKey ?? ''}`);

@@ -61,6 +61,9 @@ export class NatsBus implements Bus {
       reconnectTimeWait: 250,
       waitOnFirstConnect: false,
       timeout: 5000,
+      // Every request (each JetStream publish) would otherwise allocate an Error up front just in case it
+      // times out, for its stack: about 3 % of the core's CPU under load. Our errors name the subject instead.
+      noAsyncTraces: true,
     });
     void this.watchStatus(this.nc);
     this.jsm = await jetstreamManager(this.nc, { timeout: 5000 });

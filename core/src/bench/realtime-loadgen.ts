@@ -16,6 +16,8 @@ interface Plan {
   active: number;
   rate: number;
   seconds: number;
+  /** Seconds at the same rate before the measured phase (not measured). */
+  warmupSeconds?: number;
 }
 
 type Frame = { event: string; data: Record<string, unknown> };
@@ -117,6 +119,17 @@ async function main(): Promise<void> {
     process.once('message', () => resolve());
     process.send('settling');
   });
+
+  // Warm-up at the same rate, not measured: a core that sat idle while the machine settled starts cold
+  // (the VM reclaims idle pages, pools and JIT warm up), which is not the steady state being measured.
+  const senders0 = [...conversationOf.keys()];
+  const warmup = Math.round(plan.rate * (plan.warmupSeconds ?? 0));
+  const warmStart = Date.now();
+  for (let n = 0; n < warmup; n++) {
+    const wait = warmStart + (n * 1000) / plan.rate - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    visitors[senders0[n % senders0.length]!]!.send(JSON.stringify({ event: 'message.send', data: { clientMessageId: `w-${n}`, text: `w=${Date.now()}` } }));
+  }
 
   // Steady load: `rate` messages per second from random active visitors.
   const total = Math.round(plan.rate * plan.seconds);

@@ -32,6 +32,8 @@ export interface RealtimeBenchOptions {
   active?: number;
   rate?: number;
   seconds?: number;
+  /** Seconds at `rate` before the measured phase (default 5; BENCH_RT_WARMUP). */
+  warmupSeconds?: number;
   log?: (line: string) => void;
 }
 
@@ -68,6 +70,7 @@ export async function benchRealtime(options: RealtimeBenchOptions = {}): Promise
   const active = Math.min(options.active ?? arg('active', 2_000), visitors);
   const rate = options.rate ?? arg('rate', 200);
   const seconds = options.seconds ?? arg('seconds', 20);
+  const warmupSeconds = options.warmupSeconds ?? arg('warmup', 5);
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-bench-rt-'));
   const env: Record<string, string> = {
     HOST: '127.0.0.1',
@@ -96,7 +99,7 @@ export async function benchRealtime(options: RealtimeBenchOptions = {}): Promise
     for (let i = 0; i < visitors; i++) visitorTokens.push((await tokens.issue({ visitorId: `bench-visitor-${i}`, inboxId: inbox.id })).token);
     const { key } = await app.get(ApiKeysService).create(SYSTEM_ACTOR, { name: 'bench agents', scopes: ['conversations:read', 'conversations:write'] });
     const planFile = join(dataDir, 'plan.json');
-    writeFileSync(planFile, JSON.stringify({ url: server.url, visitorTokens, agentKey: key, agents, active, rate, seconds }));
+    writeFileSync(planFile, JSON.stringify({ url: server.url, visitorTokens, agentKey: key, agents, active, rate, seconds, warmupSeconds }));
 
     const rssBefore = gcAndRss();
     let rssWithSockets = 0;
@@ -159,6 +162,7 @@ export async function benchRealtime(options: RealtimeBenchOptions = {}): Promise
       coreLoopDelayMaxMs: Math.round(loopDelay.max / 1e5) / 10,
       coreGcPauseTotalMs: Math.round(gcPauses.reduce((sum, ms) => sum + ms, 0)),
       coreGcPauseMaxMs: Math.round(Math.max(0, ...gcPauses) * 10) / 10,
+      warmupSeconds,
       goal: 'p99 <= 100 ms at 200 msg/s, <= 50 KB RSS per socket',
     };
     log(JSON.stringify(summary));

@@ -181,13 +181,12 @@ export class InProcessBus implements Bus {
   private async drain(subscription: BatchSubscription): Promise<void> {
     subscription.draining = true;
     const maxBatch = Math.max(1, subscription.spec.maxBatch ?? 100);
-    const maxWaitMs = subscription.spec.maxWaitMs ?? 0;
     try {
       while (subscription.queue.length > 0 && !subscription.closed) {
-        // Let publishers of the same moment join the batch.
-        if (subscription.queue.length < maxBatch) {
-          await (maxWaitMs > 0 ? new Promise((resolve) => setTimeout(resolve, maxWaitMs)) : new Promise((resolve) => setImmediate(resolve)));
-        }
+        // Let publishers of the same moment join the batch. `maxWaitMs` is not honoured here: an in-process
+        // publish waits for every consumer's first attempt (embedded mode keeps no backlog), so holding a
+        // partial batch back would hold the outbox relay, and every event behind it, back as long.
+        if (subscription.queue.length < maxBatch) await new Promise((resolve) => setImmediate(resolve));
         const items = subscription.queue.splice(0, maxBatch);
         let outcomes: Outcome[];
         try {

@@ -5,26 +5,16 @@
  * in the instance's health.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer } from 'node:net';
 import { ImapFlow } from 'imapflow';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import type { DataSource } from 'typeorm';
 import { startTestCore, type TestCore } from '@switchboard/plugin-sdk/testing';
 import { DATA_SOURCE } from '../../../core/src/platform/database/database.tokens.js';
 import { Dovecot, DOVECOT_BIN } from './support/dovecot.js';
+import { conversationWith as conversationIn, startSmtpSink } from './support/mail.js';
 
 const PASSWORD = 'imap-pass-7f3kQ9';
 const ADMIN = { roles: ['admin' as const] };
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 const mail = (headers: Record<string, string>, body: string) =>
   `${Object.entries({ To: 'support@shop.example', Date: new Date().toUTCString(), ...headers })
@@ -38,9 +28,9 @@ run('email channel over IMAP (Dovecot)', () => {
   let dovecot: Dovecot;
   let core: TestCore;
   let inboxId: string;
-  let sink: SMTPServer;
+  let sink: Awaited<ReturnType<typeof startSmtpSink>> | undefined;
   let sinkPort: number;
-  const outbox: ParsedMail[] = [];
+  let outbox: ParsedMail[] = [];
   let imapConfig: Record<string, unknown>;
 
   const mailbox = async <T>(work: (client: ImapFlow) => Promise<T>): Promise<T> => {
@@ -63,34 +53,13 @@ run('email channel over IMAP (Dovecot)', () => {
       }
     });
 
-  const conversationWith = (text: string) =>
-    core.waitFor(
-      async () => {
-        for (const conversation of await core.conversations(inboxId)) {
-          const messages = await core.messages(conversation.id);
-          if (messages.some((m) => m.text.includes(text))) return { conversation, messages };
-        }
-        return undefined;
-      },
-      20_000,
-      `a conversation holding "${text}"`,
-    );
+  const conversationWith = (text: string) => conversationIn(core, inboxId, text, 20_000);
 
   beforeAll(async () => {
     dovecot = await Dovecot.start(PASSWORD);
-    sink = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, _session, callback) {
-        simpleParser(stream).then((parsed) => {
-          outbox.push(parsed);
-          callback();
-        }, callback);
-      },
-    });
-    sinkPort = await freePort();
-    await new Promise<void>((resolve) => sink.listen(sinkPort, '127.0.0.1', resolve));
+    sink = await startSmtpSink();
+    sinkPort = sink.port;
+    outbox = sink.outbox;
 
     // Waiting before the instance exists: one unseen customer mail, one already read.
     await deliver(
@@ -114,7 +83,7 @@ run('email channel over IMAP (Dovecot)', () => {
 
   afterAll(async () => {
     await core?.close();
-    await new Promise<void>((resolve) => (sink ? sink.close(() => resolve()) : resolve()));
+    await sink?.close();
     await dovecot?.stop();
   });
 

@@ -1,43 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer } from 'node:net';
 import nodemailer from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import { startTestCore, type TestCore } from '@switchboard/plugin-sdk/testing';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+import { conversationWith as conversationIn, freePort, startSmtpSink } from './support/mail.js';
 
 describe('email channel', () => {
   let core: TestCore;
   let inboxId: string;
   let listenPort: number;
-  let sink: SMTPServer;
-  const outbox: ParsedMail[] = [];
+  let sink: Awaited<ReturnType<typeof startSmtpSink>> | undefined;
+  let outbox: ParsedMail[] = [];
 
   const customer = () => nodemailer.createTransport({ host: '127.0.0.1', port: listenPort, secure: false, ignoreTLS: true });
 
   beforeAll(async () => {
     // The outbound SMTP sink: a real smtp-server that keeps every mail.
-    sink = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, _session, callback) {
-        simpleParser(stream).then((mail) => {
-          outbox.push(mail);
-          callback();
-        }, callback);
-      },
-    });
-    const sinkPort = await freePort();
-    await new Promise<void>((resolve) => sink.listen(sinkPort, '127.0.0.1', resolve));
+    sink = await startSmtpSink();
+    outbox = sink.outbox;
+    const sinkPort = sink.port;
     listenPort = await freePort();
 
     core = await startTestCore({ plugins: [new URL('..', import.meta.url)] });
@@ -57,21 +37,10 @@ describe('email channel', () => {
 
   afterAll(async () => {
     await core?.close();
-    await new Promise<void>((resolve) => (sink ? sink.close(() => resolve()) : resolve()));
+    await sink?.close();
   });
 
-  const conversationWith = (text: string) =>
-    core.waitFor(
-      async () => {
-        for (const conversation of await core.conversations(inboxId)) {
-          const messages = await core.messages(conversation.id);
-          if (messages.some((m) => m.text.includes(text))) return { conversation, messages };
-        }
-        return undefined;
-      },
-      15_000,
-      `a conversation holding "${text}"`,
-    );
+  const conversationWith = (text: string) => conversationIn(core, inboxId, text);
 
   it('receives real mail over SMTP, sanitises HTML, stores attachments; the agent reply threads and carries the agent’s file; the customer reply joins the conversation', async () => {
     await customer().sendMail({

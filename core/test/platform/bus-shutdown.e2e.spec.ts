@@ -111,47 +111,25 @@ natsDescribe('NatsBus consumer closed while it is still subscribing', () => {
     return { opened: called.promise, open: () => gate.resolve(), restore: () => (js.consumers.get = original) };
   }
 
-  it.each(['one-instance', 'each-instance'] as const)('%s: close() returns at once, also when consumers.get answers afterwards', async (delivery) => {
+  it.each(['one-instance', 'each-instance', 'batch'] as const)('%s: close() returns at once, also when consumers.get answers afterwards', async (kind) => {
     const subject = `sb.evt.${unique('early')}.happened`;
     const seen: string[] = [];
     const hold = holdConsumersGet(bus);
     try {
-      const handle = await bus.consume({ name: unique('early-'), subject, delivery, handler: async (m) => void seen.push(m.msgId) });
+      const handle =
+        kind === 'batch'
+          ? await bus.consumeBatch({ name: unique('early-'), subject, maxBatch: 10, handleBatch: async (ms) => void seen.push(...ms.map((m) => m.msgId)) })
+          : await bus.consume({ name: unique('early-'), subject, delivery: kind, handler: async (m) => void seen.push(m.msgId) });
       await hold.opened;
       const closing = handle.close();
       await sleep(50);
       hold.open();
-      const took = await bounded(() => closing, CLOSE_BOUND_MS, 'consumer close()');
+      const took = await bounded(() => closing, CLOSE_BOUND_MS, `${kind} consumer close()`);
       expect(took).toBeLessThan(2000);
     } finally {
       hold.restore();
     }
     // Nothing subscribes behind the closed handle.
-    await bus.publish(subject, { n: 1 }, { msgId: unique('m-') });
-    await sleep(500);
-    expect(seen).toEqual([]);
-  });
-
-  it('batch: close() returns at once, also when consumers.get answers afterwards', async () => {
-    const subject = `sb.evt.${unique('early')}.happened`;
-    const seen: string[] = [];
-    const hold = holdConsumersGet(bus);
-    try {
-      const handle = await bus.consumeBatch({
-        name: unique('early-'),
-        subject,
-        maxBatch: 10,
-        handleBatch: async (ms) => void seen.push(...ms.map((m) => m.msgId)),
-      });
-      await hold.opened;
-      const closing = handle.close();
-      await sleep(50);
-      hold.open();
-      const took = await bounded(() => closing, CLOSE_BOUND_MS, 'batch consumer close()');
-      expect(took).toBeLessThan(2000);
-    } finally {
-      hold.restore();
-    }
     await bus.publish(subject, { n: 1 }, { msgId: unique('m-') });
     await sleep(500);
     expect(seen).toEqual([]);

@@ -65,6 +65,12 @@ export class BotService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('bot');
   private readonly configs = new Map<string, BotConfig>();
   private readonly activeFlows = new Map<string, { version: number; definition: FlowDefinition }>();
+  /**
+   * Activations made on this instance, stamped. A reload that read the table before an activation committed
+   * must not undo it (the flow would be missing until the activation's own event reloads again).
+   */
+  private readonly localActivations = new Map<string, { stamp: number; version: number; definition: FlowDefinition }>();
+  private activationStamp = 0;
   private readonly flowVersions = new Map<string, FlowDefinition>();
   private readonly handles: Closable[] = [];
 
@@ -108,9 +114,21 @@ export class BotService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async reloadFlows(): Promise<void> {
+    const startedAt = this.activationStamp;
     const rows = await this.dataSource.manager.find(BotFlowRow, { where: { status: 'active' } });
     this.activeFlows.clear();
     for (const row of rows) this.activeFlows.set(row.name, { version: row.version, definition: row.definition });
+    for (const [name, activation] of this.localActivations) {
+      // Newer than what this reload read: keep it. Older: the rows read already reflect it.
+      if (activation.stamp > startedAt) this.activeFlows.set(name, { version: activation.version, definition: activation.definition });
+      else this.localActivations.delete(name);
+    }
+  }
+
+  private activatedHere(name: string, version: number, definition: FlowDefinition): void {
+    const stamp = ++this.activationStamp;
+    this.localActivations.set(name, { stamp, version, definition });
+    this.activeFlows.set(name, { version, definition });
   }
 
   /** The inbox's bot configuration from this instance's cache (undefined: no bot). Synchronous. */
@@ -222,7 +240,7 @@ export class BotService implements OnApplicationBootstrap, OnModuleDestroy {
         id: `bot-flow:${flow.name}:${version}:${status}`,
         data: { name: flow.name, version, status } satisfies BotFlowChangedEvent,
       });
-      if (input.activate) tx.afterCommit(() => this.activeFlows.set(flow.name, { version, definition: flow }));
+      if (input.activate) tx.afterCommit(() => this.activatedHere(flow.name, version, flow));
       return flowView(row, true);
     });
   }
@@ -240,7 +258,7 @@ export class BotService implements OnApplicationBootstrap, OnModuleDestroy {
         id: `bot-flow:${name}:${version}:active:${this.clock.now().getTime()}`,
         data: { name, version, status: 'active' } satisfies BotFlowChangedEvent,
       });
-      tx.afterCommit(() => this.activeFlows.set(name, { version, definition: row.definition }));
+      tx.afterCommit(() => this.activatedHere(name, version, row.definition));
       return flowView(row, true);
     });
   }

@@ -51,6 +51,29 @@ export interface SafeFetchOptions {
    * replaceable in tests, so redirects and DNS answers can be checked on loopback addresses alone.
    */
   isBlocked?: (address: string) => boolean;
+  /**
+   * The plugin's declared `capabilities.network` targets. When given, a URL (and every redirect hop) must
+   * match one of its http(s) patterns: `https://*`, `https://api.example.com`, `https://*.example.com`,
+   * optionally with a port (`http://erp.local:8080`). Other schemes in the list (`imap:*`, `opc.tcp://*`)
+   * are for the plugin's own clients and allow nothing here. Undefined: any http(s) target.
+   */
+  allowedTargets?: string[];
+}
+
+/** Whether `url` matches one of the declared network targets (see `SafeFetchOptions.allowedTargets`). */
+export function targetAllowed(url: URL, targets: string[]): boolean {
+  for (const target of targets) {
+    const match = /^(https?):\/\/(\*|(?:\*\.)?[a-z0-9.-]+)(?::(\d+))?\/?$/i.exec(target.trim());
+    if (!match) continue;
+    const [, scheme, host, port] = match;
+    if (`${scheme!.toLowerCase()}:` !== url.protocol) continue;
+    const hostname = url.hostname.toLowerCase();
+    const wanted = host!.toLowerCase();
+    const hostMatches = wanted === '*' || (wanted.startsWith('*.') ? hostname.endsWith(wanted.slice(1)) : hostname === wanted);
+    const portMatches = !port || port === (url.port || (url.protocol === 'https:' ? '443' : '80'));
+    if (hostMatches && portMatches) return true;
+  }
+  return false;
 }
 
 export class SsrfBlockedError extends Error {
@@ -215,6 +238,8 @@ export function createSafeFetch(options: SafeFetchOptions = {}): SafeFetch {
     for (let hop = 0; ; hop++) {
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SsrfBlockedError(`Only http and https URLs are allowed, not ${url.protocol}`);
       if (url.username || url.password) throw new SsrfBlockedError('URLs with credentials are not allowed; send an Authorization header instead');
+      if (options.allowedTargets && !targetAllowed(url, options.allowedTargets))
+        throw new SsrfBlockedError(`${url.origin} is not among the plugin's declared network targets (switchboard.capabilities.network)`);
       const pinned = await resolveChecked(url.hostname, options);
       const response = await once(url, current, pinned, deadline);
       const location = response.headers.location;

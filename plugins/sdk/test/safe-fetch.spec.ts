@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSafeFetch, isPrivateAddress, SsrfBlockedError, type SafeFetchOptions } from '@switchboard/plugin-sdk';
+import { createSafeFetch, isPrivateAddress, SsrfBlockedError, targetAllowed, type SafeFetchOptions } from '@switchboard/plugin-sdk';
 
 interface Hit {
   method: string;
@@ -234,6 +234,38 @@ describe('redirects', () => {
     expect([raw.status, raw.headers.location]).toEqual([302, `http://${INTERNAL}:${internal.port}/secret`]);
     expect((await blocked(fetch(`http://public.test:${outside.port}/loop`, { maxRedirects: 3 }))).message).toMatch(/Too many redirects \(more than 3\)/);
     expect(internal.hits).toHaveLength(0);
+  });
+});
+
+describe('declared network targets (capabilities.network)', () => {
+  it('matches scheme, host (exact or *.domain) and port, and ignores patterns of other schemes', () => {
+    const targets = ['https://api.example.com', 'https://*.partner.example', 'http://erp.local:8080', 'imap:*', 'opc.tcp://*'];
+    expect(targetAllowed(new URL('https://api.example.com/v1'), targets)).toBe(true);
+    expect(targetAllowed(new URL('https://eu.partner.example/x'), targets)).toBe(true);
+    expect(targetAllowed(new URL('http://erp.local:8080/orders'), targets)).toBe(true);
+    expect(targetAllowed(new URL('http://api.example.com/v1'), targets)).toBe(false); // scheme
+    expect(targetAllowed(new URL('https://evil-api.example.com'), targets)).toBe(false); // host
+    expect(targetAllowed(new URL('https://partner.example.evil.test'), targets)).toBe(false);
+    expect(targetAllowed(new URL('http://erp.local:9090/'), targets)).toBe(false); // port
+    expect(targetAllowed(new URL('https://imap.example.com'), ['imap:*', 'opc.tcp://*'])).toBe(false);
+    expect(targetAllowed(new URL('https://anything.test'), ['https://*'])).toBe(true);
+  });
+
+  it('refuses an undeclared target, and an undeclared redirect hop, before connecting', async () => {
+    const onlyOther = createSafeFetch({ ...policy, allowedTargets: [`http://127.0.0.3:${other.port}`] });
+    const before = outside.hits.length;
+    expect((await blocked(onlyOther(`http://127.0.0.1:${outside.port}/plain`))).message).toContain('declared network targets');
+    expect(outside.hits.length).toBe(before);
+    // Declared origin, redirecting to one that is not declared.
+    const onlyOutside = createSafeFetch({ ...policy, allowedTargets: [`http://127.0.0.1:${outside.port}`] });
+    const otherBefore = other.hits.length;
+    await blocked(onlyOutside(`http://127.0.0.1:${outside.port}/to-other`));
+    expect(other.hits.length).toBe(otherBefore);
+    // Both declared: the redirect is followed.
+    const both = createSafeFetch({ ...policy, allowedTargets: [`http://127.0.0.1:${outside.port}`, 'http://127.0.0.3'.concat(`:${other.port}`)] });
+    expect((await both(`http://127.0.0.1:${outside.port}/to-other`)).status).toBe(200);
+    // Nothing declared: nothing reachable.
+    await blocked(createSafeFetch({ ...policy, allowedTargets: [] })(`http://127.0.0.1:${outside.port}/plain`));
   });
 });
 

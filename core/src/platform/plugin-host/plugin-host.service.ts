@@ -628,6 +628,7 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
             entry,
             config: plain,
             allowPrivateNetwork: plain.allowPrivateNetwork === true,
+            networkTargets: plugin.manifest.capabilities.network ?? [],
             callTimeoutMs: this.settings.callTimeoutMs,
           };
         },

@@ -36,6 +36,8 @@ export interface InitParams {
   entry: string;
   config: Record<string, unknown>;
   allowPrivateNetwork: boolean;
+  /** The manifest's `capabilities.network`: what `ctx.fetch` may reach. */
+  networkTargets: string[];
   callTimeoutMs: number;
 }
 
@@ -238,7 +240,7 @@ async function main(): Promise<void> {
           timers.delete(id);
         },
       },
-      fetch: createSafeFetch({ allowPrivate: init.allowPrivateNetwork }),
+      fetch: createSafeFetch({ allowPrivate: init.allowPrivateNetwork, allowedTargets: init.networkTargets ?? [] }),
       inbound: (message: InboundMessage) => call<InboundResult>('inbound', message),
       telemetry: (reading: TelemetryReading) => call<void>('telemetry', reading),
       storeAttachment: (attachment: StoredAttachmentInput) => call<AttachmentRef>('attachment.store', attachment),

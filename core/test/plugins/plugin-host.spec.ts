@@ -155,6 +155,10 @@ describe.each(backends())('plugin host on $name', (backend) => {
     expect(echo.headers.get('x-echo')).toBe('yes');
     expect(await echo.text()).toBe('raw ✓ body');
     expect((await call(app, 'GET', '/plugins/fx-echo/nope', undefined, false)).status).toBe(404);
+    // The manifest declares no network targets, so ctx.fetch reaches nothing, not even a public address.
+    const fetched = await call(app, 'GET', `/plugins/fx-echo/fetch?url=${encodeURIComponent('https://93.184.215.14/')}`, undefined, false);
+    expect(fetched.json).toMatchObject({ refused: 'ssrf_blocked' });
+    expect(fetched.json.message).toContain('declared network targets');
 
     const dataSource = app.app.get<DataSource>(DATA_SOURCE);
     const [row] = await dataSource.query('SELECT config FROM plugin_instances WHERE id = ?', ['echo-1']);

@@ -165,48 +165,20 @@ export class NatsBus implements Bus {
 
     const stop = new StopSignal();
     const workQueue = spec.delivery === 'one-instance';
-    let current: ConsumerMessages | undefined;
+    const subscription: Subscription = {};
     const inFlight = new Set<Promise<void>>();
     const done = (async () => {
-      while (!stop.stopped && !this.closing) {
-        try {
-          // Both steps may still be pending when close() is called (right after start, or while
-          // the server is slow): close() must not wait for them, and what they return late is closed.
-          const consumer = await stop.unlessStopped(getConsumer());
-          if (!consumer || stop.stopped) break;
-          const messages = await stop.unlessStopped(
-            consumer.consume({ max_messages: Math.max(16, concurrency * 2), expires: PULL_EXPIRES_MS }),
-            (late) => void late.close(),
-          );
-          if (!messages) break;
-          current = messages;
-          // Stopped after the value arrived but before `current` was set: stop() found nothing to close.
-          if (stop.stopped) void messages.close();
-          for await (const message of messages) {
-            // Stopped: what this subscription still holds goes back to the server unhandled
-            // (the iterator ends once it has yielded what it had buffered).
-            if (stop.stopped) {
-              if (workQueue) release(message);
-              continue;
-            }
-            const task = this.handle(spec, message, !workQueue, stop).finally(() => inFlight.delete(task));
-            inFlight.add(task);
-            if (inFlight.size >= concurrency) await Promise.race(inFlight);
-          }
-        } catch (error) {
-          if (stop.stopped || this.closing) break;
-          this.logger.warn({ consumer: spec.name, reason: (error as Error).message }, 'consumer loop interrupted; resuming');
-        } finally {
-          current = undefined;
-        }
-        if (!stop.stopped && !this.closing) await stop.sleep(500);
-      }
+      await this.pull(spec.name, stop, getConsumer, Math.max(16, concurrency * 2), workQueue, subscription, (message) => {
+        const task = this.handle(spec, message, !workQueue, stop).finally(() => inFlight.delete(task));
+        inFlight.add(task);
+        return inFlight.size >= concurrency ? Promise.race(inFlight) : undefined;
+      });
       await Promise.allSettled(inFlight);
     })();
     const loop = {
       stop: () => {
         stop.trigger();
-        void current?.close();
+        void subscription.current?.close();
       },
       done,
     };
@@ -218,6 +190,49 @@ export class NatsBus implements Bus {
         this.loops.delete(loop);
       },
     };
+  }
+
+  /**
+   * The reading loop of consume() and consumeBatch(): subscribes (get + consume), hands each message
+   * to `take` (whose promise, if any, holds the next one back), resubscribes after an interruption, and
+   * ends when `stop` fires. Neither subscription step is waited for after the stop (it can come right
+   * after start, or while the server is slow), and what they return late is closed. Messages the
+   * subscription still yields after the stop go back to the server unhandled when `releaseOnStop`.
+   */
+  private async pull(
+    name: string,
+    stop: StopSignal,
+    getConsumer: () => ReturnType<JetStreamClient['consumers']['get']>,
+    maxMessages: number,
+    releaseOnStop: boolean,
+    subscription: Subscription,
+    take: (message: JsMsg) => Promise<unknown> | undefined,
+  ): Promise<void> {
+    while (!stop.stopped && !this.closing) {
+      try {
+        const consumer = await stop.unlessStopped(getConsumer());
+        if (!consumer || stop.stopped) break;
+        const messages = await stop.unlessStopped(consumer.consume({ max_messages: maxMessages, expires: PULL_EXPIRES_MS }), (late) => void late.close());
+        if (!messages) break;
+        subscription.current = messages;
+        // Stopped after the value arrived but before `current` was set: stop() found nothing to close.
+        if (stop.stopped) void messages.close();
+        for await (const message of messages) {
+          // The iterator ends once it has yielded what it had buffered.
+          if (stop.stopped) {
+            if (releaseOnStop) release(message);
+            continue;
+          }
+          await take(message);
+        }
+      } catch (error) {
+        if (stop.stopped || this.closing) break;
+        this.logger.warn({ consumer: name, reason: (error as Error).message }, 'consumer loop interrupted; resuming');
+      } finally {
+        subscription.current = undefined;
+      }
+      if (!stop.stopped && !this.closing) await stop.sleep(500);
+    }
   }
 
   private async handle<T>(spec: ConsumerSpec<T>, message: JsMsg, ordered: boolean, stop: StopSignal): Promise<void> {
@@ -314,7 +329,7 @@ export class NatsBus implements Bus {
     }
 
     const stop = new StopSignal();
-    let current: ConsumerMessages | undefined;
+    const subscription: Subscription = {};
     const buffer: JsMsg[] = [];
     let wakeWorker: (() => void) | undefined;
     let wakeReader: (() => void) | undefined;
@@ -329,33 +344,19 @@ export class NatsBus implements Bus {
       wake?.();
     };
     const reader = (async () => {
-      while (!stop.stopped && !this.closing) {
-        try {
-          // As in consume(): close() never waits for a pending get/consume (see there).
-          const consumer = await stop.unlessStopped(js.consumers.get(stream.name, spec.name));
-          if (!consumer || stop.stopped) break;
-          const messages = await stop.unlessStopped(consumer.consume({ max_messages: maxBatch * 2, expires: PULL_EXPIRES_MS }), (late) => void late.close());
-          if (!messages) break;
-          current = messages;
-          // Stopped after the value arrived but before `current` was set: stop() found nothing to close.
-          if (stop.stopped) void messages.close();
-          for await (const message of messages) {
-            if (stop.stopped) {
-              release(message);
-              continue;
-            }
-            buffer.push(message);
-            signalWorker();
-            if (buffer.length >= maxBatch * 2 && !stop.stopped) await new Promise<void>((resolve) => (wakeReader = resolve));
-          }
-        } catch (error) {
-          if (stop.stopped || this.closing) break;
-          this.logger.warn({ consumer: spec.name, reason: (error as Error).message }, 'consumer loop interrupted; resuming');
-        } finally {
-          current = undefined;
-        }
-        if (!stop.stopped && !this.closing) await stop.sleep(500);
-      }
+      await this.pull(
+        spec.name,
+        stop,
+        () => js.consumers.get(stream.name, spec.name),
+        maxBatch * 2,
+        true,
+        subscription,
+        (message) => {
+          buffer.push(message);
+          signalWorker();
+          if (buffer.length >= maxBatch * 2 && !stop.stopped) return new Promise<void>((resolve) => (wakeReader = resolve));
+        },
+      );
       signalWorker();
     })();
     const worker = (async () => {
@@ -375,7 +376,7 @@ export class NatsBus implements Bus {
     const loop = {
       stop: () => {
         stop.trigger();
-        void current?.close();
+        void subscription.current?.close();
         signalWorker();
         signalReader();
       },
@@ -546,6 +547,11 @@ function fromNatsHeaders(headers?: MsgHdrs): Headers {
   if (!headers) return result;
   for (const [key, values] of headers) result[key] = values[0] ?? '';
   return result;
+}
+
+/** A consumer loop's current subscription, for stop() to close. */
+interface Subscription {
+  current?: ConsumerMessages;
 }
 
 /** How long one pull request of a consumer waits on the server for messages. */

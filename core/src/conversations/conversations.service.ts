@@ -237,7 +237,13 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     const attempt = () =>
       this.uow.run(
         async (tx) => {
-          const newMessage: NewMessage = {
+          let conversation = await tx.manager.findOne(ConversationRow, { where: { openKey } });
+          let createdConversation = false;
+          if (!conversation) {
+            conversation = await this.insertConversation(tx, { contactId: contact.id, inbox, threadKey, openKey, priority: 'normal' });
+            createdConversation = true;
+          }
+          const { row, message } = await this.appendMessage(tx, conversation.id, {
             direction: 'in',
             authorType: 'contact',
             authorId: contact.id,
@@ -248,16 +254,8 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
             idempotencyKey: input.idempotencyKey,
             inboundKey,
             externalMessageId: input.externalMessageId ?? null,
-          };
-          let conversation = await tx.manager.findOne(ConversationRow, { where: { openKey } });
-          let createdConversation = false;
-          if (!conversation) {
-            conversation = await this.insertConversation(tx, { contactId: contact.id, inbox, threadKey, openKey, priority: 'normal' });
-            createdConversation = true;
-          }
-          const appended = await this.appendMessage(tx, conversation.id, newMessage);
-          const { row, message } = appended;
-          await this.linkUploads(tx, row.id, message, input.attachments, true);
+          });
+          await this.linkUploads(tx, conversation.id, message, input.attachments, true);
           // A customer writing again wakes a pending or snoozed conversation.
           if (row.status === 'pending' || row.status === 'snoozed') await this.applyStatus(tx, row, 'open', null, 'system');
           return { conversation: conversationView(row), message, contactId: contact.id, createdConversation, duplicate: false };

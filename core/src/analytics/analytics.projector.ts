@@ -26,11 +26,6 @@ const blankConversation = (conversationId: string): ConversationFactRow =>
     csatScore: null,
   });
 
-/**
- * Folds domain events into the analytics read model. Runs inside the idempotent consumer's
- * transaction, so each event is applied exactly once. Events may arrive before the
- * conversation's `created` event (different streams), so every handler upserts.
- */
 /** Conversation events that change a fact; the others (annotations, …) are acknowledged without a transaction. */
 const CONVERSATION_EVENTS = new Set(['created', 'assigned', 'updated', 'resolved', 'reopened', 'message_created']);
 
@@ -46,6 +41,11 @@ const factColumns = (fact: ConversationFactRow): Record<string, unknown> => {
   return columns;
 };
 
+/**
+ * Folds domain events into the analytics read model. Runs inside the idempotent consumer's
+ * transaction, so each event is applied exactly once. Events may arrive before the
+ * conversation's `created` event (different streams), so every handler upserts.
+ */
 @Injectable()
 export class AnalyticsProjector {
   /**
@@ -63,9 +63,7 @@ export class AnalyticsProjector {
 
   /** Reads the conversation facts a batch of events touches in one query (see `loadConversation`). */
   async prefetch(envelopes: Array<EventEnvelope<unknown>>, tx: Tx): Promise<void> {
-    let facts = this.loaded.get(tx);
-    if (!facts) this.loaded.set(tx, (facts = new Map()));
-    const known = facts;
+    const known = this.factsOf(tx);
     const ids = new Set<string>();
     for (const envelope of envelopes) {
       const id = (envelope.data as { conversationId?: unknown } | null)?.conversationId;
@@ -87,9 +85,15 @@ export class AnalyticsProjector {
     if (kind === 'bot.handed_over') return this.handedOver(envelope.data as BotEventData, tx);
   }
 
-  private async loadConversation(tx: Tx, conversationId: string): Promise<ConversationFactRow> {
+  /** The facts this transaction has read so far. */
+  private factsOf(tx: Tx): Map<string, LoadedFact> {
     let facts = this.loaded.get(tx);
     if (!facts) this.loaded.set(tx, (facts = new Map()));
+    return facts;
+  }
+
+  private async loadConversation(tx: Tx, conversationId: string): Promise<ConversationFactRow> {
+    const facts = this.factsOf(tx);
     const known = facts.get(conversationId);
     if (known) return known.fact;
     const row = await tx.manager.findOne(ConversationFactRow, { where: { conversationId } });

@@ -76,21 +76,20 @@ export class ContactsService {
    * one indexed join and no decryption; anything else takes the full path.
    */
   async resolveContactId(input: ResolveIdentityInput): Promise<string> {
-    const channel = input.channel.trim();
-    const externalId = input.externalId.trim();
-    const bringsNothing =
-      !input.verified && !input.name && !input.language && !input.email?.trim() && !input.phone?.trim() && channel !== 'email' && !PHONE_CHANNELS.has(channel);
-    if (channel && externalId && bringsNothing) {
+    const claimed = this.identityOf(input);
+    const { channel, identityHash, emailPoint, phonePoint } = claimed;
+    if (!input.verified && !input.name && !input.language && !emailPoint && !phonePoint) {
       const [known] = (await this.dataSource.query(
         'SELECT c.id AS id, c.status AS status FROM contact_identities i JOIN contacts c ON c.id = i.contact_id WHERE i.channel = ? AND i.external_id_hash = ?',
-        [channel, this.identityHash(externalId)],
+        [channel, identityHash],
       )) as Array<{ id: string; status: string }>;
       if (known && known.status !== 'merged') return known.id;
     }
-    return (await this.resolve(input, async (_m, row) => row.id)).contact;
+    return (await this.resolve(input, async (_m, row) => row.id, claimed)).contact;
   }
 
-  private async resolve<R>(input: ResolveIdentityInput, present: (m: EntityManager, row: ContactRow) => Promise<R>): Promise<{ contact: R; created: boolean }> {
+  /** The channel identity of `input`, and the email and phone it brings (from the input or the identity itself). */
+  private identityOf(input: ResolveIdentityInput) {
     const channel = input.channel.trim();
     const externalId = input.externalId.trim();
     if (!channel || !externalId) throw new ContactsError('contact_invalid', 'channel and externalId are required');
@@ -99,7 +98,15 @@ export class ContactsService {
     const emailPoint = email && isEmail(email) ? { value: email.trim(), verified: input.verified } : null;
     const phoneValue = phone ? normalisePhone(phone) : null;
     const phonePoint = phoneValue ? { value: phoneValue, verified: input.verified } : null;
-    const identityHash = this.identityHash(externalId);
+    return { channel, externalId, identityHash: this.identityHash(externalId), emailPoint, phonePoint };
+  }
+
+  private async resolve<R>(
+    input: ResolveIdentityInput,
+    present: (m: EntityManager, row: ContactRow) => Promise<R>,
+    claimed = this.identityOf(input),
+  ): Promise<{ contact: R; created: boolean }> {
+    const { channel, externalId, identityHash, emailPoint, phonePoint } = claimed;
 
     // The usual case, a known identity with nothing new to record, needs no transaction.
     if (!(input.verified && (emailPoint || phonePoint))) {

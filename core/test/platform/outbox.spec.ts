@@ -118,13 +118,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
       });
     for (const core of cores) handles.push(await register(core));
 
-    const envelope: EventEnvelope<{ n: number }> = {
-      id: randomUUID(),
-      subject,
-      occurredAt: new Date().toISOString(),
-      source: 'test',
-      data: { n: 1 },
-    };
+    const envelope = testEnvelope(subject, { n: 1 });
     const bus = cores[0]!.app.get<Bus>(BUS);
     // The same event arrives three times under different message ids (a relay crash, a replay).
     await bus.publish(subject, envelope, { msgId: envelope.id });
@@ -146,13 +140,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
     const transactions = new Set<unknown>();
     let poisonAttempts = 0;
     const bus = cores[0]!.app.get<Bus>(BUS);
-    const envelopes = Array.from({ length: 120 }, (_, n) => ({
-      id: randomUUID(),
-      subject,
-      occurredAt: new Date().toISOString(),
-      source: 'test',
-      data: { n, skip: n % 10 === 9 },
-    }));
+    const envelopes = Array.from({ length: 120 }, (_, n) => testEnvelope(subject, { n, skip: n % 10 === 9 }));
     for (const core of cores)
       handles.push(
         await core.app.get(IdempotentConsumers).register<{ n: number; skip: boolean }>({
@@ -187,7 +175,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
     const module = unique('prep');
     const subject = `sb.evt.${module}.happened`;
     const bus = cores[0]!.app.get<Bus>(BUS);
-    const envelope = (n: number, wanted = true) => ({ id: randomUUID(), subject, occurredAt: new Date().toISOString(), source: 'test', data: { n, wanted } });
+    const envelope = (n: number, wanted = true) => testEnvelope(subject, { n, wanted });
 
     // Batches: prepare sees the batch's new events, in the batch's own transaction, before the handler.
     const batchConsumer = unique('prep-batch-');
@@ -262,6 +250,11 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
     expect(await dataSource.manager.countBy(ProcessedEvent, { consumer: singleConsumer, eventId: unwanted.id })).toBe(0);
   });
 });
+
+/** A domain event envelope as the outbox writes them, with a fresh id. */
+function testEnvelope<T>(subject: string, data: T): EventEnvelope<T> {
+  return { id: randomUUID(), subject, occurredAt: new Date().toISOString(), source: 'test', data };
+}
 
 async function pendingRows(dataSource: DataSource, subject: string): Promise<number> {
   const [row] = (await dataSource.query('SELECT COUNT(*) AS n FROM outbox WHERE subject = ? AND sent_at IS NULL', [subject])) as Array<{ n: number | string }>;

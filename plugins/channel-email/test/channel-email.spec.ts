@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import nodemailer from 'nodemailer';
 import type { ParsedMail } from 'mailparser';
 import { startTestCore, type TestCore } from '@switchboard/plugin-sdk/testing';
-import { conversationWith as conversationIn, freePort, startSmtpSink } from './support/mail.js';
+import { freePort } from '../../../core/test/harness/servers.mjs';
+import { conversationWith as conversationIn, startSmtpSink } from './support/mail.js';
 
 describe('email channel', () => {
   let core: TestCore;

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import { startTestCore, type TestCore } from '@switchboard/plugin-sdk/testing';
 import { TestOpcuaServer } from './support/opcua-server.js';
 import { freePort } from '../../../core/test/harness/servers.mjs';
+import { startSmtpSink } from '../../channel-email/test/support/mail.js';
 import { ContactsService } from '../../../core/src/contacts/contacts.service.js';
 import { SYSTEM_ACTOR } from '../../../core/src/identity/actor.js';
 
@@ -18,8 +18,8 @@ import { SYSTEM_ACTOR } from '../../../core/src/identity/actor.js';
 describe('proactive service from OPC UA telemetry', () => {
   let core: TestCore;
   let plc: TestOpcuaServer;
-  let sink: SMTPServer;
-  const mails: ParsedMail[] = [];
+  let sink: Awaited<ReturnType<typeof startSmtpSink>> | undefined;
+  let mails: ParsedMail[] = [];
   const admin = { roles: ['admin' as const] };
 
   const tickets = async () =>
@@ -33,19 +33,10 @@ describe('proactive service from OPC UA telemetry', () => {
     (await core.request('GET', '/api/v1/devices/chiller-7/episodes', { as: admin })).json.items as Array<{ status: string; occurrences: number }>;
 
   beforeAll(async () => {
-    sink = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, _session, callback) {
-        simpleParser(stream).then((mail) => {
-          mails.push(mail);
-          callback();
-        }, callback);
-      },
-    });
-    const sinkPort = await freePort();
-    await new Promise<void>((resolve) => sink.listen(sinkPort, '127.0.0.1', resolve));
+    // The owner's mailbox: a real SMTP server on loopback behind the email channel's outbound.
+    sink = await startSmtpSink();
+    mails = sink.outbox;
+    const sinkPort = sink.port;
     plc = new TestOpcuaServer(await freePort());
     await plc.start();
 
@@ -103,7 +94,7 @@ describe('proactive service from OPC UA telemetry', () => {
   afterAll(async () => {
     await core?.close();
     await plc?.stop();
-    await new Promise<void>((resolve) => (sink ? sink.close(() => resolve()) : resolve()));
+    await sink?.close();
   });
 
   it('opens one ticket with a snapshot and emails the owner', async () => {

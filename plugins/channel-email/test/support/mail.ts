@@ -1,17 +1,7 @@
-import { createServer } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { TestCore } from '@switchboard/plugin-sdk/testing';
-
-/** A free TCP port on loopback. */
-export const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+import { freePort } from '../../../../core/test/harness/servers.mjs';
 
 /** The outbound SMTP sink: a real smtp-server on loopback that keeps every mail it receives, parsed. */
 export async function startSmtpSink(): Promise<{ port: number; outbox: ParsedMail[]; close: () => Promise<void> }> {

@@ -240,7 +240,7 @@ async function main(): Promise<void> {
           timers.delete(id);
         },
       },
-      fetch: createSafeFetch({ allowPrivate: init.allowPrivateNetwork, allowedTargets: init.networkTargets ?? [] }),
+      fetch: createSafeFetch({ allowPrivate: init.allowPrivateNetwork, allowedTargets: init.networkTargets }),
       inbound: (message: InboundMessage) => call<InboundResult>('inbound', message),
       telemetry: (reading: TelemetryReading) => call<void>('telemetry', reading),
       storeAttachment: (attachment: StoredAttachmentInput) => call<AttachmentRef>('attachment.store', attachment),

@@ -120,8 +120,15 @@ export async function loadScenario(apps: TestApp[], team: string, supervisor: Re
 
   const resolved = new Set<string>();
   const deadline = Date.now() + 150_000;
+  let lastHeartbeat = Date.now();
   while (resolved.size < 200) {
     if (Date.now() > deadline) throw new Error(`only ${resolved.size} of 200 served`);
+    // The agents' consoles keep them online as a real console does (heartbeat timeout 60 s): on a loaded
+    // machine the scenario can outlast the timeout, and offline agents would get nothing more.
+    if (Date.now() - lastHeartbeat > 10_000) {
+      lastHeartbeat = Date.now();
+      await Promise.all(agents.map((a) => api(first!, 'POST', '/api/v1/routing/presence/me/heartbeat', a.headers)));
+    }
     if (process.env.SB_DEBUG) {
       const all = (await items(first!)).filter((item) => mine.has(item.conversationId));
       const states = all.reduce<Record<string, number>>((acc, item) => ((acc[item.state] = (acc[item.state] ?? 0) + 1), acc), {});

@@ -21,6 +21,7 @@ import { NlpModels1764400000001 } from './nlp/migrations/1764400000001-nlp-model
 import { DevicesInitial1764800000000 } from './devices/migrations/1764800000000-devices-initial.js';
 import { CsatInitial1764300000030 } from './csat/migrations/1764300000030-csat-initial.js';
 import { KnowledgeInitial1764900000010 } from './knowledge/migrations/1764900000010-knowledge-initial.js';
+import { KbUnansweredConversationIndex1765200000010 } from './knowledge/migrations/1765200000010-kb-unanswered-conversation-index.js';
 import { BotInitial1764900000020 } from './bot/migrations/1764900000020-bot-initial.js';
 import { AssistInitial1764900000030 } from './assist/migrations/1764900000030-assist-initial.js';
 
@@ -45,4 +46,5 @@ export const ALL_MIGRATIONS = [
   BotInitial1764900000020,
   AssistInitial1764900000030,
   TicketsListIndexes1765100000010,
+  KbUnansweredConversationIndex1765200000010,
 ];

@@ -5,6 +5,7 @@ import { ContactsModule } from '../contacts/contacts.module.js';
 import { CryptoModule } from '../compliance/crypto/crypto.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
 import { ConversationsService } from './conversations.service.js';
+import { MessageBatchWriter } from './message-batch.writer.js';
 import { ContactHistoryController, ConversationsController, InboxesController, MessagesController } from './conversations.controller.js';
 import { AttachmentsController } from './attachments/attachments.controller.js';
 import { AttachmentsService } from './attachments/attachments.service.js';
@@ -13,7 +14,7 @@ import { ATTACHMENT_STORAGE, LocalEncryptedStorage } from './attachments/attachm
 @Module({
   imports: [ContactsModule, CryptoModule, SettingsModule],
   controllers: [InboxesController, ConversationsController, MessagesController, ContactHistoryController, AttachmentsController],
-  providers: [ConversationsService, AttachmentsService, LocalEncryptedStorage, { provide: ATTACHMENT_STORAGE, useExisting: LocalEncryptedStorage }],
+  providers: [ConversationsService, MessageBatchWriter, AttachmentsService, LocalEncryptedStorage, { provide: ATTACHMENT_STORAGE, useExisting: LocalEncryptedStorage }],
   exports: [ConversationsService, AttachmentsService],
 })
 export class ConversationsModule implements OnModuleInit {

@@ -20,7 +20,6 @@ import {
   MessageRow,
   type AuthorType,
   type ConversationStatus,
-  type Direction,
   type Priority,
 } from './entities/conversation.entity.js';
 import { ConversationsError } from './conversations.error.js';
@@ -28,7 +27,6 @@ import {
   CONVERSATION_ASSIGNED,
   CONVERSATION_CREATED,
   CONVERSATION_MESSAGE_ANNOTATED,
-  CONVERSATION_MESSAGE_CREATED,
   CONVERSATION_REOPENED,
   CONVERSATION_RESOLVED,
   CONVERSATION_UPDATED,
@@ -39,7 +37,6 @@ import {
   type ConversationResolvedEvent,
   type ConversationUpdatedEvent,
   type MessageAnnotatedEvent,
-  type MessageCreatedEvent,
 } from './conversations.events.js';
 import type {
   Attachment,
@@ -56,6 +53,8 @@ import type {
 } from './conversations.types.js';
 import { AttachmentsService } from './attachments/attachments.service.js';
 import { ExpiringCache } from '../platform/cache/expiring-cache.js';
+import { messageCreatedEvent, messageRowFor, type NewMessage } from './message-rows.js';
+import { MessageBatchWriter } from './message-batch.writer.js';
 
 /** Largest message text, in UTF-8 bytes. Longer is refused with 413 `message_too_large`. */
 export const MAX_TEXT_BYTES = 64 * 1024;
@@ -65,19 +64,6 @@ const SORTABLE = ['createdAt', 'updatedAt'] as const;
 type SortField = (typeof SORTABLE)[number];
 const SORT_COLUMNS: Record<SortField, string> = { createdAt: 'c.created_at', updatedAt: 'c.updated_at' };
 const UNSNOOZE = 'conversation.unsnooze';
-
-interface NewMessage {
-  direction: Direction;
-  authorType: AuthorType;
-  authorId: string | null;
-  text: string;
-  content: Record<string, unknown> | null;
-  attachments: Attachment[] | null;
-  private: boolean;
-  idempotencyKey: string | null;
-  inboundKey: string | null;
-  externalMessageId: string | null;
-}
 
 class DuplicateMessage extends Error {}
 
@@ -115,6 +101,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     private readonly consumers: IdempotentConsumers,
     private readonly scheduler: SchedulerService,
     private readonly attachments: AttachmentsService,
+    private readonly batchWriter: MessageBatchWriter,
   ) {}
 
   onModuleInit(): void {
@@ -234,6 +221,26 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     const threadKey = input.threadKey ?? null;
     const openKey = sha256(`${inbox.id}\u0000${contact.id}\u0000${threadKey ?? ''}`);
 
+    const newMessage: NewMessage = {
+      direction: 'in',
+      authorType: 'contact',
+      authorId: contact.id,
+      text: input.text,
+      content: input.content ?? null,
+      attachments: linkOnly(input.attachments),
+      private: false,
+      idempotencyKey: input.idempotencyKey,
+      inboundKey,
+      externalMessageId: input.externalMessageId ?? null,
+    };
+    if (this.batchWriter.available && !(input.attachments ?? []).some(isUploadRef)) {
+      const outcome = await this.batchWriter.append({ openKey, message: newMessage, wakes: true });
+      if (outcome) {
+        const message = this.remember(messageView(outcome.stored));
+        return { conversation: conversationView(outcome.conversation), message, contactId: contact.id, createdConversation: false, duplicate: false };
+      }
+    }
+
     const attempt = () =>
       this.uow.run(
         async (tx) => {
@@ -243,18 +250,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
             conversation = await this.insertConversation(tx, { contactId: contact.id, inbox, threadKey, openKey, priority: 'normal' });
             createdConversation = true;
           }
-          const { row, message } = await this.appendMessage(tx, conversation.id, {
-            direction: 'in',
-            authorType: 'contact',
-            authorId: contact.id,
-            text: input.text,
-            content: input.content ?? null,
-            attachments: linkOnly(input.attachments),
-            private: false,
-            idempotencyKey: input.idempotencyKey,
-            inboundKey,
-            externalMessageId: input.externalMessageId ?? null,
-          });
+          const { row, message } = await this.appendMessage(tx, conversation.id, newMessage);
           await this.linkUploads(tx, conversation.id, message, input.attachments, true);
           // A customer writing again wakes a pending or snoozed conversation.
           if (row.status === 'pending' || row.status === 'snoozed') await this.applyStatus(tx, row, 'open', null, 'system');
@@ -333,26 +329,26 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       throw new ConversationsError('message_invalid', 'idempotencyKey must be 1–191 characters', { field: 'idempotencyKey' });
     const authorType: AuthorType = actor.kind === 'system' ? (input.authorType ?? 'bot') : 'agent';
     const authorId = actor.kind === 'system' ? (input.authorId ?? actor.id) : actor.id;
+    const newMessage: NewMessage = {
+      direction: 'out',
+      authorType,
+      authorId,
+      text: input.text,
+      content: input.content ?? null,
+      attachments: linkOnly(input.attachments),
+      private: input.private ?? false,
+      idempotencyKey: input.idempotencyKey,
+      inboundKey: null,
+      externalMessageId: null,
+    };
+    if (this.batchWriter.available && !(input.attachments ?? []).some(isUploadRef)) {
+      const outcome = await this.batchWriter.append({ conversationId, message: newMessage, actor, wakes: false });
+      if (outcome) return { message: this.remember(messageView(outcome.stored)), duplicate: false };
+    }
     try {
       const message = await this.uow.run(
         async (tx) => {
-          const { message } = await this.appendMessage(
-            tx,
-            conversationId,
-            {
-              direction: 'out',
-              authorType,
-              authorId,
-              text: input.text,
-              content: input.content ?? null,
-              attachments: linkOnly(input.attachments),
-              private: input.private ?? false,
-              idempotencyKey: input.idempotencyKey,
-              inboundKey: null,
-              externalMessageId: null,
-            },
-            actor,
-          );
+          const { message } = await this.appendMessage(tx, conversationId, newMessage, actor);
           await this.linkUploads(tx, conversationId, message, input.attachments);
           return message;
         },
@@ -397,46 +393,24 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     const row = await m.findOne(ConversationRow, { where: { id: conversationId } });
     if (!row) throw ConversationsError.notFound(conversationId);
     if (actor) this.access.assertCanSee(actor, row, () => ConversationsError.notFound(conversationId));
-    const stored: MessageRow = Object.assign(new MessageRow(), {
-      id: randomUUID(),
-      conversationId,
-      seq: row.lastSeq,
-      ...message,
-      language: null,
-      intent: null,
-      intentConfidence: null,
-      emotion: null,
-      flags: null,
-      createdAt: now,
-    });
+    const stored = messageRowFor(conversationId, row.lastSeq, message, now);
     try {
       await tx.insert(MessageRow, stored);
     } catch (error) {
       if (isDuplicateKeyError(error)) throw new DuplicateMessage();
       throw error;
     }
-    await tx.emit<MessageCreatedEvent>({
-      subject: CONVERSATION_MESSAGE_CREATED,
-      id: `message:${stored.id}`,
-      data: {
-        conversationId,
-        messageId: stored.id,
-        seq: stored.seq,
-        direction: stored.direction,
-        authorType: stored.authorType,
-        authorId: stored.authorId,
-        private: stored.private,
-        channel: row.channel,
-        inboxId: row.inboxId,
-        contactId: row.contactId,
-        teamId: row.teamId,
-        assigneeId: row.assigneeId,
-      },
-    });
+    await tx.emit(messageCreatedEvent(row, stored));
     const view = messageView(stored);
     // Uploads are linked to `view` after this returns, but before the commit: the snapshot is taken then.
-    if ((stored.text?.length ?? 0) <= RECENT_MESSAGE_MAX_TEXT) tx.afterCommit(() => this.recentMessages.set(view.id, Object.freeze({ ...view })));
+    tx.afterCommit(() => this.remember(view));
     return { row, message: view };
+  }
+
+  /** Keeps a committed message's snapshot for this instance's consumers (see RECENT_MESSAGE_MS); returns it. */
+  private remember(view: MessageView): MessageView {
+    if ((view.text?.length ?? 0) <= RECENT_MESSAGE_MAX_TEXT) this.recentMessages.set(view.id, Object.freeze({ ...view }));
+    return view;
   }
 
   private async insertConversation(

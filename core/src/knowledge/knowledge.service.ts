@@ -589,6 +589,18 @@ export class KnowledgeService implements OnModuleInit {
    * matches that entry's answer, otherwise a new FAQ entry. Idempotent per agent message.
    * `answer` may be a loader, so that the common case (nothing pending in the conversation) reads nothing more.
    */
+  /** Which of `conversationIds` have an unanswered question the bot recorded (one read for many agent replies). */
+  async conversationsWithUnansweredQuestions(conversationIds: readonly string[]): Promise<Set<string>> {
+    if (!conversationIds.length) return new Set();
+    const rows = await this.dataSource.manager
+      .createQueryBuilder(KbUnansweredRow, 'u')
+      .select('DISTINCT u.conversation_id', 'conversationId')
+      .where('u.conversation_id IN (:...ids)', { ids: conversationIds })
+      .andWhere('u.answered = :answered', { answered: false })
+      .getRawMany<{ conversationId: string }>();
+    return new Set(rows.map((row) => row.conversationId));
+  }
+
   async proposeFromAgentAnswer(input: {
     conversationId: string;
     messageId: string;

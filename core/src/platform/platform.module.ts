@@ -5,6 +5,7 @@ import type { AppConfig } from './config/app-config.js';
 import { DATA_SOURCE } from './database/database.tokens.js';
 import { createDataSource, runMigrations } from './database/data-source.factory.js';
 import { UnitOfWork } from './database/unit-of-work.js';
+import { PipelinedTransactions } from './database/pipelined-transactions.js';
 import { BUS, type Bus } from './bus/bus.port.js';
 import { InProcessBus } from './bus/in-process.bus.js';
 import { NatsBus } from './bus/nats.bus.js';
@@ -85,6 +86,7 @@ async function startBus(config: AppConfig, metrics: MetricsService): Promise<Bus
     OutboxWriter,
     OutboxSignal,
     UnitOfWork,
+    PipelinedTransactions,
     OutboxRelay,
     IdempotentConsumers,
     SchedulerService,
@@ -97,6 +99,7 @@ async function startBus(config: AppConfig, metrics: MetricsService): Promise<Bus
     DATA_SOURCE,
     BUS,
     UnitOfWork,
+    PipelinedTransactions,
     OutboxWriter,
     OutboxSignal,
     OutboxRelay,

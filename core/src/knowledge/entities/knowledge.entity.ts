@@ -77,6 +77,7 @@ export class KbFeedbackRow {
 /** A customer question the bot could not answer (fallback, low confidence, hand-over). */
 @Entity('kb_unanswered')
 @Index('ix_kb_unanswered_open', ['kbId', 'proposalId', 'createdAt'])
+@Index('ix_kb_unanswered_conversation', ['conversationId', 'answered'])
 export class KbUnansweredRow {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @Column({ name: 'kb_id', type: 'varchar', length: 64 }) kbId: string;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
-import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { Statement } from './statement.js';
 
 /** Bound parameters per statement: below SQLite's 32,766 and MySQL's 65,535 with room to spare. */
 const MAX_PARAMETERS_PER_STATEMENT = 10_000;
@@ -25,10 +26,15 @@ export class RowInserter {
   private readonly statements = new Map<string, string>();
 
   async insert<Entity extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<Entity>, rows: Entity | readonly Entity[]): Promise<void> {
+    for (const statement of this.render(manager.connection, target, rows)) await manager.query(statement.sql, statement.params);
+  }
+
+  /** The statements `insert` would send, without sending them (for a caller that pipelines several statements). */
+  render<Entity extends ObjectLiteral>(dataSource: DataSource, target: EntityTarget<Entity>, rows: Entity | readonly Entity[]): Statement[] {
     const list = Array.isArray(rows) ? (rows as readonly Entity[]) : [rows as Entity];
-    if (list.length === 0) return;
-    const plan = this.planFor(manager, target);
-    const driver = manager.connection.driver;
+    if (list.length === 0) return [];
+    const plan = this.planFor(dataSource, target);
+    const driver = dataSource.driver;
 
     // Rows that set different columns cannot share a VALUES list (omitted columns keep their database default).
     const groups = new Map<string, { columns: ColumnMetadata[]; rows: Entity[] }>();
@@ -41,26 +47,25 @@ export class RowInserter {
       groups.set(key, group);
     }
 
+    const statements: Statement[] = [];
     for (const [key, group] of groups) {
       const rowsPerStatement = Math.max(1, Math.floor(MAX_PARAMETERS_PER_STATEMENT / Math.max(1, group.columns.length)));
       for (let start = 0; start < group.rows.length; start += rowsPerStatement) {
         const chunk = group.rows.slice(start, start + rowsPerStatement);
-        const parameters: unknown[] = [];
+        const params: unknown[] = [];
         for (const row of chunk) {
-          for (const column of group.columns) parameters.push(driver.preparePersistentValue(column.getEntityValue(row), column));
+          for (const column of group.columns) params.push(driver.preparePersistentValue(column.getEntityValue(row), column));
         }
-        await manager.query(
-          this.statementFor(plan, key, group.columns, chunk.length, (name) => driver.escape(name)),
-          parameters,
-        );
+        statements.push({ sql: this.statementFor(plan, key, group.columns, chunk.length, (name) => driver.escape(name)), params });
       }
     }
+    return statements;
   }
 
-  private planFor(manager: EntityManager, target: EntityTarget<ObjectLiteral>): InsertPlan {
+  private planFor(dataSource: DataSource, target: EntityTarget<ObjectLiteral>): InsertPlan {
     let plan = this.plans.get(target);
     if (!plan) {
-      const metadata = manager.connection.getMetadata(target);
+      const metadata = dataSource.getMetadata(target);
       plan = {
         table: metadata.tablePath,
         columns: metadata.columns.filter((column) => !column.isVirtual && !column.isVirtualProperty && column.isInsert),

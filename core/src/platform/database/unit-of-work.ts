@@ -6,6 +6,7 @@ import { OutboxWriter, type EventToEmit, type EmittedEvent } from '../outbox/out
 import { OutboxSignal } from '../outbox/outbox.signal.js';
 import type { OutboxRow } from '../outbox/outbox.entity.js';
 import { RowInserter } from './row-inserter.js';
+import { LaneBatcher } from './lane-batcher.js';
 
 export interface Tx {
   readonly manager: EntityManager;
@@ -41,17 +42,6 @@ interface PendingUnit {
   reject: (error: unknown) => void;
 }
 
-interface Lane {
-  queue: PendingUnit[];
-  draining: boolean;
-}
-
-function laneIndex(key: string, lanes: number): number {
-  let hash = 2166136261;
-  for (let index = 0; index < key.length; index++) hash = Math.imul(hash ^ key.charCodeAt(index), 16777619);
-  return (hash >>> 0) % lanes;
-}
-
 /**
  * The transaction helper. A domain write and its events commit together, deadlocks are
  * retried, and a lost database surfaces as a 503 error instead of a stack trace.
@@ -62,7 +52,7 @@ export class UnitOfWork {
   /** better-sqlite3 has one connection, so overlapping transactions must queue. */
   private sqliteQueue: Promise<unknown> = Promise.resolve();
   private readonly inserter = new RowInserter();
-  private readonly lanes: Lane[] = [];
+  private lanes?: LaneBatcher<PendingUnit>;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
@@ -100,47 +90,37 @@ export class UnitOfWork {
   }
 
   private coalesced<T>(work: (tx: Tx) => Promise<T>, key: string, attempts: number): Promise<T> {
-    const laneCount = this.isMysql ? COALESCE_LANES : 1;
-    const index = laneIndex(key, laneCount);
-    let lane = this.lanes[index];
-    if (!lane) {
-      lane = { queue: [], draining: false };
-      this.lanes[index] = lane;
-    }
-    const target = lane;
+    this.lanes ??= new LaneBatcher<PendingUnit>(
+      this.isMysql ? COALESCE_LANES : 1,
+      MAX_COALESCED_UNITS,
+      (batch) => this.runShared(batch),
+      (error) => this.logger.error({ err: error }, 'coalesced batch failed unexpectedly'),
+    );
+    const lanes = this.lanes;
     return new Promise<T>((resolve, reject) => {
-      target.queue.push({ work: work as (tx: Tx) => Promise<unknown>, attempts, resolve: resolve as (value: unknown) => void, reject });
-      if (!target.draining) void this.drain(target);
+      lanes.push(key, { work: work as (tx: Tx) => Promise<unknown>, attempts, resolve: resolve as (value: unknown) => void, reject });
     });
   }
 
-  private async drain(lane: Lane): Promise<void> {
-    lane.draining = true;
-    try {
-      while (lane.queue.length > 0) {
-        const batch = lane.queue.splice(0, MAX_COALESCED_UNITS);
-        if (batch.length === 1) {
-          const [unit] = batch;
-          await this.run(unit!.work, { attempts: unit!.attempts }).then(unit!.resolve, unit!.reject);
-          continue;
-        }
-        let results: unknown[];
-        try {
-          results = await this.run(async (tx) => {
-            const outcomes: unknown[] = [];
-            for (const unit of batch) outcomes.push(await unit.work(tx));
-            return outcomes;
-          });
-        } catch {
-          // Nothing of the shared transaction committed: each unit runs alone and meets its own fate.
-          await Promise.all(batch.map((unit) => this.run(unit.work, { attempts: unit.attempts }).then(unit.resolve, unit.reject)));
-          continue;
-        }
-        batch.forEach((unit, position) => unit.resolve(results[position]));
-      }
-    } finally {
-      lane.draining = false;
+  private async runShared(batch: PendingUnit[]): Promise<void> {
+    if (batch.length === 1) {
+      const [unit] = batch;
+      await this.run(unit!.work, { attempts: unit!.attempts }).then(unit!.resolve, unit!.reject);
+      return;
     }
+    let results: unknown[];
+    try {
+      results = await this.run(async (tx) => {
+        const outcomes: unknown[] = [];
+        for (const unit of batch) outcomes.push(await unit.work(tx));
+        return outcomes;
+      });
+    } catch {
+      // Nothing of the shared transaction committed: each unit runs alone and meets its own fate.
+      await Promise.all(batch.map((unit) => this.run(unit.work, { attempts: unit.attempts }).then(unit.resolve, unit.reject)));
+      return;
+    }
+    batch.forEach((unit, position) => unit.resolve(results[position]));
   }
 
   private async attempt<T>(work: (tx: Tx) => Promise<T>, attempts: number): Promise<T> {

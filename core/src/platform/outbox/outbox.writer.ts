@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Statement } from '../database/statement.js';
 import { OutboxRow, type EventEnvelope } from './outbox.entity.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -64,6 +65,11 @@ export class OutboxWriter {
       lastError: null,
     };
     return { row: row as OutboxRow, envelope };
+  }
+
+  /** The statements that write prepared rows, for a caller that sends its transaction's statements itself. */
+  render(dataSource: DataSource, rows: readonly OutboxRow[]): Statement[] {
+    return this.inserter.render(dataSource, OutboxRow, rows);
   }
 
   /** Writes prepared rows, in order, in the caller's transaction. */

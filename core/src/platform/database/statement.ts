@@ -1,0 +1,5 @@
+/** One SQL statement with its `?` parameters. */
+export interface Statement {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}

@@ -14,7 +14,13 @@ import { ATTACHMENT_STORAGE, LocalEncryptedStorage } from './attachments/attachm
 @Module({
   imports: [ContactsModule, CryptoModule, SettingsModule],
   controllers: [InboxesController, ConversationsController, MessagesController, ContactHistoryController, AttachmentsController],
-  providers: [ConversationsService, MessageBatchWriter, AttachmentsService, LocalEncryptedStorage, { provide: ATTACHMENT_STORAGE, useExisting: LocalEncryptedStorage }],
+  providers: [
+    ConversationsService,
+    MessageBatchWriter,
+    AttachmentsService,
+    LocalEncryptedStorage,
+    { provide: ATTACHMENT_STORAGE, useExisting: LocalEncryptedStorage },
+  ],
   exports: [ConversationsService, AttachmentsService],
 })
 export class ConversationsModule implements OnModuleInit {

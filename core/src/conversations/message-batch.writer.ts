@@ -124,7 +124,11 @@ export class MessageBatchWriter {
         if (messages.length === 0) return { value: undefined, commit: [] };
         return {
           value: undefined,
-          commit: [this.bumpCounters([...touched.values()], now), ...this.inserter.render(this.dataSource, MessageRow, messages), ...this.outbox.render(this.dataSource, events)],
+          commit: [
+            this.bumpCounters([...touched.values()], now),
+            ...this.inserter.render(this.dataSource, MessageRow, messages),
+            ...this.outbox.render(this.dataSource, events),
+          ],
         };
       });
     } catch (error) {

@@ -48,10 +48,15 @@ export class PipelinedTransactions implements OnApplicationShutdown {
     const connection = await this.connect();
     let begun = false;
     const exchange = async (statements: readonly Statement[]): Promise<unknown[]> => {
-      const list = begun ? [...statements] : [{ sql: 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED', params: [] }, { sql: 'START TRANSACTION', params: [] }, ...statements];
+      const list = begun
+        ? [...statements]
+        : [{ sql: 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED', params: [] }, { sql: 'START TRANSACTION', params: [] }, ...statements];
       begun = true;
       if (list.length === 0) return [];
-      const [results] = await connection.query({ sql: list.map((statement) => statement.sql).join(';\n'), values: list.flatMap((statement) => statement.params) });
+      const [results] = await connection.query({
+        sql: list.map((statement) => statement.sql).join(';\n'),
+        values: list.flatMap((statement) => statement.params),
+      });
       const all = list.length === 1 ? [results] : (results as unknown[]);
       return all.slice(all.length - statements.length);
     };

@@ -75,6 +75,8 @@ const now = () => performance.timeOrigin + performance.now();
 (async () => {
   const total = Math.round(rate * seconds);
   const started = now();
+  const { RawHttpClient } = await import(workerData.clientModule);
+  const client = new RawHttpClient(url, 512);
   const pending = [];
   const results = [];
   let sentAt = 0;
@@ -85,11 +87,12 @@ const now = () => performance.timeOrigin + performance.now();
     if (i === total - 1) sentAt = now();
     const body = JSON.stringify({ messageId: prefix + '-' + i, contact: { id: (contactPrefix || 'bench-') + (i % contacts) }, text: texts[i % texts.length] });
     const t0 = now();
-    pending.push(fetch(url + '/plugins/api/' + inboxId + '/messages', { method: 'POST', headers: { 'content-type': 'application/json', ...sign(body) }, body })
-      .then(async (res) => { const json = await res.json(); results.push({ t0, status: res.status, conversationId: json.conversationId, messageId: json.messageId }); })
+    pending.push(client.request('POST', '/plugins/api/' + inboxId + '/messages', { 'content-type': 'application/json', ...sign(body) }, body)
+      .then((res) => { const json = JSON.parse(res.body); results.push({ t0, status: res.status, conversationId: json.conversationId, messageId: json.messageId }); })
       .catch((error) => results.push({ t0, status: 0, error: String(error) })));
   }
   await Promise.all(pending);
+  client.close();
   parentPort.postMessage({ results, elapsedMs: now() - started, sendMs: sentAt - started });
 })();
 `;
@@ -98,7 +101,8 @@ function runWorker(
   data: Record<string, unknown>,
 ): Promise<{ results: Array<{ t0: number; status: number; conversationId?: string; messageId?: string }>; elapsedMs: number; sendMs: number }> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER, { eval: true, workerData: data });
+    // The raw keep-alive client, not fetch: see raw-http.ts.
+    const worker = new Worker(WORKER, { eval: true, workerData: { ...data, clientModule: new URL('./raw-http.js', import.meta.url).href } });
     worker.once('message', (m) => {
       resolve(m);
       void worker.terminate();

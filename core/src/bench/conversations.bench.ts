@@ -56,66 +56,34 @@ export interface ConversationsBenchResult {
   meetsGoal: boolean;
 }
 
-/**
- * The load generator: keep-alive HTTP/1.1 over raw sockets, one request in flight per connection, with
- * requests written from a template and responses parsed only as far as status and Content-Length (what
- * wrk and autocannon do). fetch() cost ~0.9 ms of CPU per request on this 2-core machine, CPU the server and
- * the database then did not get; this client costs a few tens of microseconds.
- */
+/** The load: `concurrency` requests in flight, over the raw keep-alive client (see raw-http.ts for why not fetch). */
 const WORKER_SOURCE = `
-const net = require('node:net');
 const { parentPort, workerData } = require('node:worker_threads');
-const { url, apiKey, conversationIds, messages, concurrency, prefix } = workerData;
-const target = new URL(url);
+const { url, apiKey, conversationIds, messages, concurrency, prefix, clientModule } = workerData;
 let next = 0, errors = 0;
 const latencies = [];
-function request(index) {
-  const conversationId = conversationIds[index % conversationIds.length];
-  const body = JSON.stringify({ text: 'Benchmark message ' + index + ': my parcel has not arrived yet, can you check?', idempotencyKey: prefix + index });
-  return 'POST /api/v1/conversations/' + conversationId + '/messages HTTP/1.1\\r\\nHost: ' + target.host + '\\r\\nContent-Type: application/json\\r\\nX-Api-Key: ' + apiKey +
-    '\\r\\nContent-Length: ' + Buffer.byteLength(body) + '\\r\\n\\r\\n' + body;
-}
-function connection() {
-  return new Promise((resolve) => {
-    const socket = net.connect(Number(target.port), target.hostname);
-    socket.setNoDelay(true);
-    let buffer = Buffer.alloc(0), started = 0;
-    const send = () => {
-      if (next >= messages) { socket.end(); resolve(); return; }
-      const index = next++;
-      started = performance.now();
-      socket.write(request(index));
-    };
-    socket.on('data', (chunk) => {
-      buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
-      for (;;) {
-        const headerEnd = buffer.indexOf('\\r\\n\\r\\n');
-        if (headerEnd < 0) return;
-        const head = buffer.toString('latin1', 0, headerEnd);
-        const match = /content-length: *(\\d+)/i.exec(head);
-        const total = headerEnd + 4 + (match ? Number(match[1]) : 0);
-        if (buffer.length < total) return;
-        if (head.slice(9, 12) !== '201') errors++;
-        latencies.push(performance.now() - started);
-        buffer = buffer.subarray(total);
-        send();
-      }
-    });
-    socket.on('error', () => { errors++; resolve(); });
-    socket.on('close', () => resolve());
-    socket.on('connect', send);
-  });
-}
 (async () => {
+  const { RawHttpClient } = await import(clientModule);
+  const client = new RawHttpClient(url, concurrency);
+  async function one(index) {
+    const conversationId = conversationIds[index % conversationIds.length];
+    const started = performance.now();
+    const body = JSON.stringify({ text: 'Benchmark message ' + index + ': my parcel has not arrived yet, can you check?', idempotencyKey: prefix + index });
+    const response = await client.request('POST', '/api/v1/conversations/' + conversationId + '/messages', { 'content-type': 'application/json', 'x-api-key': apiKey }, body);
+    latencies.push(performance.now() - started);
+    if (response.status !== 201) errors++;
+  }
+  async function lane() { while (next < messages) { const index = next++; try { await one(index); } catch { errors++; } } }
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, connection));
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  client.close();
   parentPort.postMessage({ seconds: (performance.now() - started) / 1000, errors, latencies });
 })();
 `;
 
 function runHttpLoad(data: { url: string; apiKey: string; conversationIds: string[]; messages: number; concurrency: number; prefix: string }) {
   return new Promise<{ seconds: number; errors: number; latencies: number[] }>((resolve, reject) => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...data, clientModule: new URL('./raw-http.js', import.meta.url).href } });
     worker.once('message', (result) => {
       resolve(result as { seconds: number; errors: number; latencies: number[] });
       void worker.terminate();

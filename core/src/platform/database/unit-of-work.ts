@@ -131,31 +131,15 @@ export class UnitOfWork {
       const events: OutboxRow[] = [];
       try {
         const result = await this.dataSource.transaction(async (manager) => {
-          const tx: Tx = {
-            manager,
-            insert: (target, rows) => this.inserter.insert(manager, target, rows),
-            emit: async (event) => {
-              const { row, envelope } = this.outbox.prepare(event);
-              events.push(row);
-              return envelope;
-            },
-            afterCommit: (callback) => callbacks.push(callback),
-          };
-          const value = await work(tx);
+          const value = await work(this.txFor(manager, events, callbacks));
           if (events.length > 0) await this.outbox.write(manager, events);
           return value;
         });
         if (events.length > 0) this.signal.notify();
-        for (const callback of callbacks) {
-          try {
-            callback();
-          } catch (error) {
-            this.logger.warn({ err: error }, 'afterCommit callback failed');
-          }
-        }
+        this.runCallbacks(callbacks);
         return result;
       } catch (error) {
-        const code = (error as { code?: string; driverError?: { code?: string } }).code ?? (error as { driverError?: { code?: string } }).driverError?.code;
+        const code = errorCode(error);
         if (code && RETRYABLE.has(code) && attempt < attempts) {
           await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));
           continue;
@@ -165,4 +149,31 @@ export class UnitOfWork {
       }
     }
   }
+
+  private txFor(manager: EntityManager, events: OutboxRow[], callbacks: Array<() => void>): Tx {
+    return {
+      manager,
+      insert: (target, rows) => this.inserter.insert(manager, target, rows),
+      emit: async (event) => {
+        const { row, envelope } = this.outbox.prepare(event);
+        events.push(row);
+        return envelope;
+      },
+      afterCommit: (callback) => callbacks.push(callback),
+    };
+  }
+
+  private runCallbacks(callbacks: Array<() => void>): void {
+    for (const callback of callbacks) {
+      try {
+        callback();
+      } catch (error) {
+        this.logger.warn({ err: error }, 'afterCommit callback failed');
+      }
+    }
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as { code?: string; driverError?: { code?: string } }).code ?? (error as { driverError?: { code?: string } }).driverError?.code;
 }

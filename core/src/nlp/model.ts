@@ -5,7 +5,8 @@
  *   rows = remap[ids]                  bucket → compact row (0 = unknown, all-zero weights)
  *   x    = l2normalise(values · idf[rows])
  *   p_lin = softmax((Σ x·W[rows] + b) / T_lin)                      linear branch
- *   p_emb = softmax(((Σ x·E[rows]) · V + c) / T_emb)                embedding-bag branch
+ *   p_emb = softmax((h · V + c) / T_emb), h = Σ x·E[rows]             embedding-bag branch
+ *                         (or h = relu(Σ x·E[rows] + hb): an MLP head)
  *   p    = mix · p_lin + (1 − mix) · p_emb
  */
 import type { FeaturiserConfig, SparseFeatures } from './featuriser.js';
@@ -21,6 +22,11 @@ export interface EmbeddingBranch {
   dim: number;
   /** rows × dim. */
   E: Float32Array;
+  /**
+   * With a hidden bias the branch is a one-hidden-layer MLP: h = relu(Σ x·E[rows] + hb). Without
+   * it, h = Σ x·E[rows] (the fastText-style bag).
+   */
+  hb?: Float32Array;
   /** dim × classes. */
   V: Float32Array;
   c: Float32Array;
@@ -109,6 +115,17 @@ export function embeddingHidden(
   return out;
 }
 
+/** The hidden layer's activation, in place: + hb then relu when the branch has a hidden bias. */
+export function activateHidden(branch: Pick<EmbeddingBranch, 'hb' | 'dim'>, hidden: Float64Array): Float64Array {
+  const hb = branch.hb;
+  if (!hb) return hidden;
+  for (let j = 0; j < branch.dim; j++) {
+    const v = hidden[j] + hb[j];
+    hidden[j] = v > 0 ? v : 0;
+  }
+  return hidden;
+}
+
 export function embeddingLogits(
   branch: Pick<EmbeddingBranch, 'V' | 'c' | 'dim'>,
   classes: number,
@@ -137,7 +154,7 @@ export function predictProba(model: BagModel, features: SparseFeatures): Float64
     for (let k = 0; k < classes; k++) result[k] += w * z[k];
   }
   if (model.embedding) {
-    const z = embeddingLogits(model.embedding, classes, embeddingHidden(model.embedding, rows, x));
+    const z = embeddingLogits(model.embedding, classes, activateHidden(model.embedding, embeddingHidden(model.embedding, rows, x)));
     softmaxInPlace(z, 1 / model.embedding.temperature);
     const w = model.linear ? 1 - model.mix : 1;
     for (let k = 0; k < classes; k++) result[k] += w * z[k];

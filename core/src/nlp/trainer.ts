@@ -7,7 +7,16 @@
  */
 import { createHash } from 'node:crypto';
 import { DEFAULT_FEATURISER, Featuriser, type FeaturiserConfig } from './featuriser.js';
-import { embeddingHidden, embeddingLogits, linearLogits, softmaxInPlace, type BagModel, type EmbeddingBranch, type LinearBranch } from './model.js';
+import {
+  activateHidden,
+  embeddingHidden,
+  embeddingLogits,
+  linearLogits,
+  softmaxInPlace,
+  type BagModel,
+  type EmbeddingBranch,
+  type LinearBranch,
+} from './model.js';
 import { evaluate, type EvalReport } from './metrics.js';
 
 export interface TrainExample {
@@ -21,8 +30,15 @@ export interface TrainOptions {
   featuriser?: Partial<FeaturiserConfig>;
   /** Which models to train; both = ensemble. Default both. */
   branches?: Branch[];
+  /** Epochs of the learning-rate schedule (linear decay to 10% over them). Default 25. */
   maxEpochs?: number;
+  /** Epochs without a better validation accuracy before a branch stops. Default 3. */
   patience?: number;
+  /**
+   * false: every branch trains for maxEpochs (the learning rate decays to 10% over them) and keeps
+   * its last epoch; validation then serves only calibration. Default true (best validation epoch).
+   */
+  earlyStopping?: boolean;
   validationFraction?: number;
   /** Retrain on train+validation for the chosen number of epochs. Default true. */
   refit?: boolean;
@@ -32,6 +48,15 @@ export interface TrainOptions {
   l2?: number;
   batchSize?: number;
   embeddingDim?: number;
+  /**
+   * 'relu' makes the embedding branch a one-hidden-layer MLP (h = relu(Σ x·E + hb)) instead of a
+   * linear bag. Default 'none'.
+   */
+  embeddingActivation?: 'none' | 'relu';
+  /** Dropout on the embedding branch's hidden units while training. Default 0. */
+  hiddenDropout?: number;
+  /** Label smoothing ε of the training targets ((1 − ε) on the label, ε spread over all classes). Default 0. */
+  labelSmoothing?: number;
   /**
    * Embedding bags trained with different seeds and averaged (their logits), stored as one
    * embedding branch of width members × embeddingDim. Default 1; fewer than asked when the merged
@@ -175,7 +200,10 @@ interface BranchState {
   logits(item: Encoded, out: Float64Array): Float64Array;
 }
 
-function linearState(rows: number, classes: number, weights: Float64Array, options: Required<Pick<TrainOptions, 'l2' | 'batchSize'>>): BranchState {
+type StateOptions = Required<Pick<TrainOptions, 'l2' | 'batchSize' | 'labelSmoothing'>>;
+
+function linearState(rows: number, classes: number, weights: Float64Array, options: StateOptions): BranchState {
+  const smooth = options.labelSmoothing / classes;
   const params: LinearBranch = { W: new Float32Array(rows * classes), b: new Float32Array(classes), temperature: 1 };
   const adamW = new SparseAdam(params.W, classes);
   const adamB = new SparseAdam(params.b, classes);
@@ -199,8 +227,8 @@ function linearState(rows: number, classes: number, weights: Float64Array, optio
           const w = weights[item.y];
           loss += -w * Math.log(Math.max(z[item.y], 1e-12));
           weightSum += w;
-          z[item.y] -= 1;
-          for (let k = 0; k < classes; k++) z[k] *= w * scale;
+          z[item.y] -= 1 - options.labelSmoothing;
+          for (let k = 0; k < classes; k++) z[k] = (z[k] - smooth) * w * scale;
           for (let k = 0; k < classes; k++) adamB.grad[k] += z[k];
           for (let i = 0; i < item.rows.length; i++) {
             const row = item.rows[i];
@@ -225,7 +253,7 @@ function embeddingState(
   dim: number,
   weights: Float64Array,
   random: () => number,
-  options: Required<Pick<TrainOptions, 'l2' | 'batchSize'>>,
+  options: StateOptions & { relu: boolean; dropout: number },
 ): BranchState {
   const params: EmbeddingBranch = {
     dim,
@@ -233,21 +261,33 @@ function embeddingState(
     V: new Float32Array(dim * classes),
     c: new Float32Array(classes),
     temperature: 1,
+    ...(options.relu ? { hb: new Float32Array(dim) } : {}),
   };
+  const smooth = options.labelSmoothing / classes;
+  const keep = 1 - options.dropout;
+  const mask = new Float64Array(dim).fill(1);
   const scaleE = 1 / Math.sqrt(dim);
   for (let i = dim; i < params.E.length; i++) params.E[i] = (random() * 2 - 1) * scaleE;
   for (let i = 0; i < params.V.length; i++) params.V[i] = (random() * 2 - 1) * 0.01;
   const adamE = new SparseAdam(params.E, dim);
   const adamV = new SparseAdam(params.V, classes);
   const adamC = new SparseAdam(params.c, classes);
+  const adamH = params.hb ? new SparseAdam(params.hb, dim) : null;
   const z = new Float64Array(classes);
   const h = new Float64Array(dim);
   const dh = new Float64Array(dim);
   return {
     kind: 'embedding',
     params,
-    snapshot: () => ({ dim, E: params.E.slice(), V: params.V.slice(), c: params.c.slice(), temperature: params.temperature }),
-    logits: (item, out) => embeddingLogits(params, classes, embeddingHidden(params, item.rows, item.x, h), out),
+    snapshot: () => ({
+      dim,
+      E: params.E.slice(),
+      V: params.V.slice(),
+      c: params.c.slice(),
+      temperature: params.temperature,
+      ...(params.hb ? { hb: params.hb.slice() } : {}),
+    }),
+    logits: (item, out) => embeddingLogits(params, classes, activateHidden(params, embeddingHidden(params, item.rows, item.x, h)), out),
     async epoch(order, data, lr, tick) {
       let loss = 0;
       let weightSum = 0;
@@ -255,18 +295,20 @@ function embeddingState(
         const end = Math.min(order.length, start + options.batchSize);
         const scale = 1 / (end - start);
         adamC.touch(0);
+        adamH?.touch(0);
         for (let j = 0; j < dim; j++) adamV.touch(j);
         for (let n = start; n < end; n++) {
           const item = data[order[n]];
-          embeddingHidden(params, item.rows, item.x, h);
+          activateHidden(params, embeddingHidden(params, item.rows, item.x, h));
+          if (keep < 1) for (let j = 0; j < dim; j++) h[j] *= mask[j] = random() < keep ? 1 / keep : 0;
           embeddingLogits(params, classes, h, z);
           softmaxInPlace(z);
           const w = weights[item.y];
           loss += -w * Math.log(Math.max(z[item.y], 1e-12));
           weightSum += w;
-          z[item.y] -= 1;
+          z[item.y] -= 1 - options.labelSmoothing;
           for (let k = 0; k < classes; k++) {
-            z[k] *= w * scale;
+            z[k] = (z[k] - smooth) * w * scale;
             adamC.grad[k] += z[k];
           }
           for (let j = 0; j < dim; j++) {
@@ -277,7 +319,11 @@ function embeddingState(
               adamV.grad[offset + k] += hj * z[k];
               acc += params.V[offset + k] * z[k];
             }
-            dh[j] = acc;
+            // Through dropout and the relu (h is 0 exactly where either cut the unit).
+            let g = keep < 1 ? acc * mask[j] : acc;
+            if (adamH && !(hj > 0)) g = 0;
+            dh[j] = g;
+            if (adamH) adamH.grad[j] += dh[j];
           }
           for (let i = 0; i < item.rows.length; i++) {
             const row = item.rows[i];
@@ -290,6 +336,7 @@ function embeddingState(
         adamE.step(lr, options.l2);
         adamV.step(lr, options.l2);
         adamC.step(lr, 0);
+        adamH?.step(lr, 0);
         await tick();
       }
       return loss / Math.max(weightSum, 1e-12);
@@ -362,6 +409,7 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
     branches: options.branches ?? (['linear', 'embedding'] as Branch[]),
     maxEpochs: options.maxEpochs ?? 25,
     patience: options.patience ?? 3,
+    earlyStopping: options.earlyStopping ?? true,
     validationFraction: options.validationFraction ?? 0.1,
     refit: options.refit ?? true,
     seed: options.seed ?? 42,
@@ -370,6 +418,9 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
     l2: options.l2 ?? 1e-5,
     batchSize: options.batchSize ?? 32,
     embeddingDim: options.embeddingDim ?? 64,
+    embeddingActivation: options.embeddingActivation ?? 'none',
+    hiddenDropout: options.hiddenDropout ?? 0,
+    labelSmoothing: options.labelSmoothing ?? 0,
     embeddingMembers: options.embeddingMembers,
     classWeights: options.classWeights ?? 'balanced',
     minDf: options.minDf ?? 1,
@@ -472,8 +523,14 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
 
   const makeState = (branch: Branch, member: number): BranchState =>
     branch === 'linear'
-      ? linearState(rows, classes, weights, { l2: opts.l2, batchSize: opts.batchSize })
-      : embeddingState(rows, classes, opts.embeddingDim, weights, rng(opts.seed + 7 + 1000 * member), { l2: opts.l2, batchSize: opts.batchSize });
+      ? linearState(rows, classes, weights, { l2: opts.l2, batchSize: opts.batchSize, labelSmoothing: opts.labelSmoothing })
+      : embeddingState(rows, classes, opts.embeddingDim, weights, rng(opts.seed + 7 + 1000 * member), {
+          l2: opts.l2,
+          batchSize: opts.batchSize,
+          labelSmoothing: opts.labelSmoothing,
+          relu: opts.embeddingActivation === 'relu',
+          dropout: opts.hiddenDropout,
+        });
   const lrOf = (branch: Branch, epoch: number, total: number): number => {
     const base = branch === 'linear' ? opts.learningRate : opts.embeddingLearningRate;
     // Linear decay to 10% over the epoch budget.
@@ -515,7 +572,7 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
     for (let epoch = 0; epoch < epochs; epoch++) {
       const order = shuffle([...indices], orderRandom);
       const loss = await state.epoch(order, data, lrOf(branch, epoch, opts.maxEpochs), tick);
-      if (fixedEpochs !== undefined || !hasValidation) {
+      if (fixedEpochs !== undefined || !hasValidation || !opts.earlyStopping) {
         report({ phase, percent: workPercent(), epoch: epoch + 1, loss });
         best = { accuracy: 0, loss, epoch: epoch + 1, params: state.params };
         continue;
@@ -641,7 +698,7 @@ export async function train(examples: TrainExample[], options: TrainOptions = {}
 function logitsOf(branch: Branch, params: LinearBranch | EmbeddingBranch, classes: number, item: Encoded, out: Float64Array): Float64Array {
   if (branch === 'linear') return linearLogits(params as LinearBranch, classes, item.rows, item.x, out);
   const e = params as EmbeddingBranch;
-  return embeddingLogits(e, classes, embeddingHidden(e, item.rows, item.x), out);
+  return embeddingLogits(e, classes, activateHidden(e, embeddingHidden(e, item.rows, item.x)), out);
 }
 
 /**
@@ -657,12 +714,16 @@ export function mergeEmbeddings(members: EmbeddingBranch[]): EmbeddingBranch {
   const E = new Float32Array(rows * dim);
   const V = new Float32Array(dim * classes);
   const c = new Float32Array(classes);
+  const relu = members.every((e) => e.hb);
+  if (!relu && members.some((e) => e.hb)) throw new Error('cannot merge relu and linear embedding members');
+  const hb = relu ? new Float32Array(dim) : undefined;
   let column = 0;
   for (const e of members) {
+    if (hb) hb.set(e.hb!, column);
     for (let r = 0; r < rows; r++) E.set(e.E.subarray(r * e.dim, (r + 1) * e.dim), r * dim + column);
     for (let j = 0; j < e.dim; j++) for (let k = 0; k < classes; k++) V[(column + j) * classes + k] = e.V[j * classes + k] / m;
     for (let k = 0; k < classes; k++) c[k] += e.c[k] / m;
     column += e.dim;
   }
-  return { dim, E, V, c, temperature: 1 };
+  return { dim, E, V, c, temperature: 1, ...(hb ? { hb } : {}) };
 }

@@ -20,7 +20,10 @@ export interface StartTrainingRequest {
   name?: string;
   examples: TrainExample[];
   activate?: boolean;
-  options?: Pick<TrainOptions, 'branches' | 'maxEpochs' | 'validationFraction' | 'classWeights' | 'embeddingDim' | 'embeddingMembers' | 'seed'>;
+  options?: Pick<
+    TrainOptions,
+    'branches' | 'maxEpochs' | 'validationFraction' | 'classWeights' | 'embeddingDim' | 'embeddingMembers' | 'embeddingActivation' | 'seed'
+  >;
 }
 
 export interface TrainingJobView {

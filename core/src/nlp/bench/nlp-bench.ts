@@ -2,6 +2,8 @@
  * `npm run bench:nlp`: Switchboard's trainer + ONNX runtime against NLP.js (node-nlp) on the
  * public datasets in ../shared/data (read in place, never copied). Prints a Markdown table and
  * writes JSON to stdout's last line. Options: --only name,name  --skip-nlpjs  --skip-switchboard  --data DIR
+ * --options JSON (TrainOptions for Switchboard's trainer instead of its defaults, e.g.
+ * '{"embeddingActivation":"relu"}'; the rows then name them).
  *
  * Accuracy is on each dataset's test split; datasets without one use a fixed-seed 80/20 split.
  */
@@ -10,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { parseCsv, parseExamples } from '../data-io.js';
-import { rng, train, type TrainExample } from '../trainer.js';
+import { rng, train, type TrainExample, type TrainOptions } from '../trainer.js';
 import { buildPack } from '../pack.js';
 import { OnnxClassifier } from '../runtime.js';
 import { evaluate, percentile } from '../metrics.js';
@@ -35,6 +37,7 @@ const DATA = resolve(flag('--data') ?? process.env.SB_SHARED_DATA ?? join(proces
 const ONLY = flag('--only')?.split(',');
 const SKIP_NLPJS = args.includes('--skip-nlpjs');
 const SKIP_OURS = args.includes('--skip-switchboard');
+const TRAIN_OPTIONS = JSON.parse(flag('--options') ?? '{}') as Omit<TrainOptions, 'onProgress' | 'shouldStop'>;
 
 const read = (...parts: string[]) => readFileSync(join(DATA, ...parts), 'utf8');
 const lines = (...parts: string[]) =>
@@ -126,7 +129,7 @@ async function timeSingles(texts: string[], predict: (text: string) => Promise<u
 
 async function runOurs(data: Dataset): Promise<Row> {
   const started = Date.now();
-  const result = await train(data.train);
+  const result = await train(data.train, TRAIN_OPTIONS);
   const trainSeconds = (Date.now() - started) / 1000;
   const pack = buildPack(result.model, {
     name: data.name.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
@@ -155,7 +158,7 @@ async function runOurs(data: Dataset): Promise<Row> {
     const batchedPerSecond = texts.length / (Number(process.hrtime.bigint() - t) / 1e9);
     return {
       dataset: data.name,
-      system: 'Switchboard (LR + embedding bag, ONNX)',
+      system: `Switchboard (LR + embedding bag, ONNX)${Object.keys(TRAIN_OPTIONS).length ? ` ${JSON.stringify(TRAIN_OPTIONS)}` : ''}`,
       accuracy: report.accuracy,
       macroF1: report.macro_f1,
       trainSeconds,

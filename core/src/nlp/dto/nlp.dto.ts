@@ -39,6 +39,10 @@ export class TrainingOptionsDto {
   @Min(1)
   @Max(8)
   embeddingMembers?: number;
+  @ApiPropertyOptional({ enum: ['none', 'relu'], description: "'relu': the embedding branch becomes a one-hidden-layer MLP (default 'none')" })
+  @IsOptional()
+  @IsIn(['none', 'relu'])
+  embeddingActivation?: 'none' | 'relu';
   @ApiPropertyOptional() @IsOptional() @IsInt() seed?: number;
 }
 

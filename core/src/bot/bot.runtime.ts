@@ -232,7 +232,7 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
     ]);
     state.vip = vip;
     const text = (message.text ?? '').slice(0, 4000);
-    const annotation = await this.nlp.annotate(text, { scope: event.inboxId });
+    const annotation = await this.nlp.annotateMessage(event.messageId, text, { scope: event.inboxId });
     const language =
       annotation.language === 'zh'
         ? 'zh'

@@ -52,7 +52,7 @@ export class AnnotationConsumer implements OnApplicationBootstrap, OnModuleDestr
     if (!data || data.direction !== 'in') return;
     const eventId = event.id ?? msgId;
     const message = await this.conversations.getMessage(data.messageId, { recent: true });
-    const annotation = await this.nlp.annotate(message.text ?? '', { scope: data.inboxId });
+    const annotation = await this.nlp.annotateMessage(data.messageId, message.text ?? '', { scope: data.inboxId });
     const flags = [...(annotation.anger ? ['anger'] : []), ...(annotation.anxiety ? ['anxiety'] : []), ...(annotation.outOfScope ? ['out_of_scope'] : [])];
     // The annotations, the processed marker and both events commit together, and concurrent messages of
     // one conversation share transactions (coalesced): one commit instead of two per message.

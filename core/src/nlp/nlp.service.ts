@@ -5,6 +5,10 @@ import { annotateText, detectLanguage, type Annotation } from './annotator.js';
 import { EntityExtractor, type Entity, type EntityConfig } from './entities.js';
 import type { Prediction } from './runtime.js';
 import { NlpError } from './nlp.error.js';
+import { ExpiringCache } from '../platform/cache/expiring-cache.js';
+
+const RECENT_ANNOTATION_MS = 10_000;
+const RECENT_ANNOTATIONS = 4_000;
 
 /**
  * What other modules call: annotate a message (language, intent + calibrated confidence with
@@ -13,11 +17,29 @@ import { NlpError } from './nlp.error.js';
 @Injectable()
 export class NlpService {
   private entityExtractor = new EntityExtractor();
+  /**
+   * Annotations of recent messages: the annotation consumer and the bot both annotate every inbound
+   * message on the instance that handles it, usually within milliseconds of each other. Cleared when a
+   * model is swapped, so an annotation always comes from the active models.
+   */
+  private readonly recentAnnotations = new ExpiringCache<string, Readonly<Annotation>>(RECENT_ANNOTATION_MS, RECENT_ANNOTATIONS);
 
   constructor(
     private readonly registry: ModelRegistry,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  ) {
+    registry.onSwap(() => this.recentAnnotations.clear());
+  }
+
+  /** `annotate` for a stored message, computed once per message and instance (see `recentAnnotations`). Do not mutate the result. */
+  async annotateMessage(messageId: string, text: string, options: { scope?: string } = {}): Promise<Readonly<Annotation>> {
+    const key = `${messageId}\u0000${options.scope ?? ''}\u0000${text.length}`;
+    const known = this.recentAnnotations.get(key);
+    if (known) return known;
+    const annotation = await this.annotate(text, options);
+    this.recentAnnotations.set(key, annotation);
+    return annotation;
+  }
 
   /** Intent model for an inbox/bot: `intent:<scope>` when registered, else the default `intent`. */
   private intentModel(scope?: string) {

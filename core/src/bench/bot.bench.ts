@@ -59,6 +59,9 @@ export interface BotBenchResult {
   maxMs: number;
   botTurnP50Ms: number;
   botTurnP99Ms: number;
+  /** Time until the channel's HTTP 202 (the message committed), p50 / p99: the ingest share of the reply latency. */
+  acceptedP50Ms: number;
+  acceptedP99Ms: number;
   containment: { paraphrases: number; answeredRight: number; answeredWrong: number; suggestedRight: number; containmentRate: number; wrongRate: number };
 }
 
@@ -88,7 +91,7 @@ const now = () => performance.timeOrigin + performance.now();
     const body = JSON.stringify({ messageId: prefix + '-' + i, contact: { id: (contactPrefix || 'bench-') + (i % contacts) }, text: texts[i % texts.length] });
     const t0 = now();
     pending.push(client.request('POST', '/plugins/api/' + inboxId + '/messages', { 'content-type': 'application/json', ...sign(body) }, body)
-      .then((res) => { const json = JSON.parse(res.body); results.push({ t0, status: res.status, conversationId: json.conversationId, messageId: json.messageId }); })
+      .then((res) => { const json = JSON.parse(res.body); results.push({ t0, acceptedMs: now() - t0, status: res.status, conversationId: json.conversationId, messageId: json.messageId }); })
       .catch((error) => results.push({ t0, status: 0, error: String(error) })));
   }
   await Promise.all(pending);
@@ -99,7 +102,7 @@ const now = () => performance.timeOrigin + performance.now();
 
 function runWorker(
   data: Record<string, unknown>,
-): Promise<{ results: Array<{ t0: number; status: number; conversationId?: string; messageId?: string }>; elapsedMs: number; sendMs: number }> {
+): Promise<{ results: Array<{ t0: number; acceptedMs?: number; status: number; conversationId?: string; messageId?: string }>; elapsedMs: number; sendMs: number }> {
   return new Promise((resolve, reject) => {
     // The raw keep-alive client, not fetch: see raw-http.ts.
     const worker = new Worker(WORKER, { eval: true, workerData: { ...data, clientModule: new URL('./raw-http.js', import.meta.url).href } });
@@ -211,6 +214,7 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
     await handle.close();
     const sorted = [...latencies].sort((a, b) => a - b);
     const turns = (await bot.turns(SYSTEM_ACTOR, { inboxId: inbox.id, limit: 1000 })).map((t) => t.latencyMs ?? 0).sort((a, b) => a - b);
+    const accepted = sent.map((r) => r.acceptedMs ?? 0).sort((a, b) => a - b);
 
     // Containment on held-back paraphrases, one new conversation each.
     const para = await runWorker({
@@ -262,6 +266,8 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
       maxMs: round(sorted[sorted.length - 1] ?? NaN),
       botTurnP50Ms: round(pct(turns, 50)),
       botTurnP99Ms: round(pct(turns, 99)),
+      acceptedP50Ms: round(pct(accepted, 50)),
+      acceptedP99Ms: round(pct(accepted, 99)),
       containment: {
         paraphrases: total,
         answeredRight,

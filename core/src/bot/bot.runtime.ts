@@ -1,6 +1,7 @@
 import { extractWith } from './flow-preview.js';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { KeyedSerializer } from '../platform/concurrency/keyed-serializer.js';
 import type { DataSource } from 'typeorm';
 import { createSafeFetch } from '@switchboard/plugin-sdk';
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
@@ -131,7 +132,8 @@ export function withinBusinessHours(hours: BotConfig['businessHours'], now: Date
 export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('bot-runtime');
   private readonly handles: Closable[] = [];
-  private readonly chains = new Map<string, Promise<void>>();
+  /** One turn at a time per conversation; conversations run in parallel. */
+  private readonly perConversation = new KeyedSerializer();
   private readonly fetchers = new Map<boolean, ReturnType<typeof createSafeFetch>>();
   readonly stats = { turns: 0, handovers: 0 };
 
@@ -195,18 +197,12 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
 
   async onModuleDestroy(): Promise<void> {
     await Promise.allSettled(this.handles.map((h) => h.close()));
-    await Promise.allSettled([...this.chains.values()]);
+    await this.perConversation.idle();
   }
 
   /** One turn at a time per conversation on this instance (the session row's version guards across instances). */
   private serial(conversationId: string, work: () => Promise<void>): Promise<void> {
-    const previous = this.chains.get(conversationId) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    const tracked = next.finally(() => {
-      if (this.chains.get(conversationId) === tracked) this.chains.delete(conversationId);
-    });
-    this.chains.set(conversationId, tracked);
-    return next;
+    return this.perConversation.run(conversationId, work);
   }
 
   // ---------------------------------------------------------------- one turn

@@ -18,6 +18,7 @@ describe.each(BACKENDS)('API channel on %s', (backend) => {
   let receiverUrl: string;
   const received: Array<{ status: number; deliveryId: string; valid: boolean; body: { message: { text: string }; contact: { id: string } | null } }> = [];
   let failuresLeft = 2;
+  let slowReceiver = false;
 
   beforeAll(async () => {
     // A local webhook receiver that fails twice, then succeeds.
@@ -28,7 +29,10 @@ describe.each(BACKENDS)('API channel on %s', (backend) => {
         const valid = verifySignature(HOOK_SECRET, request.headers as Record<string, string>, body) === null;
         const status = failuresLeft-- > 0 ? 500 : 200;
         received.push({ status, deliveryId: String(request.headers['x-delivery-id']), valid, body: JSON.parse(body) });
-        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `hook-${received.length}` }));
+        const answer = () => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `hook-${received.length}` }));
+        // Out-of-order completion, for the ordering test: a later request may finish first.
+        if (slowReceiver) setTimeout(answer, Math.floor(Math.random() * 15));
+        else answer();
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -167,6 +171,30 @@ describe.each(BACKENDS)('API channel on %s', (backend) => {
     const log = await core.request('GET', '/api/v1/plugins/instances/api-partner/deliveries', { as: { roles: ['admin'] } });
     expect(log.json.items).toHaveLength(1);
     expect(log.json.items[0]).toMatchObject({ messageId: reply.id, status: 'delivered', attempts: 3, externalId: 'hook-3' });
+  });
+
+  it('delivers conversations in parallel and each conversation in order', async () => {
+    slowReceiver = true;
+    const before = received.length;
+    const conversations = await Promise.all(
+      ['order-a', 'order-b', 'order-c'].map(async (id) => {
+        const body = JSON.stringify({ messageId: id, contact: { id: `cust-${id}` }, text: 'hello' });
+        return (await post(body, signatureHeaders(SECRET, body))).json.conversationId as string;
+      }),
+    );
+    // Eight replies per conversation, written in order per conversation, the conversations interleaved.
+    await Promise.all(
+      conversations.map(async (conversationId) => {
+        for (let n = 1; n <= 8; n++) await core.reply(conversationId, `${conversationId} reply ${n}`);
+      }),
+    );
+    await core.waitFor(() => received.length - before >= 24, 20_000, '24 deliveries');
+    slowReceiver = false;
+    const delivered = received.slice(before).map((entry) => entry.body.message.text);
+    for (const conversationId of conversations) {
+      const mine = delivered.filter((text) => text.startsWith(conversationId)).map((text) => Number(text.split(' ').pop()));
+      expect(mine).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    }
   });
 
   it('refuses to deliver to a private address unless allowed (SSRF), and dead-letters after the attempts', async () => {

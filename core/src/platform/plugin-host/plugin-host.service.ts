@@ -1,3 +1,4 @@
+import { KeyedSerializer } from '../concurrency/keyed-serializer.js';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
@@ -106,6 +107,8 @@ const PLUGIN_TICKET_TYPES = ['question', 'incident', 'problem', 'task'] as const
 const PLUGIN_TICKET_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 const INSTANCE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const DEFAULT_DELIVERY = { maxAttempts: 5, backoffMs: [1000, 5000, 30_000, 120_000] };
+/** Outbound deliveries in flight per plugin instance (and core instance); each conversation's stay in order. */
+const OUTBOUND_CONCURRENCY = 16;
 
 function compileRoute(path: string): { regex: RegExp; params: string[] } {
   const params: string[] = [];
@@ -140,6 +143,7 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
   private plugins = new Map<string, DiscoveredPlugin>();
   private problems: DiscoveryProblem[] = [];
   private readonly running = new Map<string, Running>();
+  private readonly outboundOrder = new KeyedSerializer();
   private routes: CompiledRoute[] = [];
   private readonly queues = new Map<string, Promise<void>>();
   private readonly bundles = new Map<string, Promise<string>>();
@@ -1005,7 +1009,13 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
       delivery: 'one-instance',
       maxDeliver: policy.maxAttempts,
       backoffMs: policy.backoffMs,
-      handler: async (message) => this.deliver(row.id, message.data, message.deliveryCount, policy.maxAttempts),
+      // Conversations are delivered in parallel (one at a time each, in order): one slow send or one busy
+      // conversation no longer holds every other customer's replies back.
+      concurrency: OUTBOUND_CONCURRENCY,
+      handler: async (message) =>
+        this.outboundOrder.run(`${row.id}\u0000${message.data?.data?.conversationId ?? ''}`, () =>
+          this.deliver(row.id, message.data, message.deliveryCount, policy.maxAttempts),
+        ),
     });
   }
 

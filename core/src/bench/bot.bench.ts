@@ -102,7 +102,11 @@ const now = () => performance.timeOrigin + performance.now();
 
 function runWorker(
   data: Record<string, unknown>,
-): Promise<{ results: Array<{ t0: number; acceptedMs?: number; status: number; conversationId?: string; messageId?: string }>; elapsedMs: number; sendMs: number }> {
+): Promise<{
+  results: Array<{ t0: number; acceptedMs?: number; status: number; conversationId?: string; messageId?: string }>;
+  elapsedMs: number;
+  sendMs: number;
+}> {
   return new Promise((resolve, reject) => {
     // The raw keep-alive client, not fetch: see raw-http.ts.
     const worker = new Worker(WORKER, { eval: true, workerData: { ...data, clientModule: new URL('./raw-http.js', import.meta.url).href } });

@@ -100,9 +100,7 @@ const now = () => performance.timeOrigin + performance.now();
 })();
 `;
 
-function runWorker(
-  data: Record<string, unknown>,
-): Promise<{
+function runWorker(data: Record<string, unknown>): Promise<{
   results: Array<{ t0: number; acceptedMs?: number; status: number; conversationId?: string; messageId?: string }>;
   elapsedMs: number;
   sendMs: number;

@@ -1,22 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { ConversationRow, MessageRow, type AuthorType, type Direction } from './entities/conversation.entity.js';
-import type { Attachment } from './conversations.types.js';
+import { ConversationRow, MessageRow } from './entities/conversation.entity.js';
+import type { MessageView } from './conversations.types.js';
 import { CONVERSATION_MESSAGE_CREATED, type MessageCreatedEvent } from './conversations.events.js';
 import type { EventToEmit } from '../platform/outbox/outbox.writer.js';
 
 /** A message as a writer hands it in, before it has an id, a seq and annotations. */
-export interface NewMessage {
-  direction: Direction;
-  authorType: AuthorType;
-  authorId: string | null;
-  text: string;
-  content: Record<string, unknown> | null;
-  attachments: Attachment[] | null;
-  private: boolean;
-  idempotencyKey: string | null;
+export type NewMessage = Pick<
+  MessageView,
+  'direction' | 'authorType' | 'authorId' | 'text' | 'content' | 'attachments' | 'private' | 'idempotencyKey' | 'externalMessageId'
+> & {
+  /** For a customer's message, a hash of (inbox, the channel's idempotency key): unique per inbox. Else null. */
   inboundKey: string | null;
-  externalMessageId: string | null;
-}
+};
 
 /** The row of a message that takes `seq` in its conversation. */
 export function messageRowFor(conversationId: string, seq: number, message: NewMessage, now: Date): MessageRow {

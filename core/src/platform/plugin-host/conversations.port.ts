@@ -15,7 +15,8 @@ import { ConversationsError } from '../../conversations/conversations.error.js';
  */
 export interface ConversationsPort {
   ingestInbound(input: IngestInboundInput): Promise<IngestInboundResult>;
-  getMessage(conversationId: string, seq: number): Promise<MessageView | undefined>;
+  /** A message to deliver, usually from the writing instance's snapshot taken at commit (no read). */
+  getMessage(messageId: string): Promise<MessageView | undefined>;
   /** Thread key and contact details a channel needs to deliver a message it did not start. */
   deliveryContext(conversationId: string, channel: string): Promise<DeliveryContext>;
   /**
@@ -111,8 +112,12 @@ export class ConversationsAdapter implements ConversationsPort {
     return { threadKey: conversation.threadKey ?? null, recipient };
   }
 
-  async getMessage(conversationId: string, seq: number): Promise<MessageView | undefined> {
-    const items = await this.resolve().listMessages(conversationId, { afterSeq: seq - 1, limit: 1 });
-    return items.find((message) => message.seq === seq);
+  async getMessage(messageId: string): Promise<MessageView | undefined> {
+    return this.resolve()
+      .getMessage(messageId, { recent: true })
+      .catch((error: unknown) => {
+        if ((error as { code?: string }).code === 'message_not_found') return undefined;
+        throw error;
+      });
   }
 }

@@ -1051,7 +1051,7 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
       );
     };
     try {
-      const message = await this.conversations.getMessage(event.conversationId, event.seq);
+      const message = await this.conversations.getMessage(event.messageId);
       if (!message) throw new Error(`message ${event.messageId} not found`);
       const context = await this.conversations.deliveryContext(event.conversationId, event.channel);
       const result = await running.supervisor.call<{ externalId?: unknown }>('send', {

@@ -5,8 +5,9 @@ import { AuditService } from '../compliance/audit/audit.service.js';
 
 export interface ContactAuditEntry {
   actor: Actor | null;
-  action: 'contact.viewed' | 'contact.merged' | 'contact.created' | 'contact.updated';
-  objectId: string;
+  action: 'contact.viewed' | 'contact.listed' | 'contact.merged' | 'contact.created' | 'contact.updated';
+  /** The contact; null for a list (the contacts shown are in `details.contactIds`). */
+  objectId: string | null;
   outcome: 'success' | 'denied';
   /** Ids and flags only: never names, emails or phones. */
   details?: Record<string, unknown>;

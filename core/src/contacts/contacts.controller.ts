@@ -30,10 +30,12 @@ export class ContactsController {
   @Get()
   @Roles('admin', 'supervisor', 'agent', 'auditor')
   @RequireScopes('contacts:read')
-  @ApiOperation({ summary: 'Search contacts by name, email, phone or channel identifier (exact matches over blind indexes)' })
+  @ApiOperation({
+    summary: 'Search contacts by name, email, phone or channel identifier (exact matches over blind indexes); audited as a PII read (contact.listed)',
+  })
   @ApiOkResponse({ type: ContactPageDto })
   search(@Query() query: SearchContactsQuery, @CurrentActor() actor: Actor): Promise<Page<ContactView>> {
-    return this.contacts.search(actor, query);
+    return this.contacts.searchForActor(actor, query);
   }
 
   @Post()

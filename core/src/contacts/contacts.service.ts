@@ -268,6 +268,25 @@ export class ContactsService {
     return this.view(this.dataSource.manager, row!);
   }
 
+  /**
+   * `search` for an API caller, audited as a PII read (`contact.listed`): a list shows names, emails and
+   * phones. The entry names the filters used (never their values, which are PII) and the contacts shown.
+   */
+  async searchForActor(actor: Actor, search: ContactSearch): Promise<Page<ContactView>> {
+    const page = await this.search(actor, search);
+    const filters = (['q', 'email', 'phone', 'identifier', 'channel', 'tag', 'vip', 'teamId', 'includeMerged'] as const).filter(
+      (field) => search[field] !== undefined && search[field] !== '',
+    );
+    await this.audit.record({
+      actor,
+      action: 'contact.listed',
+      objectId: null,
+      outcome: 'success',
+      details: { filters, count: page.items.length, contactIds: page.items.map((contact) => contact.id) },
+    });
+    return page;
+  }
+
   async search(actor: Actor | null, search: ContactSearch): Promise<Page<ContactView>> {
     const limit = Math.min(Math.max(search.limit ?? 25, 1), 100);
     const sort = parseSort<SortField>(search.sort, SORTABLE, { field: 'createdAt', direction: 'DESC' });

@@ -171,6 +171,14 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('co
       JSON.stringify(await db.query('SELECT * FROM contacts WHERE id = ?', [id])) + JSON.stringify(await db.query('SELECT * FROM contact_identities'));
     for (const secret of ['Hamilton', 'apollo.example', '5550102030', 'mh_apollo']) expect(raw).not.toContain(secret);
 
+    // Every list is audited as a PII read: which filters were used and whose contacts were shown, never the search terms.
+    const listed = await db.query(`SELECT actor_id, object_type, details FROM audit_log WHERE action = 'contact.listed' ORDER BY seq`);
+    const byEmail = listed.find((row: { details: string }) => JSON.parse(row.details).filters.includes('email'));
+    expect(byEmail).toMatchObject({ object_type: 'contact' });
+    expect(JSON.parse(byEmail.details)).toEqual({ filters: ['email'], count: 1, contactIds: [id] });
+    const auditText = JSON.stringify(listed);
+    for (const secret of ['hamilton', 'apollo.example', '5550102030', 'mh_apollo', 'MARGARET']) expect(auditText).not.toContain(secret);
+
     const bad = await call(agentA, 'GET', '/api/v1/contacts?sort=name');
     expect(bad.status).toBe(400);
     const unknown = await call(agentA, 'POST', '/api/v1/contacts', { name: 'x', nickname: 'y' });

@@ -6,7 +6,7 @@ import type { Actor } from '../identity/actor.js';
 import { ModelRegistry, type ModelView } from './registry.service.js';
 import { TrainingService, type TrainingJobView } from './training.service.js';
 import { NlpService } from './nlp.service.js';
-import { ActivateDto, EvaluateDto, PredictDto, StartTrainingDto } from './dto/nlp.dto.js';
+import { ActivateDto, EvaluateDto, ImportPackDto, PredictDto, StartTrainingDto } from './dto/nlp.dto.js';
 import type { Annotation } from './annotator.js';
 import type { EvalReport } from './metrics.js';
 
@@ -25,6 +25,17 @@ export class NlpController {
   @ApiOperation({ summary: 'Every registered model version, newest first per name' })
   async models(): Promise<{ items: ModelView[]; live: Record<string, string> }> {
     return { items: await this.registry.list(), live: this.registry.liveVersions() };
+  }
+
+  @Post('models/import')
+  @Roles('admin')
+  @HttpCode(201)
+  @ApiOperation({
+    summary:
+      'Register a model pack made by another tool (docs/nlp.md, "the contract for external packs"), from a directory under <dataDir>/nlp/import; 400 nlp_invalid_pack with the reason when it does not follow the contract',
+  })
+  importPack(@Body() body: ImportPackDto, @CurrentActor() actor?: Actor): Promise<ModelView> {
+    return this.registry.importPack(body.directory, actor?.id ?? null, { activate: body.activate });
   }
 
   @Post('models/:name/activate')

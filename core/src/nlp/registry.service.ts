@@ -256,6 +256,30 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy {
     return join(this.root, safe(name), safe(version));
   }
 
+  /** Where operators put packs made elsewhere for `importPack` (one directory per pack). */
+  get importRoot(): string {
+    return join(this.config.dataDir, 'nlp', 'import');
+  }
+
+  /**
+   * Registers a pack made by another tool from `<importRoot>/<directory>` (model.onnx, manifest.json and,
+   * for a transformer, vocab.txt): the same checks as any pack, then stored and distributed like one.
+   * Only a plain directory name is accepted, so nothing outside the import root is ever read.
+   */
+  async importPack(directory: string, actorId: string | null, options: { activate?: boolean } = {}): Promise<ModelView> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(directory) || directory.includes('..'))
+      throw new NlpError('nlp_invalid_pack', 'directory must be the name of a directory in the import root (letters, digits, . _ -)', { field: 'directory' });
+    let pack: Pack;
+    try {
+      pack = readPack(join(this.importRoot, directory));
+    } catch (error) {
+      throw new NlpError('nlp_invalid_pack', (error as Error).message.replace(this.importRoot, '<import root>'));
+    }
+    const view = await this.register(pack, actorId, options);
+    this.logger.log({ name: view.name, version: view.version, directory }, 'imported a model pack');
+    return view;
+  }
+
   /** Stores a pack's files and registers the version; optionally activates it. */
   async register(pack: Pack, actorId: string | null, options: { activate?: boolean } = {}): Promise<ModelView> {
     let manifest: PackManifest;

@@ -5,7 +5,8 @@
 import { endianness } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { Featuriser, type SparseFeatures } from './featuriser.js';
-import type { Pack, PackManifest } from './pack.js';
+import { WordPieceTokenizer } from './wordpiece.js';
+import type { HashedIo, Pack, PackManifest, TokenIo } from './pack.js';
 
 export interface Prediction {
   label: string;
@@ -18,7 +19,8 @@ const MAX_BATCH = 64;
 const LITTLE_ENDIAN = endianness() === 'LE';
 
 export class OnnxClassifier {
-  private readonly featuriser: Featuriser;
+  /** Hashed n-grams (this trainer's packs) or word pieces (transformer packs); both give ids + values. */
+  private readonly featuriser: Featuriser | WordPieceTokenizer;
   private queue: Array<{ features: SparseFeatures; resolve: (p: Float32Array) => void; reject: (e: Error) => void }> = [];
   private scheduled = false;
   private inflight = 0;
@@ -28,7 +30,7 @@ export class OnnxClassifier {
     readonly manifest: PackManifest,
     private readonly session: ort.InferenceSession,
   ) {
-    this.featuriser = new Featuriser(manifest.featuriser);
+    this.featuriser = manifest.featuriser.kind === 'wordpiece' ? new WordPieceTokenizer(manifest.featuriser) : new Featuriser(manifest.featuriser);
   }
 
   static async load(pack: Pack): Promise<OnnxClassifier> {
@@ -38,11 +40,16 @@ export class OnnxClassifier {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
     });
-    const output = pack.manifest.io.probabilities;
+    const { io } = pack.manifest;
+    const output = isTokenIo(io) ? io.output : io.probabilities;
+    const inputs = isTokenIo(io) ? [io.inputIds, io.attentionMask, ...(io.tokenTypeIds ? [io.tokenTypeIds] : [])] : [io.ids, io.values];
     if (!session.outputNames.includes(output)) throw new Error(`model.onnx has no output "${output}"`);
-    for (const input of [pack.manifest.io.ids, pack.manifest.io.values]) {
+    for (const input of inputs) {
       if (!session.inputNames.includes(input)) throw new Error(`model.onnx has no input "${input}"`);
     }
+    // A transformer graph may want inputs this pack does not feed (e.g. token_type_ids): refuse at registration, not per message.
+    const missing = session.inputNames.filter((name) => !inputs.includes(name));
+    if (missing.length) throw new Error(`model.onnx wants inputs the manifest's io does not name: ${missing.join(', ')}`);
     return new OnnxClassifier(pack.manifest, session);
   }
 
@@ -61,6 +68,8 @@ export class OnnxClassifier {
     if (!n) return [];
     let width = 1;
     for (const f of batch) if (f.ids.length > width) width = f.ids.length;
+    const { io } = this.manifest;
+    if (isTokenIo(io)) return this.runTokens(io, batch, width);
     const ids = new BigInt64Array(n * width);
     const values = new Float32Array(n * width);
     // Bucket ids are non-negative int32: on a little-endian host, write the low words directly
@@ -73,18 +82,47 @@ export class OnnxClassifier {
       if (low) for (let i = 0; i < f.ids.length; i++) low[2 * (offset + i)] = f.ids[i];
       else for (let i = 0; i < f.ids.length; i++) ids[offset + i] = BigInt(f.ids[i]);
     }
-    const { io } = this.manifest;
-    this.inflight++;
-    try {
-      const out = await this.session.run({
+    return this.run(
+      {
         [io.ids]: new ort.Tensor('int64', ids, [n, width]),
         [io.values]: new ort.Tensor('float32', values, [n, width]),
-      });
-      const data = out[io.probabilities].data as Float32Array;
+      },
+      io.probabilities,
+      n,
+      false,
+    );
+  }
+
+  /** A transformer pack: word-piece ids padded with [PAD], the attention mask, and segment ids of 0 when asked for. */
+  private runTokens(io: TokenIo, batch: SparseFeatures[], width: number): Promise<Float32Array[]> {
+    const n = batch.length;
+    const pad = BigInt((this.featuriser as WordPieceTokenizer).pad);
+    const ids = new BigInt64Array(n * width).fill(pad);
+    const mask = new BigInt64Array(n * width);
+    for (let r = 0; r < n; r++) {
+      const tokens = batch[r].ids;
+      for (let i = 0; i < tokens.length; i++) {
+        ids[r * width + i] = BigInt(tokens[i]);
+        mask[r * width + i] = 1n;
+      }
+    }
+    const feeds: Record<string, ort.Tensor> = {
+      [io.inputIds]: new ort.Tensor('int64', ids, [n, width]),
+      [io.attentionMask]: new ort.Tensor('int64', mask, [n, width]),
+    };
+    if (io.tokenTypeIds) feeds[io.tokenTypeIds] = new ort.Tensor('int64', new BigInt64Array(n * width), [n, width]);
+    return this.run(feeds, io.output, n, io.outputIsLogits);
+  }
+
+  private async run(feeds: Record<string, ort.Tensor>, output: string, n: number, logits: boolean): Promise<Float32Array[]> {
+    this.inflight++;
+    try {
+      const out = await this.session.run(feeds);
+      const data = out[output].data as Float32Array;
       const classes = this.labels.length;
-      if (n === 1) return [data.length === classes ? data : data.slice(0, classes)];
+      if (data.length !== n * classes) throw new Error(`model output "${output}" has ${data.length} values for ${n} × ${classes} labels`);
       const rows: Float32Array[] = new Array(n);
-      for (let r = 0; r < n; r++) rows[r] = data.subarray(r * classes, (r + 1) * classes);
+      for (let r = 0; r < n; r++) rows[r] = logits ? softmax(data.subarray(r * classes, (r + 1) * classes)) : data.subarray(r * classes, (r + 1) * classes);
       return rows;
     } finally {
       this.inflight--;
@@ -161,4 +199,18 @@ export class OnnxClassifier {
     this.released = true;
     await this.session.release();
   }
+}
+
+function isTokenIo(io: HashedIo | TokenIo): io is TokenIo {
+  return (io as TokenIo).inputIds !== undefined;
+}
+
+function softmax(logits: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (const value of logits) if (value > max) max = value;
+  const out = new Float32Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i] - max);
+  for (let i = 0; i < out.length; i++) out[i] /= sum;
+  return out;
 }

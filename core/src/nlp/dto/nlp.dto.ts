@@ -64,6 +64,18 @@ export class StartTrainingDto {
   @ApiPropertyOptional({ type: TrainingOptionsDto }) @IsOptional() @ValidateNested() @Type(() => TrainingOptionsDto) options?: TrainingOptionsDto;
 }
 
+export class ImportPackDto {
+  @ApiProperty({ description: 'A directory under <dataDir>/nlp/import holding model.onnx, manifest.json and, for a transformer, vocab.txt' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/)
+  directory: string;
+
+  @ApiPropertyOptional({ description: 'Activate the version right away (every instance hot-swaps to it)' })
+  @IsOptional()
+  @IsBoolean()
+  activate?: boolean;
+}
+
 export class ActivateDto {
   @ApiProperty() @IsString() @MaxLength(64) version: string;
 }

@@ -2,6 +2,25 @@
 import { parseSeed } from '../../src/nlp/default-data/index.js';
 import { INTENT_SEED } from '../../src/nlp/default-data/intent-seed.js';
 import type { TrainExample } from '../../src/nlp/trainer.js';
+import { Featuriser } from '../../src/nlp/featuriser.js';
+import { predictProba, type BagModel } from '../../src/nlp/model.js';
+import type { OnnxClassifier } from '../../src/nlp/runtime.js';
+
+/** Largest difference between the TypeScript reference and the ONNX graph, one text at a time and batched. */
+export async function maxParityDiff(model: BagModel, onnx: OnnxClassifier, texts: string[]): Promise<number> {
+  const featuriser = new Featuriser(model.featuriser);
+  const features = texts.map((t) => featuriser.featurise(t));
+  const batched = await onnx.runBatch(features);
+  let maxDiff = 0;
+  for (let i = 0; i < texts.length; i++) {
+    const reference = predictProba(model, features[i]);
+    const single = await onnx.probabilities(texts[i]);
+    for (let k = 0; k < reference.length; k++) {
+      maxDiff = Math.max(maxDiff, Math.abs(reference[k] - single[k]), Math.abs(reference[k] - batched[i][k]));
+    }
+  }
+  return maxDiff;
+}
 
 export const intentExamples = (): TrainExample[] => parseSeed(INTENT_SEED);
 

@@ -9,7 +9,7 @@ import { mergeEmbeddings, rng } from '../../src/nlp/trainer.js';
 import { buildPack, readPack, referenceModel, writePack, type Pack } from '../../src/nlp/pack.js';
 import { OnnxClassifier } from '../../src/nlp/runtime.js';
 import { decodeModel } from '../../src/nlp/onnx/onnx-schema.js';
-import { GARBAGE, intentExamples, PROBES } from './fixtures.js';
+import { GARBAGE, intentExamples, maxParityDiff, PROBES } from './fixtures.js';
 
 describe('TypeScript reference vs ONNX graph', () => {
   let result: TrainResult;
@@ -113,18 +113,7 @@ describe('TypeScript reference vs ONNX graph', () => {
   });
 
   it('gives the same probabilities as the TypeScript reference (single and batched)', async () => {
-    const featuriser = new Featuriser(result.model.featuriser);
-    const features = texts.map((t) => featuriser.featurise(t));
-    const batched = await onnx.runBatch(features);
-    let maxDiff = 0;
-    for (let i = 0; i < texts.length; i++) {
-      const reference = predictProba(result.model, features[i]);
-      const single = await onnx.probabilities(texts[i]);
-      for (let k = 0; k < reference.length; k++) {
-        maxDiff = Math.max(maxDiff, Math.abs(reference[k] - single[k]), Math.abs(reference[k] - batched[i][k]));
-      }
-    }
-    expect(maxDiff).toBeLessThan(1e-5);
+    expect(await maxParityDiff(result.model, onnx, texts)).toBeLessThan(1e-5);
   });
 
   it('exports linear-only and embedding-only models that match the reference too', async () => {

@@ -123,6 +123,8 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // Where operators drop packs made elsewhere (see importPack); created here so it exists with the core's owner.
+    mkdirSync(this.importRoot, { recursive: true });
     this.handles.push(
       await this.bus.consume<EventEnvelope<NlpModelActivatedEvent>>({
         name: 'nlp-model-activated',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestApp, SQLITE_BACKEND, type TestApp } from '../harness/test-app.js';
 import { WordPieceTokenizer, type WordPieceConfig } from '../../src/nlp/wordpiece.js';
@@ -180,6 +180,7 @@ describe('a transformer pack made by another tool', () => {
     await app.app.get(ModelRegistry).whenReady();
     importRoot = app.app.get(ModelRegistry).importRoot;
     expect(importRoot).toBe(join(app.app.get<AppConfig>(APP_CONFIG).dataDir, 'nlp', 'import'));
+    expect(existsSync(importRoot)).toBe(true);
     admin = await app.authHeaders({ roles: ['admin'], sub: 'nlp-admin' });
   }, 120_000);
 

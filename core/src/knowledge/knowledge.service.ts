@@ -583,12 +583,6 @@ export class KnowledgeService implements OnModuleInit {
     return created;
   }
 
-  /**
-   * Learning loop: an agent answered a conversation in which the bot could not answer. The pair
-   * becomes a proposal: a new question variant of an existing entry when the agent's answer
-   * matches that entry's answer, otherwise a new FAQ entry. Idempotent per agent message.
-   * `answer` may be a loader, so that the common case (nothing pending in the conversation) reads nothing more.
-   */
   /** Which of `conversationIds` have an unanswered question the bot recorded (one read for many agent replies). */
   async conversationsWithUnansweredQuestions(conversationIds: readonly string[]): Promise<Set<string>> {
     if (!conversationIds.length) return new Set();
@@ -601,6 +595,12 @@ export class KnowledgeService implements OnModuleInit {
     return new Set(rows.map((row) => row.conversationId));
   }
 
+  /**
+   * Learning loop: an agent answered a conversation in which the bot could not answer. The pair
+   * becomes a proposal: a new question variant of an existing entry when the agent's answer
+   * matches that entry's answer, otherwise a new FAQ entry. Idempotent per agent message.
+   * `answer` may be a loader, so that the common case (nothing pending in the conversation) reads nothing more.
+   */
   async proposeFromAgentAnswer(input: {
     conversationId: string;
     messageId: string;

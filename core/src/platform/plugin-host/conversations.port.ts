@@ -116,7 +116,7 @@ export class ConversationsAdapter implements ConversationsPort {
     return this.resolve()
       .getMessage(messageId, { recent: true })
       .catch((error: unknown) => {
-        if ((error as { code?: string }).code === 'message_not_found') return undefined;
+        if (error instanceof ConversationsError && error.code === 'message_not_found') return undefined;
         throw error;
       });
   }

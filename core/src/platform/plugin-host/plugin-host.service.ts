@@ -1,4 +1,3 @@
-import { KeyedSerializer } from '../concurrency/keyed-serializer.js';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
@@ -34,6 +33,7 @@ import { SERVICE_DESK_PORT, type ServiceDeskPort } from './service-desk.port.js'
 import { derivePluginNatsUser, natsAuthorizationConfig, type NatsPluginUser } from './nats-authorization.js';
 import { pluginHostSettings, type PluginHostSettings } from './plugin-host.settings.js';
 import type { InitParams } from './runtime/plugin-runtime.js';
+import { KeyedSerializer } from '../concurrency/keyed-serializer.js';
 
 export const PLUGIN_INSTANCE_CHANGED = 'sb.evt.plugin.instance_changed';
 export const MESSAGE_CREATED = 'sb.evt.conversation.message_created';
@@ -145,7 +145,8 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
   private readonly running = new Map<string, Running>();
   private readonly outboundOrder = new KeyedSerializer();
   private routes: CompiledRoute[] = [];
-  private readonly queues = new Map<string, Promise<void>>();
+  /** One reconcile at a time per instance, in the order asked for. */
+  private readonly reconcileOrder = new KeyedSerializer();
   private readonly bundles = new Map<string, Promise<string>>();
   private runtimeFile?: Promise<string>;
   private changes?: Closable;
@@ -526,12 +527,9 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
 
   /** Brings one instance's runtime in line with its row. Serialised per instance. */
   reconcile(id: string): Promise<void> {
-    const previous = this.queues.get(id) ?? Promise.resolve();
-    const next = previous
-      .then(() => this.reconcileNow(id))
+    return this.reconcileOrder
+      .run(id, () => this.reconcileNow(id))
       .catch((error: Error) => this.logger.error({ instance: id, reason: error.message }, 'plugin reconcile failed'));
-    this.queues.set(id, next);
-    return next;
   }
 
   private async reconcileNow(id: string): Promise<void> {

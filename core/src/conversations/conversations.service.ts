@@ -233,7 +233,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       inboundKey,
       externalMessageId: input.externalMessageId ?? null,
     };
-    if (this.batchWriter.available && !(input.attachments ?? []).some(isUploadRef)) {
+    if (this.batchable(input.attachments)) {
       const outcome = await this.batchWriter.append({ openKey, message: newMessage, wakes: true });
       if (outcome) {
         const message = this.remember(messageView(outcome.stored));
@@ -341,7 +341,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       inboundKey: null,
       externalMessageId: null,
     };
-    if (this.batchWriter.available && !(input.attachments ?? []).some(isUploadRef)) {
+    if (this.batchable(input.attachments)) {
       const outcome = await this.batchWriter.append({ conversationId, message: newMessage, actor, wakes: false });
       if (outcome) return { message: this.remember(messageView(outcome.stored)), duplicate: false };
     }
@@ -405,6 +405,11 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     // Uploads are linked to `view` after this returns, but before the commit: the snapshot is taken then.
     tx.afterCommit(() => this.remember(view));
     return { row, message: view };
+  }
+
+  /** Whether the batch writer can take a message: on MySQL, with no uploads to link (those take the general path). */
+  private batchable(attachments: AttachmentInput[] | null | undefined): boolean {
+    return this.batchWriter.available && !(attachments ?? []).some(isUploadRef);
   }
 
   /** Keeps a committed message's snapshot for this instance's consumers (see RECENT_MESSAGE_MS); returns it. */

@@ -52,13 +52,20 @@ export class UnitOfWork {
   /** better-sqlite3 has one connection, so overlapping transactions must queue. */
   private sqliteQueue: Promise<unknown> = Promise.resolve();
   private readonly inserter = new RowInserter();
-  private lanes?: LaneBatcher<PendingUnit>;
+  private readonly lanes: LaneBatcher<PendingUnit>;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
     private readonly signal: OutboxSignal,
-  ) {}
+  ) {
+    this.lanes = new LaneBatcher<PendingUnit>(
+      this.isMysql ? COALESCE_LANES : 1,
+      MAX_COALESCED_UNITS,
+      (batch) => this.runShared(batch),
+      (error) => this.logger.error({ err: error }, 'coalesced batch failed unexpectedly'),
+    );
+  }
 
   get isMysql(): boolean {
     return this.dataSource.options.type === 'mysql' || this.dataSource.options.type === 'mariadb';
@@ -90,15 +97,8 @@ export class UnitOfWork {
   }
 
   private coalesced<T>(work: (tx: Tx) => Promise<T>, key: string, attempts: number): Promise<T> {
-    this.lanes ??= new LaneBatcher<PendingUnit>(
-      this.isMysql ? COALESCE_LANES : 1,
-      MAX_COALESCED_UNITS,
-      (batch) => this.runShared(batch),
-      (error) => this.logger.error({ err: error }, 'coalesced batch failed unexpectedly'),
-    );
-    const lanes = this.lanes;
     return new Promise<T>((resolve, reject) => {
-      lanes.push(key, { work: work as (tx: Tx) => Promise<unknown>, attempts, resolve: resolve as (value: unknown) => void, reject });
+      this.lanes.push(key, { work: work as (tx: Tx) => Promise<unknown>, attempts, resolve: resolve as (value: unknown) => void, reject });
     });
   }
 

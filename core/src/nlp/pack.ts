@@ -16,6 +16,9 @@ export const PACK_FORMAT = 'switchboard-nlp-pack/1';
 export const NLP_TASKS = ['intent', 'emotion', 'language', 'rerank'] as const;
 export type NlpTask = (typeof NLP_TASKS)[number];
 
+/** The name of a pack's directory in the import root: one plain path segment, never `.` or `..`. */
+export const IMPORT_DIRECTORY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
 /** Inputs and output of a graph over hashed n-gram features (what this trainer exports). */
 export interface HashedIo {
   ids: string;

@@ -21,7 +21,7 @@ import {
   type PackFetchReply,
   type PackFetchRequest,
 } from './nlp.events.js';
-import { buildPack, PackError, readPack, sha256, validateManifest, writePack, type Pack, type PackManifest } from './pack.js';
+import { buildPack, IMPORT_DIRECTORY_PATTERN, PackError, readPack, sha256, validateManifest, writePack, type Pack, type PackManifest } from './pack.js';
 import { OnnxClassifier } from './runtime.js';
 import { train } from './trainer.js';
 import { DEFAULT_MODELS, type DefaultModelSpec } from './default-data/index.js';
@@ -269,7 +269,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy {
    * Only a plain directory name is accepted, so nothing outside the import root is ever read.
    */
   async importPack(directory: string, actorId: string | null, options: { activate?: boolean } = {}): Promise<ModelView> {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(directory) || directory.includes('..'))
+    if (!IMPORT_DIRECTORY_PATTERN.test(directory) || directory.includes('..'))
       throw new NlpError('nlp_invalid_pack', 'directory must be the name of a directory in the import root (letters, digits, . _ -)', { field: 'directory' });
     let pack: Pack;
     try {

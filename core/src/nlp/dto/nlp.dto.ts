@@ -16,7 +16,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { NLP_TASKS, type NlpTask } from '../pack.js';
+import { IMPORT_DIRECTORY_PATTERN, NLP_TASKS, type NlpTask } from '../pack.js';
 
 export class ExampleDto {
   @ApiProperty() @IsString() @MaxLength(10_000) text: string;
@@ -67,7 +67,7 @@ export class StartTrainingDto {
 export class ImportPackDto {
   @ApiProperty({ description: 'A directory under <dataDir>/nlp/import holding model.onnx, manifest.json and, for a transformer, vocab.txt' })
   @IsString()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/)
+  @Matches(IMPORT_DIRECTORY_PATTERN)
   directory: string;
 
   @ApiPropertyOptional({ description: 'Activate the version right away (every instance hot-swaps to it)' })

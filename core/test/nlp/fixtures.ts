@@ -3,8 +3,20 @@ import { parseSeed } from '../../src/nlp/default-data/index.js';
 import { INTENT_SEED } from '../../src/nlp/default-data/intent-seed.js';
 import type { TrainExample } from '../../src/nlp/trainer.js';
 import { Featuriser } from '../../src/nlp/featuriser.js';
-import { predictProba, type BagModel } from '../../src/nlp/model.js';
+import { predictProba, type BagModel, type EmbeddingBranch } from '../../src/nlp/model.js';
 import type { OnnxClassifier } from '../../src/nlp/runtime.js';
+
+/** An embedding branch with values from `random` (E, V, c, then the hidden bias when `hidden`), for merge tests. */
+export function randomEmbeddingBranch(random: () => number, rows: number, classes: number, dim: number, hidden = false): EmbeddingBranch {
+  return {
+    dim,
+    E: Float32Array.from({ length: rows * dim }, () => random() - 0.5),
+    V: Float32Array.from({ length: dim * classes }, () => random() - 0.5),
+    c: Float32Array.from({ length: classes }, () => random() - 0.5),
+    ...(hidden ? { hb: Float32Array.from({ length: dim }, () => random() - 0.5) } : {}),
+    temperature: 1,
+  };
+}
 
 /** Largest difference between the TypeScript reference and the ONNX graph, one text at a time and batched. */
 export async function maxParityDiff(model: BagModel, onnx: OnnxClassifier, texts: string[]): Promise<number> {

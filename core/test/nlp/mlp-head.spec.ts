@@ -11,7 +11,7 @@ import { activateHidden, embeddingHidden, embeddingLogits, predictProba, type Em
 import { buildPack, referenceModel, type Pack } from '../../src/nlp/pack.js';
 import { OnnxClassifier } from '../../src/nlp/runtime.js';
 import { decodeModel } from '../../src/nlp/onnx/onnx-schema.js';
-import { GARBAGE, intentExamples, maxParityDiff, PROBES } from './fixtures.js';
+import { GARBAGE, intentExamples, maxParityDiff, PROBES, randomEmbeddingBranch } from './fixtures.js';
 
 const packOf = (result: TrainResult): Pack =>
   buildPack(result.model, {
@@ -76,14 +76,7 @@ describe('MLP head (embeddingActivation relu)', () => {
     const random = rng(13);
     const rows = 7;
     const classes = 3;
-    const member = (dim: number): EmbeddingBranch => ({
-      dim,
-      E: Float32Array.from({ length: rows * dim }, () => random() - 0.5),
-      V: Float32Array.from({ length: dim * classes }, () => random() - 0.5),
-      c: Float32Array.from({ length: classes }, () => random() - 0.5),
-      hb: Float32Array.from({ length: dim }, () => random() - 0.5),
-      temperature: 1,
-    });
+    const member = (dim: number) => randomEmbeddingBranch(random, rows, classes, dim, true);
     const members = [member(4), member(2)];
     const merged = mergeEmbeddings(members);
     const ids = Int32Array.from([1, 3, 6]);

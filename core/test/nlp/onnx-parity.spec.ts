@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { train, type TrainResult } from '../../src/nlp/trainer.js';
 import { Featuriser } from '../../src/nlp/featuriser.js';
-import { embeddingHidden, embeddingLogits, predictProba, type EmbeddingBranch } from '../../src/nlp/model.js';
+import { embeddingHidden, embeddingLogits, predictProba } from '../../src/nlp/model.js';
 import { mergeEmbeddings, rng } from '../../src/nlp/trainer.js';
 import { buildPack, readPack, referenceModel, writePack, type Pack } from '../../src/nlp/pack.js';
 import { OnnxClassifier } from '../../src/nlp/runtime.js';
 import { decodeModel } from '../../src/nlp/onnx/onnx-schema.js';
-import { GARBAGE, intentExamples, maxParityDiff, PROBES } from './fixtures.js';
+import { GARBAGE, intentExamples, maxParityDiff, PROBES, randomEmbeddingBranch } from './fixtures.js';
 
 describe('TypeScript reference vs ONNX graph', () => {
   let result: TrainResult;
@@ -60,13 +60,7 @@ describe('TypeScript reference vs ONNX graph', () => {
     const random = rng(11);
     const rows = 9;
     const classes = 4;
-    const member = (dim: number): EmbeddingBranch => ({
-      dim,
-      E: Float32Array.from({ length: rows * dim }, () => random() - 0.5),
-      V: Float32Array.from({ length: dim * classes }, () => random() - 0.5),
-      c: Float32Array.from({ length: classes }, () => random() - 0.5),
-      temperature: 1,
-    });
+    const member = (dim: number) => randomEmbeddingBranch(random, rows, classes, dim);
     const members = [member(3), member(5), member(2)];
     const merged = mergeEmbeddings(members);
     expect(merged.dim).toBe(10);

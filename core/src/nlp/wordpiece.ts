@@ -93,12 +93,11 @@ export class WordPieceTokenizer {
 
   /** BasicTokenizer: clean, split CJK characters and punctuation off, lower-case and strip accents. */
   private words(text: string): string[] {
-    let clean = (typeof text === 'string' ? text : '').slice(0, RAW_LIMIT).replace(CONTROL, '');
     let spaced = '';
-    for (const char of clean) spaced += isCjk(char.codePointAt(0)!) ? ` ${char} ` : char;
-    clean = spaced;
+    for (const char of (typeof text === 'string' ? text : '').slice(0, RAW_LIMIT).replace(CONTROL, ''))
+      spaced += isCjk(char.codePointAt(0)!) ? ` ${char} ` : char;
     const words: string[] = [];
-    for (let token of clean.split(/\s+/u)) {
+    for (let token of spaced.split(/\s+/u)) {
       if (!token) continue;
       if (this.config.lowercase) token = token.toLowerCase().normalize('NFD').replace(COMBINING_MARK, '');
       let current = '';

@@ -17,6 +17,7 @@ import type { BatchConsumerSpec, Bus, Closable, ConsumerSpec, DeliveredMessage, 
 import { BusError } from './bus.error.js';
 import { DUPLICATE_WINDOW_MS, STREAMS, deadLetterSubject, streamFor } from './subjects.js';
 import { runBatch, runHandler, type Outcome } from './consumer-runner.js';
+import { TurnCoalescer } from './turn-coalescer.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import type { NatsBusConfig } from '../config/app-config.js';
 
@@ -43,6 +44,11 @@ export class NatsBus implements Bus {
   private jsm?: JetStreamManager;
   private readonly loops = new Set<{ stop: () => void; done: Promise<void> }>();
   private closing = false;
+  /** Acks, naks and broadcasts leave together once per event-loop turn (see TurnCoalescer). */
+  private readonly outbound = new TurnCoalescer((error) =>
+    // The connection is gone: the server redelivers an unacknowledged message after ack_wait.
+    this.logger.warn({ reason: (error as Error).message }, 'settling a message failed'),
+  );
 
   constructor(
     private readonly config: NatsBusConfig,
@@ -168,7 +174,7 @@ export class NatsBus implements Bus {
     const subscription: Subscription = {};
     const inFlight = new Set<Promise<void>>();
     const done = (async () => {
-      await this.pull(spec.name, stop, getConsumer, Math.max(16, concurrency * 2), workQueue, subscription, (message) => {
+      await this.pull(spec.name, stop, getConsumer, Math.max(64, concurrency * 4), workQueue, subscription, (message) => {
         const task = this.handle(spec, message, !workQueue, stop).finally(() => inFlight.delete(task));
         inFlight.add(task);
         return inFlight.size >= concurrency ? Promise.race(inFlight) : undefined;
@@ -212,7 +218,12 @@ export class NatsBus implements Bus {
       try {
         const consumer = await stop.unlessStopped(getConsumer());
         if (!consumer || stop.stopped) break;
-        const messages = await stop.unlessStopped(consumer.consume({ max_messages: maxMessages, expires: PULL_EXPIRES_MS }), (late) => void late.close());
+        // The client asks for more whenever fewer than `threshold_messages` requested ones are still to come:
+        // by default 75 %, one pull request (a write on both sides) every few messages under load.
+        const messages = await stop.unlessStopped(
+          consumer.consume({ max_messages: maxMessages, threshold_messages: Math.max(1, Math.floor(maxMessages / 4)), expires: PULL_EXPIRES_MS }),
+          (late) => void late.close(),
+        );
         if (!messages) break;
         subscription.current = messages;
         // Stopped after the value arrived but before `current` was set: stop() found nothing to close.
@@ -273,9 +284,9 @@ export class NatsBus implements Bus {
   /** Acks, naks or dead-letters a work-queue message after its handler ran. */
   private async settle(consumer: string, message: JsMsg, delivered: DeliveredMessage<unknown>, outcome: Outcome): Promise<void> {
     if (outcome.kind === 'ack') {
-      message.ack();
+      this.outbound.run(() => message.ack());
     } else if (outcome.kind === 'retry') {
-      message.nak(outcome.delayMs);
+      this.outbound.run(() => message.nak(outcome.delayMs));
     } else {
       try {
         await this.deadLetter(consumer, delivered, outcome.reason);
@@ -464,11 +475,15 @@ export class NatsBus implements Bus {
   }
 
   broadcast<T>(subject: string, data: T): void {
-    try {
-      this.requireConnection().publish(subject, encoder.encode(JSON.stringify(data)));
-    } catch (error) {
-      this.logger.warn({ subject, reason: (error as Error).message }, 'broadcast failed');
-    }
+    const payload = encoder.encode(JSON.stringify(data));
+    // Fire-and-forget, so it can wait for the turn's other writes (see TurnCoalescer).
+    this.outbound.run(() => {
+      try {
+        this.requireConnection().publish(subject, payload);
+      } catch (error) {
+        this.logger.warn({ subject, reason: (error as Error).message }, 'broadcast failed');
+      }
+    });
   }
 
   listen<T>(subject: string, handler: (data: T, subject: string) => void): Closable {
@@ -506,6 +521,7 @@ export class NatsBus implements Bus {
     // processes) alive after close().
     await within(Promise.allSettled([...this.loops].map((loop) => loop.done)), 3000, undefined);
     this.loops.clear();
+    this.outbound.flush();
     if (this.nc && !this.nc.isClosed()) {
       await within(
         this.nc.drain().catch(() => this.nc?.close()),

@@ -62,8 +62,25 @@ export interface BatchConsumerSpec<T = unknown> {
   backoffMs?: number[];
 }
 
+/**
+ * Work-queue consumers of one stream behind a single durable subscription: each message is delivered to
+ * this instance once and handed to every member whose subject matches (see GroupDispatcher).
+ */
+export interface ConsumerGroupSpec {
+  /** Durable name of the shared subscription. */
+  name: string;
+  /** One subject pattern covering the members', e.g. `sb.evt.>`. */
+  subject: string;
+  members: Array<{ kind: 'single'; spec: ConsumerSpec<unknown> } | { kind: 'batch'; spec: BatchConsumerSpec<unknown> }>;
+}
+
 export interface Closable {
   close(): Promise<void>;
+}
+
+export interface ConsumerGroupHandle extends Closable {
+  /** One member stops taking messages (see GroupDispatcher.removeMember); the others go on. */
+  leave(member: string): Promise<void>;
 }
 
 export interface Bus {
@@ -80,6 +97,16 @@ export interface Bus {
   consume<T>(spec: ConsumerSpec<T>): Promise<Closable>;
   /** Like a `one-instance` consume, several messages per handler call (see BatchConsumerSpec). */
   consumeBatch<T>(spec: BatchConsumerSpec<T>): Promise<Closable>;
+  /**
+   * Optional (NATS): several `one-instance` consumers as one group (see ConsumerGroupSpec). Members keep
+   * their names for metrics and dead letters, but have no durable consumer of their own.
+   */
+  consumeGroup?(spec: ConsumerGroupSpec): Promise<ConsumerGroupHandle>;
+  /**
+   * Optional (NATS): every module has subscribed. Work-queue consumers of events subscribed before this
+   * share one durable consumer from now on; later ones get their own.
+   */
+  startGroups?(): Promise<void>;
   /** Request/reply for plugin calls. Rejects with BusError('no_responders' | 'timeout'). */
   request<Req, Res>(subject: string, data: Req, options?: { timeoutMs?: number; headers?: Headers }): Promise<Res>;
   /** Serves requests on a subject; instances share the load through a queue group. */

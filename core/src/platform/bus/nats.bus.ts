@@ -13,7 +13,18 @@ import {
   type ConsumerMessages,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import type { BatchConsumerSpec, Bus, Closable, ConsumerSpec, DeliveredMessage, Headers, PublishOptions } from './bus.port.js';
+import type {
+  BatchConsumerSpec,
+  Bus,
+  Closable,
+  ConsumerGroupHandle,
+  ConsumerGroupSpec,
+  ConsumerSpec,
+  DeliveredMessage,
+  Headers,
+  PublishOptions,
+} from './bus.port.js';
+import { GroupDispatcher, type GroupMember } from './consumer-group.js';
 import { BusError } from './bus.error.js';
 import { DUPLICATE_WINDOW_MS, STREAMS, deadLetterSubject, streamFor } from './subjects.js';
 import { runBatch, runHandler, type Outcome } from './consumer-runner.js';
@@ -49,6 +60,14 @@ export class NatsBus implements Bus {
     // The connection is gone: the server redelivers an unacknowledged message after ack_wait.
     this.logger.warn({ reason: (error as Error).message }, 'settling a message failed'),
   );
+
+  /**
+   * Work-queue consumers of events subscribed during start-up, waiting for startGroups() to share one
+   * durable consumer (see GroupDispatcher). `handle` is set once it started (or can no longer start).
+   */
+  private readonly eventGroup: { members: GroupMember[]; handle?: Promise<ConsumerGroupHandle | undefined>; fallback?: NodeJS.Timeout } = {
+    members: [],
+  };
 
   constructor(
     private readonly config: NatsBusConfig,
@@ -139,6 +158,10 @@ export class NatsBus implements Bus {
   async consume<T>(spec: ConsumerSpec<T>): Promise<Closable> {
     const stream = streamFor(spec.subject);
     if (!stream) throw new BusError('subject_not_allowed', `No stream stores ${spec.subject}.`, 500);
+    if (spec.delivery === 'one-instance') {
+      const joined = this.joinEventGroup(stream.name, { kind: 'single', spec: spec as ConsumerSpec<unknown> });
+      if (joined) return joined;
+    }
     const jsm = this.requireManager();
     const js = this.requireClient();
     const concurrency = spec.concurrency ?? 1;
@@ -316,6 +339,8 @@ export class NatsBus implements Bus {
   async consumeBatch<T>(spec: BatchConsumerSpec<T>): Promise<Closable> {
     const stream = streamFor(spec.subject);
     if (!stream) throw new BusError('subject_not_allowed', `No stream stores ${spec.subject}.`, 500);
+    const joined = this.joinEventGroup(stream.name, { kind: 'batch', spec: spec as BatchConsumerSpec<unknown> });
+    if (joined) return joined;
     const jsm = this.requireManager();
     const js = this.requireClient();
     const maxBatch = Math.max(1, spec.maxBatch ?? 100);
@@ -434,6 +459,167 @@ export class NatsBus implements Bus {
     await Promise.all(decoded.map((entry, index) => this.settle(spec.name, entry.raw, entry.delivered as DeliveredMessage<unknown>, outcomes[index]!)));
   }
 
+  /**
+   * Work-queue consumers of events subscribed before startGroups() join the instance's event group
+   * instead of getting a durable consumer each. Null when it is too late (or not an event consumer).
+   */
+  private joinEventGroup(stream: string, member: GroupMember): Closable | null {
+    const group = this.eventGroup;
+    if (group.handle || stream !== EVENT_STREAM) return null;
+    group.members.push(member);
+    // An app assembled without the hook that calls startGroups() must not wait forever.
+    group.fallback ??= setTimeout(() => void this.startGroups(), GROUP_START_FALLBACK_MS).unref();
+    return {
+      close: async () => {
+        const index = group.members.indexOf(member);
+        if (index < 0) return;
+        group.members.splice(index, 1);
+        await (await group.handle)?.leave(member.spec.name);
+      },
+    };
+  }
+
+  /** Starts the event group with the consumers subscribed so far; later ones get their own durable consumer. */
+  async startGroups(): Promise<void> {
+    const group = this.eventGroup;
+    clearTimeout(group.fallback);
+    group.handle ??= (async () => {
+      if (group.members.length === 0 || this.closing) return undefined;
+      try {
+        return await this.consumeGroup({ name: EVENT_GROUP, subject: 'sb.evt.>', members: [...group.members] });
+      } catch (error) {
+        this.logger.error({ reason: (error as Error).message }, 'event consumer group failed to start; its consumers wait for a restart');
+        return undefined;
+      }
+    })();
+    await group.handle;
+  }
+
+  /**
+   * One durable pull consumer for several work-queue consumers (see GroupDispatcher). The first start
+   * after an upgrade takes over from the members' own durable consumers: the group begins at the oldest
+   * message any of them had not acknowledged (members are idempotent, so the overlap is harmless) and
+   * theirs are deleted. A member whose own consumer still has a backlog while the group already exists
+   * runs on its own consumer this time, so nothing it had not handled is skipped.
+   */
+  async consumeGroup(spec: ConsumerGroupSpec): Promise<ConsumerGroupHandle> {
+    const stream = streamFor(spec.subject);
+    if (!stream) throw new BusError('subject_not_allowed', `No stream stores ${spec.subject}.`, 500);
+    const jsm = this.requireManager();
+    const js = this.requireClient();
+    const own = new Map<string, { startSeq: number; backlog: number }>();
+    for (const member of spec.members) {
+      try {
+        const info = await jsm.consumers.info(stream.name, member.spec.name);
+        own.set(member.spec.name, { startSeq: info.ack_floor.stream_seq + 1, backlog: info.num_pending + info.num_ack_pending });
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+    let members = spec.members;
+    const standalone: GroupMember[] = [];
+    try {
+      const existing = await jsm.consumers.info(stream.name, spec.name);
+      if (existing.config.filter_subject !== spec.subject || (existing.config.max_ack_pending ?? 0) < GROUP_MAX_ACK_PENDING) {
+        await jsm.consumers.update(stream.name, spec.name, { filter_subject: spec.subject, max_ack_pending: GROUP_MAX_ACK_PENDING });
+      }
+      members = spec.members.filter((member) => {
+        const backlog = own.get(member.spec.name)?.backlog ?? 0;
+        if (backlog > 0) standalone.push(member);
+        return backlog === 0;
+      });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      const starts = [...own.values()].map((entry) => entry.startSeq);
+      await jsm.consumers.add(stream.name, {
+        durable_name: spec.name,
+        ack_policy: AckPolicy.Explicit,
+        filter_subject: spec.subject,
+        ...(starts.length > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.min(...starts) } : { deliver_policy: DeliverPolicy.All }),
+        max_deliver: -1,
+        ack_wait: nanos(60_000),
+        max_ack_pending: GROUP_MAX_ACK_PENDING,
+      });
+      if (starts.length > 0)
+        this.logger.log({ group: spec.name, members: [...own.keys()], startSeq: Math.min(...starts) }, 'consumer group took over its members’ consumers');
+    }
+    for (const member of members) if (own.has(member.spec.name)) await jsm.consumers.delete(stream.name, member.spec.name).catch(() => undefined);
+    const standaloneHandles = new Map<string, Closable>();
+    for (const member of standalone) {
+      const handle = member.kind === 'single' ? await this.consume({ ...member.spec, delivery: 'one-instance' }) : await this.consumeBatch(member.spec);
+      standaloneHandles.set(member.spec.name, handle);
+    }
+
+    const dispatcher = new GroupDispatcher({
+      members,
+      defaults: this.defaults,
+      metrics: this.metrics,
+      logger: this.logger,
+      deadLetter: (consumer, message, reason) => this.deadLetter(consumer, message, reason),
+    });
+    const stop = new StopSignal();
+    const subscription: Subscription = {};
+    const done = (async () => {
+      await this.pull(
+        spec.name,
+        stop,
+        () => js.consumers.get(stream.name, spec.name),
+        256,
+        true,
+        subscription,
+        (message) => {
+          let data: unknown;
+          try {
+            data = JSON.parse(decoder.decode(message.data));
+          } catch {
+            this.logger.error({ consumer: spec.name, subject: message.subject }, 'undecodable message; terminating');
+            message.term();
+            return undefined;
+          }
+          const headers = fromNatsHeaders(message.headers);
+          dispatcher.dispatch(
+            message.seq,
+            {
+              subject: message.subject,
+              msgId: headers['Nats-Msg-Id'] ?? `${stream.name}:${message.seq}`,
+              data,
+              headers,
+              deliveryCount: message.info.deliveryCount,
+            },
+            {
+              ack: () => this.outbound.run(() => message.ack()),
+              working: () => this.outbound.run(() => message.working()),
+              release: () => release(message),
+            },
+          );
+          return undefined;
+        },
+      );
+      await dispatcher.close();
+    })();
+    const loop = {
+      stop: () => {
+        stop.trigger();
+        void subscription.current?.close();
+      },
+      done,
+    };
+    this.loops.add(loop);
+    return {
+      close: async () => {
+        loop.stop();
+        await done;
+        this.loops.delete(loop);
+        await Promise.all([...standaloneHandles.values()].map((handle) => handle.close()));
+      },
+      leave: async (member) => {
+        const handle = standaloneHandles.get(member);
+        standaloneHandles.delete(member);
+        await (handle ? handle.close() : dispatcher.removeMember(member));
+      },
+    };
+  }
+
   async request<Req, Res>(subject: string, data: Req, options: { timeoutMs?: number; headers?: Headers } = {}): Promise<Res> {
     const nc = this.requireConnection();
     let reply;
@@ -516,6 +702,8 @@ export class NatsBus implements Bus {
 
   async close(): Promise<void> {
     this.closing = true;
+    clearTimeout(this.eventGroup.fallback);
+    this.eventGroup.handle ??= Promise.resolve(undefined);
     for (const loop of this.loops) loop.stop();
     // Bounded waits whose timers are cleared: a pending 3 s timer kept test workers (and
     // processes) alive after close().
@@ -569,6 +757,15 @@ function fromNatsHeaders(headers?: MsgHdrs): Headers {
 interface Subscription {
   current?: ConsumerMessages;
 }
+
+/** The durable consumer this instance's event consumers share (see startGroups). */
+export const EVENT_GROUP = 'core-events';
+const EVENT_STREAM = 'SB_EVENTS';
+/** If nothing calls startGroups() (an app assembled without AppModule), the group starts anyway. */
+const GROUP_START_FALLBACK_MS = 30_000;
+
+/** A group's window of unacknowledged messages: a member waiting out a retry holds the others back only once it is full. */
+const GROUP_MAX_ACK_PENDING = 4096;
 
 /** How long one pull request of a consumer waits on the server for messages. */
 const PULL_EXPIRES_MS = 5000;

@@ -70,7 +70,15 @@ async function initialiseDataSource(config: AppConfig): Promise<DataSource> {
 
 async function startBus(config: AppConfig, metrics: MetricsService): Promise<Bus> {
   const defaults = config.consumers;
-  const bus = config.bus.kind === 'nats' ? new NatsBus(config.bus, config.instanceId, metrics, defaults) : new InProcessBus(metrics, defaults);
+  let bus: Bus;
+  if (config.bus.kind === 'nats') {
+    const nats = new NatsBus(config.bus, config.instanceId, metrics, defaults);
+    // Started by ApplicationReadyHook once every module has subscribed.
+    nats.groupEventConsumers();
+    bus = nats;
+  } else {
+    bus = new InProcessBus(metrics, defaults);
+  }
   await bus.start();
   return bus;
 }

@@ -25,6 +25,7 @@ describe('event consumer group (NatsBus)', () => {
 
   async function newBus(url: string, backoffMs = [30, 60]): Promise<NatsBus> {
     const bus = new NatsBus({ kind: 'nats', url, replicas: 1 }, unique('t-'), new MetricsService(), { maxDeliver: 3, backoffMs });
+    bus.groupEventConsumers();
     await bus.start();
     buses.push(bus);
     return bus;

@@ -62,12 +62,10 @@ export class NatsBus implements Bus {
   );
 
   /**
-   * Work-queue consumers of events subscribed during start-up, waiting for startGroups() to share one
+   * Work-queue consumers of events subscribed between groupEventConsumers() and startGroups(), to share one
    * durable consumer (see GroupDispatcher). `handle` is set once it started (or can no longer start).
    */
-  private readonly eventGroup: { members: GroupMember[]; handle?: Promise<ConsumerGroupHandle | undefined>; fallback?: NodeJS.Timeout } = {
-    members: [],
-  };
+  private eventGroup?: { members: GroupMember[]; handle?: Promise<ConsumerGroupHandle | undefined>; fallback?: NodeJS.Timeout };
 
   constructor(
     private readonly config: NatsBusConfig,
@@ -465,7 +463,7 @@ export class NatsBus implements Bus {
    */
   private joinEventGroup(stream: string, member: GroupMember): Closable | null {
     const group = this.eventGroup;
-    if (group.handle || stream !== EVENT_STREAM) return null;
+    if (!group || group.handle || stream !== EVENT_STREAM) return null;
     group.members.push(member);
     // An app assembled without the hook that calls startGroups() must not wait forever.
     group.fallback ??= setTimeout(() => void this.startGroups(), GROUP_START_FALLBACK_MS).unref();
@@ -480,8 +478,17 @@ export class NatsBus implements Bus {
   }
 
   /** Starts the event group with the consumers subscribed so far; later ones get their own durable consumer. */
+  /**
+   * From now until startGroups(), work-queue consumers of events join the instance's event group. Called by
+   * the platform module when it creates the bus; a bus used on its own keeps a durable consumer per consumer.
+   */
+  groupEventConsumers(): void {
+    this.eventGroup ??= { members: [] };
+  }
+
   async startGroups(): Promise<void> {
     const group = this.eventGroup;
+    if (!group) return;
     clearTimeout(group.fallback);
     group.handle ??= (async () => {
       if (group.members.length === 0 || this.closing) return undefined;
@@ -702,8 +709,10 @@ export class NatsBus implements Bus {
 
   async close(): Promise<void> {
     this.closing = true;
-    clearTimeout(this.eventGroup.fallback);
-    this.eventGroup.handle ??= Promise.resolve(undefined);
+    if (this.eventGroup) {
+      clearTimeout(this.eventGroup.fallback);
+      this.eventGroup.handle ??= Promise.resolve(undefined);
+    }
     for (const loop of this.loops) loop.stop();
     // Bounded waits whose timers are cleared: a pending 3 s timer kept test workers (and
     // processes) alive after close().

@@ -171,6 +171,33 @@ describe('event consumer group (NatsBus)', () => {
     expect(await consumerNames(jsm)).toEqual([EVENT_GROUP]);
   });
 
+  it('a consumer with ownConsumer keeps its durable consumer and resumes where it stopped after subscribing again', async () => {
+    const url = await isolatedNatsUrl();
+    const bus = await newBus(url);
+    const seen: number[] = [];
+    const subscribe = () =>
+      bus.consume<{ n: number }>({
+        name: 'restarting-plugin',
+        subject: 'sb.evt.reply.*',
+        delivery: 'one-instance',
+        ownConsumer: true,
+        handler: async (message) => void seen.push(message.data.n),
+      });
+    const first = await subscribe();
+    await bus.consume<{ n: number }>({ name: 'grouped', subject: 'sb.evt.reply.*', delivery: 'one-instance', handler: async () => undefined });
+    await bus.startGroups();
+    expect(await consumerNames(await manager(url))).toEqual([EVENT_GROUP, 'restarting-plugin']);
+    await bus.publish('sb.evt.reply.sent', { n: 1 }, { msgId: 'r-1' });
+    await waitFor(() => seen.length === 1, 5000, 'the first reply');
+    await first.close();
+    // Published while it is gone: the group acks it for its own member, the plugin's consumer keeps it.
+    await bus.publish('sb.evt.reply.sent', { n: 2 }, { msgId: 'r-2' });
+    await sleep(200);
+    await subscribe();
+    await waitFor(() => seen.length === 2, 5000, 'the reply published meanwhile');
+    expect(seen).toEqual([1, 2]);
+  });
+
   it('a member that leaves takes nothing more; the others go on', async () => {
     const url = await isolatedNatsUrl();
     const bus = await newBus(url);

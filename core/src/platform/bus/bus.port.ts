@@ -36,6 +36,12 @@ export interface ConsumerSpec<T = unknown> {
   backoffMs?: number[];
   /** Messages handled in parallel by this instance. Default 1 (ordered). */
   concurrency?: number;
+  /**
+   * Keep a durable consumer of its own instead of joining the event group (see `startGroups`): for a consumer
+   * that closes and subscribes again while the core runs (a plugin instance restarting), which must resume
+   * where it stopped rather than miss what the group handled meanwhile.
+   */
+  ownConsumer?: boolean;
 }
 
 /**

@@ -156,7 +156,7 @@ export class NatsBus implements Bus {
   async consume<T>(spec: ConsumerSpec<T>): Promise<Closable> {
     const stream = streamFor(spec.subject);
     if (!stream) throw new BusError('subject_not_allowed', `No stream stores ${spec.subject}.`, 500);
-    if (spec.delivery === 'one-instance') {
+    if (spec.delivery === 'one-instance' && !spec.ownConsumer) {
       const joined = this.joinEventGroup(stream.name, { kind: 'single', spec: spec as ConsumerSpec<unknown> });
       if (joined) return joined;
     }

@@ -1005,6 +1005,8 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
       name: `plugin-out-${row.id}`,
       subject: MESSAGE_CREATED,
       delivery: 'one-instance',
+      // Restarts with its instance (reconfiguration, crash loops) and must resume where it stopped.
+      ownConsumer: true,
       maxDeliver: policy.maxAttempts,
       backoffMs: policy.backoffMs,
       // Conversations are delivered in parallel (one at a time each, in order): one slow send or one busy

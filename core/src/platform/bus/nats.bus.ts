@@ -202,10 +202,16 @@ export class NatsBus implements Bus {
       });
       await Promise.allSettled(inFlight);
     })();
+    return this.track(stop, subscription, done);
+  }
+
+  /** Registers a consumer loop for close(); its handle stops the loop and waits for it to end. */
+  private track(stop: StopSignal, subscription: Subscription, done: Promise<void>, onStop?: () => void): Closable {
     const loop = {
       stop: () => {
         stop.trigger();
         void subscription.current?.close();
+        onStop?.();
       },
       done,
     };
@@ -407,23 +413,10 @@ export class NatsBus implements Bus {
     })();
     // Buffered messages no batch took are handed back to the server (not acked), for another instance now.
     const done = Promise.allSettled([reader, worker]).then(() => buffer.splice(0).forEach(release));
-    const loop = {
-      stop: () => {
-        stop.trigger();
-        void subscription.current?.close();
-        signalWorker();
-        signalReader();
-      },
-      done,
-    };
-    this.loops.add(loop);
-    return {
-      close: async () => {
-        loop.stop();
-        await done;
-        this.loops.delete(loop);
-      },
-    };
+    return this.track(stop, subscription, done, () => {
+      signalWorker();
+      signalReader();
+    });
   }
 
   private async handleBatch<T>(spec: BatchConsumerSpec<T>, batch: JsMsg[]): Promise<void> {
@@ -604,19 +597,10 @@ export class NatsBus implements Bus {
       );
       await dispatcher.close();
     })();
-    const loop = {
-      stop: () => {
-        stop.trigger();
-        void subscription.current?.close();
-      },
-      done,
-    };
-    this.loops.add(loop);
+    const loop = this.track(stop, subscription, done);
     return {
       close: async () => {
-        loop.stop();
-        await done;
-        this.loops.delete(loop);
+        await loop.close();
         await Promise.all([...standaloneHandles.values()].map((handle) => handle.close()));
       },
       leave: async (member) => {

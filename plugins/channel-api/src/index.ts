@@ -13,6 +13,9 @@
  */
 import { definePlugin, signatureHeaders, verifySignature, type AttachmentRef, type PluginContext, type PluginHttpResponse } from '@switchboard/plugin-sdk';
 
+/** Instances (by their logger) already told that replies are not pushed. */
+const warnedInboundOnly = new WeakSet<object>();
+
 export interface ApiChannelConfig {
   secret: string;
   webhookUrl?: string;
@@ -150,7 +153,11 @@ export default definePlugin<ApiChannelConfig>({
     async send(message, ctx) {
       const { config } = ctx;
       if (!config.webhookUrl) {
-        ctx.logger.warn('reply not delivered: no webhookUrl configured', { messageId: message.messageId });
+        // Inbound only is a valid setup (replies are read through the API): say so once, not once per reply.
+        if (!warnedInboundOnly.has(ctx.logger)) {
+          warnedInboundOnly.add(ctx.logger);
+          ctx.logger.warn('replies are not pushed: no webhookUrl configured (inbound only)', { messageId: message.messageId });
+        }
         return { externalId: 'no-webhook' };
       }
       const thread = await ctx.kv.get<{ contactId: string; threadId: string | null }>(`conv:${message.conversationId}`);

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { isolatedNatsUrl, waitFor } from '../harness/test-app.js';
+import { backends, isolatedNatsUrl, startTestApp, waitFor } from '../harness/test-app.js';
 import { NatsBus, EVENT_GROUP } from '../../src/platform/bus/nats.bus.js';
 import { MetricsService } from '../../src/platform/metrics/metrics.service.js';
 import type { DeliveredMessage } from '../../src/platform/bus/bus.port.js';
@@ -223,5 +223,20 @@ describe('event consumer group (NatsBus)', () => {
     await waitFor(() => staying.length === 2, 5000, 'the staying member handled the second');
     await sleep(200);
     expect(leaving).toEqual([1]);
+  });
+
+  it('in the application, the modules’ event consumers share core-events once it has started', async () => {
+    const backend = backends().find((candidate) => candidate.name === 'mariadb+nats');
+    if (!backend) throw new Error('the mariadb+nats backend is not available');
+    const env = await backend.env();
+    const core = await startTestApp({ env });
+    try {
+      const names = await consumerNames(await manager(env.NATS_URL!));
+      expect(names).toContain(EVENT_GROUP);
+      // Module consumers (bot, analytics, tickets, NLP annotation, …) have no durable consumer of their own.
+      for (const member of ['bot-inbound', 'bot-conversation-resolved', 'tickets-conversation-messages']) expect(names).not.toContain(member);
+    } finally {
+      await core.close();
+    }
   });
 });

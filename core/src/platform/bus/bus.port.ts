@@ -68,6 +68,9 @@ export interface BatchConsumerSpec<T = unknown> {
   backoffMs?: number[];
 }
 
+/** A member of a consumer group: a work-queue consumer, one message or a batch per handler call. */
+export type GroupMember = { kind: 'single'; spec: ConsumerSpec<unknown> } | { kind: 'batch'; spec: BatchConsumerSpec<unknown> };
+
 /**
  * Work-queue consumers of one stream behind a single durable subscription: each message is delivered to
  * this instance once and handed to every member whose subject matches (see GroupDispatcher).
@@ -77,7 +80,7 @@ export interface ConsumerGroupSpec {
   name: string;
   /** One subject pattern covering the members', e.g. `sb.evt.>`. */
   subject: string;
-  members: Array<{ kind: 'single'; spec: ConsumerSpec<unknown> } | { kind: 'batch'; spec: BatchConsumerSpec<unknown> }>;
+  members: GroupMember[];
 }
 
 export interface Closable {

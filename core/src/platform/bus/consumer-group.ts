@@ -1,11 +1,8 @@
 import type { Logger } from '@nestjs/common';
 import type { MetricsService } from '../metrics/metrics.service.js';
-import type { BatchConsumerSpec, ConsumerSpec, DeliveredMessage } from './bus.port.js';
+import type { BatchConsumerSpec, ConsumerSpec, DeliveredMessage, GroupMember } from './bus.port.js';
 import { runBatch, runHandler, type Outcome } from './consumer-runner.js';
 import { subjectMatches } from './subjects.js';
-
-/** A member of a consumer group: a work-queue consumer, one message or a batch per handler call. */
-export type GroupMember = { kind: 'single'; spec: ConsumerSpec<unknown> } | { kind: 'batch'; spec: BatchConsumerSpec<unknown> };
 
 /** How the group settles one message with the bus once every member is done with it. */
 export interface GroupSettlement {
@@ -54,6 +51,8 @@ export interface GroupDispatcherOptions {
 export class GroupDispatcher {
   private readonly lanes: MemberLane[];
   private readonly inFlight = new Map<number, GroupEntry>();
+  /** The lanes wanting each subject seen so far: a stream has few subjects, matching is per message. */
+  private readonly lanesBySubject = new Map<string, MemberLane[]>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
 
@@ -64,10 +63,6 @@ export class GroupDispatcher {
     this.timer.unref();
   }
 
-  get pending(): number {
-    return this.inFlight.size;
-  }
-
   dispatch(seq: number, message: DeliveredMessage<unknown>, settlement: GroupSettlement): void {
     if (this.closed) return settlement.release();
     const current = this.inFlight.get(seq);
@@ -76,7 +71,7 @@ export class GroupDispatcher {
       current.settlement = settlement;
       return;
     }
-    const lanes = this.lanes.filter((lane) => lane.wants(message.subject));
+    const lanes = this.lanesFor(message.subject);
     if (lanes.length === 0) return settlement.ack();
     const entry: GroupEntry = { seq, message, settlement, waiting: new Set(lanes), incomplete: false, since: Date.now() };
     this.inFlight.set(seq, entry);
@@ -100,12 +95,22 @@ export class GroupDispatcher {
     const lane = this.lanes.find((candidate) => candidate.name === name);
     if (!lane) return;
     this.lanes.splice(this.lanes.indexOf(lane), 1);
+    this.lanesBySubject.clear();
     await lane.stop();
     for (const entry of [...this.inFlight.values()]) {
       if (!entry.waiting.has(lane)) continue;
       entry.incomplete = true;
       this.memberDone(entry, lane);
     }
+  }
+
+  private lanesFor(subject: string): MemberLane[] {
+    let lanes = this.lanesBySubject.get(subject);
+    if (!lanes) {
+      lanes = this.lanes.filter((lane) => lane.wants(subject));
+      this.lanesBySubject.set(subject, lanes);
+    }
+    return lanes;
   }
 
   private memberDone(entry: GroupEntry, lane: MemberLane): void {

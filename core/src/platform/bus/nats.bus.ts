@@ -21,10 +21,11 @@ import type {
   ConsumerGroupSpec,
   ConsumerSpec,
   DeliveredMessage,
+  GroupMember,
   Headers,
   PublishOptions,
 } from './bus.port.js';
-import { GroupDispatcher, type GroupMember } from './consumer-group.js';
+import { GroupDispatcher } from './consumer-group.js';
 import { BusError } from './bus.error.js';
 import { DUPLICATE_WINDOW_MS, STREAMS, deadLetterSubject, streamFor } from './subjects.js';
 import { runBatch, runHandler, type Outcome } from './consumer-runner.js';
@@ -273,26 +274,35 @@ export class NatsBus implements Bus {
     }
   }
 
-  private async handle<T>(spec: ConsumerSpec<T>, message: JsMsg, ordered: boolean, stop: StopSignal): Promise<void> {
+  /** A JetStream message as handlers see it; undefined (and logged) when its body is not JSON. */
+  private decode<T>(consumer: string, message: JsMsg): DeliveredMessage<T> | undefined {
     let data: T;
     try {
       data = JSON.parse(decoder.decode(message.data)) as T;
     } catch {
-      this.logger.error({ consumer: spec.name, subject: message.subject }, 'undecodable message; terminating');
+      this.logger.error({ consumer, subject: message.subject }, 'undecodable message; terminating');
+      return undefined;
+    }
+    const headers = fromNatsHeaders(message.headers);
+    return {
+      subject: message.subject,
+      msgId: headers['Nats-Msg-Id'] ?? `${message.info.stream}:${message.seq}`,
+      data,
+      headers,
+      deliveryCount: message.info.deliveryCount,
+    };
+  }
+
+  private async handle<T>(spec: ConsumerSpec<T>, message: JsMsg, ordered: boolean, stop: StopSignal): Promise<void> {
+    const first = this.decode<T>(spec.name, message);
+    if (!first) {
       // No reason string: nats-server before 2.10 ignores `+TERM <reason>` (see terminate()).
       if (!ordered) message.term();
       return;
     }
-    const headers = fromNatsHeaders(message.headers);
-    let deliveryCount = message.info.deliveryCount;
+    let deliveryCount = first.deliveryCount;
     for (;;) {
-      const delivered: DeliveredMessage<T> = {
-        subject: message.subject,
-        msgId: headers['Nats-Msg-Id'] ?? `${message.info.stream}:${message.seq}`,
-        data,
-        headers,
-        deliveryCount,
-      };
+      const delivered: DeliveredMessage<T> = { ...first, deliveryCount };
       const outcome = await runHandler(spec, delivered, this.defaults, this.metrics, this.logger);
       if (!ordered) return this.settle(spec.name, message, delivered, outcome);
       if (outcome.kind === 'ack') return;
@@ -422,23 +432,9 @@ export class NatsBus implements Bus {
   private async handleBatch<T>(spec: BatchConsumerSpec<T>, batch: JsMsg[]): Promise<void> {
     const decoded: Array<{ raw: JsMsg; delivered: DeliveredMessage<T> }> = [];
     for (const message of batch) {
-      try {
-        const data = JSON.parse(decoder.decode(message.data)) as T;
-        const headers = fromNatsHeaders(message.headers);
-        decoded.push({
-          raw: message,
-          delivered: {
-            subject: message.subject,
-            msgId: headers['Nats-Msg-Id'] ?? `${message.info.stream}:${message.seq}`,
-            data,
-            headers,
-            deliveryCount: message.info.deliveryCount,
-          },
-        });
-      } catch {
-        this.logger.error({ consumer: spec.name, subject: message.subject }, 'undecodable message; terminating');
-        message.term();
-      }
+      const delivered = this.decode<T>(spec.name, message);
+      if (delivered) decoded.push({ raw: message, delivered });
+      else message.term();
     }
     const outcomes = await runBatch(
       spec,
@@ -470,7 +466,6 @@ export class NatsBus implements Bus {
     };
   }
 
-  /** Starts the event group with the consumers subscribed so far; later ones get their own durable consumer. */
   /**
    * From now until startGroups(), work-queue consumers of events join the instance's event group. Called by
    * the platform module when it creates the bus; a bus used on its own keeps a durable consumer per consumer.
@@ -479,6 +474,7 @@ export class NatsBus implements Bus {
     this.eventGroup ??= { members: [] };
   }
 
+  /** Starts the event group with the consumers subscribed so far; later ones get their own durable consumer. */
   async startGroups(): Promise<void> {
     const group = this.eventGroup;
     if (!group) return;
@@ -568,30 +564,16 @@ export class NatsBus implements Bus {
         true,
         subscription,
         (message) => {
-          let data: unknown;
-          try {
-            data = JSON.parse(decoder.decode(message.data));
-          } catch {
-            this.logger.error({ consumer: spec.name, subject: message.subject }, 'undecodable message; terminating');
+          const delivered = this.decode(spec.name, message);
+          if (!delivered) {
             message.term();
             return undefined;
           }
-          const headers = fromNatsHeaders(message.headers);
-          dispatcher.dispatch(
-            message.seq,
-            {
-              subject: message.subject,
-              msgId: headers['Nats-Msg-Id'] ?? `${stream.name}:${message.seq}`,
-              data,
-              headers,
-              deliveryCount: message.info.deliveryCount,
-            },
-            {
-              ack: () => this.outbound.run(() => message.ack()),
-              working: () => this.outbound.run(() => message.working()),
-              release: () => release(message),
-            },
-          );
+          dispatcher.dispatch(message.seq, delivered, {
+            ack: () => this.outbound.run(() => message.ack()),
+            working: () => this.outbound.run(() => message.working()),
+            release: () => release(message),
+          });
           return undefined;
         },
       );

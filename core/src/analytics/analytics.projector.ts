@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { In, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { Tx } from '../platform/database/unit-of-work.js';
+import { RowReader } from '../platform/database/row-reader.js';
 import type { EventEnvelope } from '../platform/outbox/outbox.entity.js';
 import { ConversationFactRow, ResponseFactRow, TicketFactRow } from './entities/analytics-facts.entity.js';
 import type { BotEventData, ConversationEventData, CsatEventData, TicketEventData } from './analytics.events.js';
@@ -54,6 +55,7 @@ export class AnalyticsProjector {
    * SQLite reuses): a batch that is rolled back and retried starts from the database again.
    */
   private readonly loaded = new WeakMap<Tx, Map<string, LoadedFact>>();
+  private conversationFacts?: RowReader<ConversationFactRow>;
 
   /** Whether `apply` does anything with the event (a cheap test of the subject, for the consumer's filter). */
   handles(envelope: EventEnvelope<unknown>): boolean {
@@ -70,7 +72,7 @@ export class AnalyticsProjector {
       if (envelope.subject.startsWith('sb.evt.conversation.') && typeof id === 'string' && !known.has(id)) ids.add(id);
     }
     if (ids.size < 2) return;
-    const rows = await tx.manager.find(ConversationFactRow, { where: { conversationId: In([...ids]) } });
+    const rows = await this.factRows(tx).findBy(tx.manager, { conversationId: [...ids] });
     for (const row of rows) known.set(row.conversationId, { fact: row, stored: factColumns(row) });
     for (const id of ids) if (!known.has(id)) known.set(id, { fact: blankConversation(id), stored: null });
   }
@@ -85,6 +87,10 @@ export class AnalyticsProjector {
     if (kind === 'bot.handed_over') return this.handedOver(envelope.data as BotEventData, tx);
   }
 
+  private factRows(tx: Tx): RowReader<ConversationFactRow> {
+    return (this.conversationFacts ??= new RowReader(tx.manager.connection, ConversationFactRow));
+  }
+
   /** The facts this transaction has read so far. */
   private factsOf(tx: Tx): Map<string, LoadedFact> {
     let facts = this.loaded.get(tx);
@@ -96,7 +102,7 @@ export class AnalyticsProjector {
     const facts = this.factsOf(tx);
     const known = facts.get(conversationId);
     if (known) return known.fact;
-    const row = await tx.manager.findOne(ConversationFactRow, { where: { conversationId } });
+    const row = await this.factRows(tx).findOneBy(tx.manager, { conversationId });
     facts.set(conversationId, { fact: row ?? blankConversation(conversationId), stored: row ? factColumns(row) : null });
     return facts.get(conversationId)!.fact;
   }

@@ -5,6 +5,7 @@ import { KeyedSerializer } from '../platform/concurrency/keyed-serializer.js';
 import type { DataSource } from 'typeorm';
 import { createSafeFetch } from '@switchboard/plugin-sdk';
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
+import { RowReader } from '../platform/database/row-reader.js';
 import { UnitOfWork, type Tx } from '../platform/database/unit-of-work.js';
 import { CLOCK, type Clock } from '../platform/clock/clock.js';
 import { BUS, type Bus, type Closable } from '../platform/bus/bus.port.js';
@@ -137,6 +138,10 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
   private readonly fetchers = new Map<boolean, ReturnType<typeof createSafeFetch>>();
   readonly stats = { turns: 0, handovers: 0 };
 
+  /** Read on every turn: by key, without a query builder per call. */
+  private readonly turnRows: RowReader<BotTurnRow>;
+  private readonly sessionRows: RowReader<BotSessionRow>;
+
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -152,7 +157,10 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
     private readonly knowledge: KnowledgeService,
     private readonly assist: AssistService,
     private readonly plugins: PluginHostService,
-  ) {}
+  ) {
+    this.turnRows = new RowReader(dataSource, BotTurnRow);
+    this.sessionRows = new RowReader(dataSource, BotSessionRow);
+  }
 
   onModuleInit(): void {
     this.routing.holdAutoRoute((event) => this.bot.handlesInbox(event.inboxId));
@@ -211,8 +219,8 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
     const started = performance.now();
     const manager = this.dataSource.manager;
     const [done, existing] = await Promise.all([
-      manager.findOne(BotTurnRow, { where: { messageId: event.messageId }, select: { id: true } }),
-      manager.findOne(BotSessionRow, { where: { conversationId: event.conversationId } }),
+      this.turnRows.findOneBy(manager, { messageId: event.messageId }),
+      this.sessionRows.findOneBy(manager, { conversationId: event.conversationId }),
     ]);
     if (done) return;
     if (existing?.mode === 'handed_over') return;
@@ -720,7 +728,7 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
   }
 
   private async onFlowTimeout(payload: { conversationId: string; turns: number; language: string }, tx: Tx): Promise<void> {
-    const session = await tx.manager.findOne(BotSessionRow, { where: { conversationId: payload.conversationId } });
+    const session = await this.sessionRows.findOneBy(tx.manager, { conversationId: payload.conversationId });
     if (!session || session.mode !== 'bot' || !session.state.flow || session.state.turns !== payload.turns) return;
     const definition = await this.bot.flowDefinition(session.state.flow.name, session.state.flow.version);
     const config = this.bot.configFor(session.inboxId);
@@ -798,7 +806,7 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
   }
 
   private async agentTookOver(conversationId: string, eventId: string): Promise<void> {
-    const session = await this.dataSource.manager.findOne(BotSessionRow, { where: { conversationId } });
+    const session = await this.sessionRows.findOneBy(this.dataSource.manager, { conversationId });
     if (!session || session.mode !== 'bot') return;
     await this.uow.run(async (tx) => {
       const moved = await tx.manager.update(

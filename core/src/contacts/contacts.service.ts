@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Brackets, In, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
 import { UnitOfWork, type Tx } from '../platform/database/unit-of-work.js';
+import { RowReader } from '../platform/database/row-reader.js';
 import { CLOCK, type Clock } from '../platform/clock/clock.js';
 import { sqlTime } from '../platform/database/sql-time.js';
 import { AccessPolicy } from '../identity/access-policy.js';
@@ -50,6 +51,10 @@ interface Profile {
  */
 @Injectable()
 export class ContactsService {
+  /** Hot reads by key, without a query builder per call. */
+  private readonly contactRows: RowReader<ContactRow>;
+  private readonly identityRows: RowReader<ContactIdentityRow>;
+
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -57,7 +62,10 @@ export class ContactsService {
     private readonly cipher: FieldCipher,
     private readonly access: AccessPolicy,
     private readonly audit: ContactsAudit,
-  ) {}
+  ) {
+    this.contactRows = new RowReader(dataSource, ContactRow);
+    this.identityRows = new RowReader(dataSource, ContactIdentityRow);
+  }
 
   // ---------------------------------------------------------------- identities
 
@@ -111,7 +119,7 @@ export class ContactsService {
     // The usual case, a known identity with nothing new to record, needs no transaction.
     if (!(input.verified && (emailPoint || phonePoint))) {
       const m = this.dataSource.manager;
-      const identity = await m.findOne(ContactIdentityRow, { where: { channel, externalIdHash: identityHash } });
+      const identity = await this.identityRows.findOneBy(m, { channel, externalIdHash: identityHash });
       if (identity && !(input.verified && !identity.verified)) {
         const contact = await this.followMerges(m, identity.contactId);
         if (contact.id === identity.contactId && !this.filledProfile(contact, input, emailPoint, phonePoint).changed) {
@@ -123,7 +131,7 @@ export class ContactsService {
     const run = () =>
       this.uow.run(async (tx) => {
         const m = tx.manager;
-        const identity = await m.findOne(ContactIdentityRow, { where: { channel, externalIdHash: identityHash } });
+        const identity = await this.identityRows.findOneBy(m, { channel, externalIdHash: identityHash });
         let contact: ContactRow | null = null;
         let created = false;
         if (identity) {
@@ -224,9 +232,9 @@ export class ContactsService {
   }
 
   private async followMerges(m: EntityManager, id: string): Promise<ContactRow> {
-    let row = await m.findOne(ContactRow, { where: { id } });
+    let row = await this.contactRows.findOneBy(m, { id });
     for (let hops = 0; row && row.status === 'merged' && row.mergedIntoId && hops < 10; hops++) {
-      row = await m.findOne(ContactRow, { where: { id: row.mergedIntoId } });
+      row = await this.contactRows.findOneBy(m, { id: row.mergedIntoId });
     }
     if (!row) throw ContactsError.notFound(id);
     return row;
@@ -236,7 +244,7 @@ export class ContactsService {
 
   /** The contact as stored (a merged contact comes back as its tombstone, with `mergedIntoId`). */
   async get(id: string): Promise<ContactView> {
-    const row = await this.dataSource.manager.findOne(ContactRow, { where: { id } });
+    const row = await this.contactRows.findOneBy(this.dataSource.manager, { id });
     if (!row) throw ContactsError.notFound(id);
     return this.view(this.dataSource.manager, row);
   }
@@ -262,7 +270,7 @@ export class ContactsService {
 
   /** An actor's read of a contact: team-scoped (404 when hidden) and audited as a PII read. */
   async getForActor(actor: Actor, id: string): Promise<ContactView> {
-    const row = await this.dataSource.manager.findOne(ContactRow, { where: { id } });
+    const row = await this.contactRows.findOneBy(this.dataSource.manager, { id });
     this.access.assertCanSee(actor, row, () => ContactsError.notFound(id));
     await this.audit.record({ actor, action: 'contact.viewed', objectId: id, outcome: 'success' });
     return this.view(this.dataSource.manager, row!);
@@ -431,7 +439,7 @@ export class ContactsService {
       if (row.status === 'merged')
         throw new ContactsError('contact_merge_invalid', 'This contact was merged; edit the surviving contact.', { mergedIntoId: row.mergedIntoId });
       const hash = this.identityHash(input.externalId);
-      const existing = await tx.manager.findOne(ContactIdentityRow, { where: { channel: input.channel, externalIdHash: hash } });
+      const existing = await this.identityRows.findOneBy(tx.manager, { channel: input.channel, externalIdHash: hash });
       if (existing && existing.contactId !== id) {
         throw new ContactsError('contact_identity_conflict', 'That identity belongs to another contact; merge the two contacts instead.', {
           contactId: existing.contactId,
@@ -694,7 +702,7 @@ export class ContactsService {
   }
 
   private async view(m: EntityManager, row: ContactRow): Promise<ContactView> {
-    const identities = await m.find(ContactIdentityRow, { where: { contactId: row.id }, order: { createdAt: 'ASC' } });
+    const identities = (await this.identityRows.findBy(m, { contactId: row.id })).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     return this.toView(
       row,
       identities.map((identity) => ({

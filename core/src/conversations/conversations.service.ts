@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
 import { UnitOfWork, type Tx } from '../platform/database/unit-of-work.js';
+import { RowReader } from '../platform/database/row-reader.js';
 import { CLOCK, type Clock } from '../platform/clock/clock.js';
 import { sqlTime } from '../platform/database/sql-time.js';
 import { IdempotentConsumers } from '../platform/outbox/idempotent-consumers.js';
@@ -92,6 +93,11 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
   private readonly inboxCache = new ExpiringCache<string, InboxRow>(INBOX_CACHE_MS);
   private readonly recentMessages = new ExpiringCache<string, Readonly<MessageView>>(RECENT_MESSAGE_MS, RECENT_MESSAGES);
 
+  /** Hot reads by key, without a query builder per call. */
+  private readonly conversationRows: RowReader<ConversationRow>;
+  private readonly messageRows: RowReader<MessageRow>;
+  private readonly inboxRows: RowReader<InboxRow>;
+
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -102,7 +108,11 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     private readonly scheduler: SchedulerService,
     private readonly attachments: AttachmentsService,
     private readonly batchWriter: MessageBatchWriter,
-  ) {}
+  ) {
+    this.conversationRows = new RowReader(dataSource, ConversationRow);
+    this.messageRows = new RowReader(dataSource, MessageRow);
+    this.inboxRows = new RowReader(dataSource, InboxRow);
+  }
 
   onModuleInit(): void {
     this.scheduler.onTimer(UNSNOOZE, async (payload, tx) => {
@@ -144,13 +154,13 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
   }
 
   async getInbox(id: string): Promise<InboxView> {
-    const row = await this.dataSource.manager.findOne(InboxRow, { where: { id } });
+    const row = await this.inboxRows.findOneBy(this.dataSource.manager, { id });
     if (!row) throw ConversationsError.inboxNotFound(id);
     return inboxView(row);
   }
 
   async getInboxForActor(actor: Actor, id: string): Promise<InboxView> {
-    const row = await this.dataSource.manager.findOne(InboxRow, { where: { id } });
+    const row = await this.inboxRows.findOneBy(this.dataSource.manager, { id });
     return inboxView(this.access.assertCanSee(actor, row, () => ConversationsError.inboxNotFound(id)));
   }
 
@@ -172,7 +182,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
 
   async updateInbox(id: string, patch: { name?: string; teamId?: string | null; settings?: Record<string, unknown> }): Promise<InboxView> {
     return this.uow.run(async (tx) => {
-      const row = await tx.manager.findOne(InboxRow, { where: { id } });
+      const row = await this.inboxRows.findOneBy(tx.manager, { id });
       if (!row) throw ConversationsError.inboxNotFound(id);
       if (patch.name !== undefined) row.name = patch.name;
       if (patch.teamId !== undefined) row.teamId = patch.teamId;
@@ -193,7 +203,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
   private async inboxForIngest(id: string): Promise<InboxRow | null> {
     const cached = this.inboxCache.get(id);
     if (cached) return cached;
-    const row = await this.dataSource.manager.findOne(InboxRow, { where: { id } });
+    const row = await this.inboxRows.findOneBy(this.dataSource.manager, { id });
     if (row) this.inboxCache.set(id, row);
     return row;
   }
@@ -244,7 +254,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     const attempt = () =>
       this.uow.run(
         async (tx) => {
-          let conversation = await tx.manager.findOne(ConversationRow, { where: { openKey } });
+          let conversation = await this.conversationRows.findOneBy(tx.manager, { openKey });
           let createdConversation = false;
           if (!conversation) {
             conversation = await this.insertConversation(tx, { contactId: contact.id, inbox, threadKey, openKey, priority: 'normal' });
@@ -273,9 +283,9 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
   }
 
   private async findInbound(m: EntityManager, inboundKey: string): Promise<IngestInboundResult | null> {
-    const message = await m.findOne(MessageRow, { where: { inboundKey } });
+    const message = await this.messageRows.findOneBy(m, { inboundKey });
     if (!message) return null;
-    const conversation = await m.findOne(ConversationRow, { where: { id: message.conversationId } });
+    const conversation = await this.conversationRows.findOneBy(m, { id: message.conversationId });
     if (!conversation) return null;
     return {
       conversation: conversationView(conversation),
@@ -293,7 +303,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     actor: Actor,
     input: { contactId: string; inboxId: string; priority?: Priority; tags?: string[]; threadKey?: string | null },
   ): Promise<ConversationView> {
-    const inbox = await this.dataSource.manager.findOne(InboxRow, { where: { id: input.inboxId } });
+    const inbox = await this.inboxRows.findOneBy(this.dataSource.manager, { id: input.inboxId });
     this.access.assertCanSee(actor, inbox, () => ConversationsError.inboxNotFound(input.inboxId));
     const contactId = await this.contacts.resolveSurvivorId(input.contactId).catch(() => {
       throw new ConversationsError('conversation_invalid', 'There is no such contact.', { field: 'contactId' });
@@ -304,7 +314,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     const openKey = threadKey ? sha256(`${inbox!.id}\u0000${contactId}\u0000${threadKey}`) : null;
     return this.uow.run(async (tx) => {
       if (openKey) {
-        const existing = await tx.manager.findOne(ConversationRow, { where: { openKey } });
+        const existing = await this.conversationRows.findOneBy(tx.manager, { openKey });
         if (existing) return conversationView(existing);
       }
       const row = await this.insertConversation(tx, {
@@ -357,7 +367,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       return { message, duplicate: false };
     } catch (error) {
       if (!(error instanceof DuplicateMessage) && !isDuplicateKeyError(error)) throw error;
-      const original = await this.dataSource.manager.findOne(MessageRow, { where: { conversationId, idempotencyKey: input.idempotencyKey } });
+      const original = await this.messageRows.findOneBy(this.dataSource.manager, { conversationId, idempotencyKey: input.idempotencyKey });
       if (!original) throw error;
       return { message: messageView(original), duplicate: true };
     }
@@ -383,14 +393,9 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
   private async appendMessage(tx: Tx, conversationId: string, message: NewMessage, actor?: Actor): Promise<{ row: ConversationRow; message: MessageView }> {
     const m = tx.manager;
     const now = this.clock.now();
-    await m
-      .createQueryBuilder()
-      .update(ConversationRow)
-      .set({ lastSeq: () => 'last_seq + 1', lastMessageAt: now, updatedAt: now })
-      .where('id = :id', { id: conversationId })
-      .updateEntity(false)
-      .execute();
-    const row = await m.findOne(ConversationRow, { where: { id: conversationId } });
+    const at = sqlTime(m, now);
+    await m.query('UPDATE conversations SET last_seq = last_seq + 1, last_message_at = ?, updated_at = ? WHERE id = ?', [at, at, conversationId]);
+    const row = await this.conversationRows.findOneBy(m, { id: conversationId });
     if (!row) throw ConversationsError.notFound(conversationId);
     if (actor) this.access.assertCanSee(actor, row, () => ConversationsError.notFound(conversationId));
     const stored = messageRowFor(conversationId, row.lastSeq, message, now);
@@ -454,13 +459,13 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
   // ---------------------------------------------------------------- reads
 
   async get(id: string): Promise<ConversationView> {
-    const row = await this.dataSource.manager.findOne(ConversationRow, { where: { id } });
+    const row = await this.conversationRows.findOneBy(this.dataSource.manager, { id });
     if (!row) throw ConversationsError.notFound(id);
     return conversationView(row);
   }
 
   async getForActor(actor: Actor, id: string): Promise<ConversationView> {
-    const row = await this.dataSource.manager.findOne(ConversationRow, { where: { id } });
+    const row = await this.conversationRows.findOneBy(this.dataSource.manager, { id });
     return conversationView(this.access.assertCanSee(actor, row, () => ConversationsError.notFound(id)));
   }
 
@@ -496,7 +501,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       const recent = this.recentMessages.get(messageId);
       if (recent) return { ...recent };
     }
-    const row = await this.dataSource.manager.findOne(MessageRow, { where: { id: messageId } });
+    const row = await this.messageRows.findOneBy(this.dataSource.manager, { id: messageId });
     if (!row) throw new ConversationsError('message_not_found', 'There is no such message.', { id: messageId });
     return messageView(row);
   }
@@ -714,7 +719,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
   async annotateMessage(messageId: string, annotations: Partial<MessageAnnotations>, callerTx?: Tx, known?: MessageView): Promise<MessageView> {
     const run = <T>(work: (tx: Tx) => Promise<T>) => (callerTx ? work(callerTx) : this.uow.run(work));
     return run(async (tx) => {
-      const row = known?.id === messageId ? knownMessageRow(known) : await tx.manager.findOne(MessageRow, { where: { id: messageId } });
+      const row = known?.id === messageId ? knownMessageRow(known) : await this.messageRows.findOneBy(tx.manager, { id: messageId });
       if (!row) throw new ConversationsError('message_not_found', 'There is no such message.', { id: messageId });
       const set: Partial<MessageRow> = {};
       if (annotations.language !== undefined) set.language = annotations.language?.slice(0, 16) ?? null;

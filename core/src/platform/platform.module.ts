@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG } from './config/config.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { DATA_SOURCE } from './database/database.tokens.js';
+import { WalDurability } from './database/wal-durability.js';
 import { createDataSource, runMigrations } from './database/data-source.factory.js';
 import { UnitOfWork } from './database/unit-of-work.js';
 import { PipelinedTransactions } from './database/pipelined-transactions.js';
@@ -93,6 +94,7 @@ async function startBus(config: AppConfig, metrics: MetricsService): Promise<Bus
     { provide: BUS, inject: [APP_CONFIG, MetricsService], useFactory: startBus },
     OutboxWriter,
     OutboxSignal,
+    WalDurability,
     UnitOfWork,
     PipelinedTransactions,
     OutboxRelay,
@@ -106,6 +108,7 @@ async function startBus(config: AppConfig, metrics: MetricsService): Promise<Bus
     MetricsService,
     DATA_SOURCE,
     BUS,
+    WalDurability,
     UnitOfWork,
     PipelinedTransactions,
     OutboxWriter,

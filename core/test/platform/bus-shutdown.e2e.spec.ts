@@ -6,6 +6,7 @@ import { NatsBus } from '../../src/platform/bus/nats.bus.js';
 import { MetricsService } from '../../src/platform/metrics/metrics.service.js';
 import { OutboxRelay } from '../../src/platform/outbox/outbox.relay.js';
 import { OutboxSignal } from '../../src/platform/outbox/outbox.signal.js';
+import { WalDurability } from '../../src/platform/database/wal-durability.js';
 import type { AppConfig } from '../../src/platform/config/app-config.js';
 import type { DataSource } from 'typeorm';
 import { systemClock } from '../../src/platform/clock/clock.js';
@@ -66,6 +67,7 @@ describe('embedded outbox relay destroyed before the application was ready', () 
       systemClock,
       new MetricsService(),
       new OutboxSignal(), // never marked ready: no AppModule hook ran
+      new WalDurability(unused as DataSource),
     );
     relay.onApplicationBootstrap();
     const took = await bounded(() => relay.onModuleDestroy(), CLOSE_BOUND_MS, 'relay.onModuleDestroy()');

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { SQLITE_BACKEND, startTestApp, waitFor, type TestApp } from '../harness/test-app.js';
@@ -49,10 +49,16 @@ describe('embedded outbox across a restart', () => {
       10_000,
       'the analytics consumer to see the event',
     );
-    // And it left the outbox as sent, not pending.
-    const sentAt = (await dataSource.query('SELECT sent_at FROM outbox WHERE event_id = ?', [`conversation.created:${conversationId}`])) as Array<{
-      sent_at: unknown;
-    }>;
-    expect(sentAt[0]?.sent_at).not.toBeNull();
+    // And it leaves the outbox as sent, not pending (the relay marks it once the consumer's commit is on disk).
+    await waitFor(
+      async () => {
+        const rows = (await dataSource.query('SELECT sent_at FROM outbox WHERE event_id = ?', [`conversation.created:${conversationId}`])) as Array<{
+          sent_at: unknown;
+        }>;
+        return rows[0]?.sent_at !== null && rows[0]?.sent_at !== undefined;
+      },
+      5_000,
+      'the outbox row to be marked sent',
+    );
   });
 });

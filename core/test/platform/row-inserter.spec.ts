@@ -8,6 +8,7 @@ import type { DatabaseConfig } from '../../src/platform/config/app-config.js';
 import { createDataSource } from '../../src/platform/database/data-source.factory.js';
 import { BigIntColumn, BoolColumn, JsonColumn, TimestampColumn, type Json } from '../../src/platform/database/entity-columns.js';
 import { RowInserter } from '../../src/platform/database/row-inserter.js';
+import { RowReader } from '../../src/platform/database/row-reader.js';
 
 /** A table with every column kind the entities use; it exists only in this test's own database. */
 @Entity('row_inserter_probe')
@@ -110,5 +111,36 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('Ro
 
   it('does nothing for an empty list', async () => {
     await expect(dataSource.transaction((manager) => inserter.insert(manager, ProbeRow, []))).resolves.toBeUndefined();
+  });
+
+  it('RowReader.findBy reads back exactly what TypeORM findBy returns, for equality, NULL and IN criteria', async () => {
+    const due = new Date('2026-11-22T09:45:00.000Z');
+    const rows = [
+      { label: `reader-a ${TEXT}`, payload: { text: TEXT }, dueAt: due, flagged: true, bigNumber: 42 },
+      { label: 'reader-b', payload: null, dueAt: null, flagged: false, bigNumber: null },
+      { label: 'reader-c', payload: [1, 'two'], dueAt: due, flagged: false, bigNumber: 7 },
+    ] as ProbeRow[];
+    await dataSource.transaction((manager) => inserter.insert(manager, ProbeRow, rows));
+    const reader = new RowReader(dataSource, ProbeRow);
+    const manager = dataSource.manager;
+    const byLabel = (list: ProbeRow[]) => [...list].sort((a, b) => a.label.localeCompare(b.label));
+
+    const one = await reader.findOneBy(manager, { id: rows[0]!.id });
+    expect(one).toEqual(await manager.findOneBy(ProbeRow, { id: rows[0]!.id }));
+    expect(one).toBeInstanceOf(ProbeRow);
+    expect(one?.dueAt).toEqual(due);
+    expect(one?.flagged).toBe(true);
+
+    const labels = rows.map((row) => row.label);
+    expect(byLabel(await reader.findBy(manager, { label: labels, flagged: false }))).toEqual(
+      byLabel(await manager.find(ProbeRow, { where: [{ label: 'reader-b' }, { label: 'reader-c' }] })),
+    );
+    const nulls = await reader.findBy(manager, { label: labels, dueAt: null });
+    expect(nulls.map((row) => row.label)).toEqual(['reader-b']);
+    expect(await reader.findBy(manager, { dueAt: due, label: labels })).toHaveLength(2);
+    expect(await reader.findBy(manager, { label: [] })).toEqual([]);
+    expect(await reader.findOneBy(manager, { label: 'no such label' })).toBeNull();
+    // The same shape with other values reuses the statement and still binds the new values.
+    expect((await reader.findOneBy(manager, { label: 'reader-c' }))?.payload).toEqual([1, 'two']);
   });
 });

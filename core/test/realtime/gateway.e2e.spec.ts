@@ -171,9 +171,11 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('re
     expect((await visitor.next('typing')).data).toMatchObject({ conversationId, state: 'start', from: 'agent' });
     agentSocket.send('message.send', { conversationId, clientMessageId: 'note-1', text: 'internal: check refund', private: true });
     await agentSocket.next('message.ack');
+    // Watched from before the send: the visitor's copy may arrive before the agent's ack.
+    const replied = visitor.next('message', (data) => (data.message as { text: string }).text === 'Sure, happy to help');
     agentSocket.send('message.send', { conversationId, clientMessageId: 'reply-1', text: 'Sure, happy to help' });
     await agentSocket.next('message.ack');
-    const reply = await visitor.next('message', (data) => (data.message as { text: string }).text === 'Sure, happy to help');
+    const reply = await replied;
     expect(reply.data.seq).toBe(3);
     await agentSocket.waitFor(() => agentSocket.messages(conversationId).length === 3);
     expect(JSON.stringify(visitor.frames)).not.toContain('internal: check refund');

@@ -20,6 +20,26 @@ interface BatchSubscription {
   closed: boolean;
 }
 
+interface Route {
+  single: Subscription[][];
+  batch: BatchSubscription[][];
+}
+
+function groupByName<S extends { spec: { name: string; subject: string } }>(subscriptions: Iterable<S>, subject: string): S[][] {
+  const byName = new Map<string, S[]>();
+  for (const subscription of subscriptions) {
+    if (!subjectMatches(subscription.spec.subject, subject)) continue;
+    const group = byName.get(subscription.spec.name);
+    if (group) group.push(subscription);
+    else byName.set(subscription.spec.name, [subscription]);
+  }
+  return [...byName.values()];
+}
+
+function pick<S>(group: S[]): S {
+  return group[Math.floor(Math.random() * group.length)]!;
+}
+
 /**
  * Embedded-mode bus: one process, no network. It keeps the NATS adapter's contract
  * (dedup by msgId, retries with backoff, dead-lettering, request/reply) so modules behave
@@ -34,6 +54,7 @@ export class InProcessBus implements Bus {
   private readonly responders = new Map<string, (data: unknown, headers: Headers) => Promise<unknown>>();
   private readonly listeners = new Set<{ subject: string; handler: (data: unknown, subject: string) => void }>();
   private readonly seen = new Map<string, number>();
+  private readonly routes = new Map<string, Route>();
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Dead letters are kept in memory for inspection in embedded mode. */
   readonly deadLetters: Array<DeliveredMessage<unknown> & { reason: string }> = [];
@@ -47,43 +68,29 @@ export class InProcessBus implements Bus {
   async start(): Promise<void> {}
 
   async publish<T>(subject: string, data: T, options: PublishOptions): Promise<void> {
+    return this.publishCopies(subject, () => structuredClone(data), options);
+  }
+
+  /** The outbox hands over stored JSON: each consumer gets its own parse of it, which is cheaper than a clone. */
+  async publishEncoded(subject: string, json: string, options: PublishOptions): Promise<void> {
+    return this.publishCopies(subject, () => JSON.parse(json) as unknown, options);
+  }
+
+  /** Delivers to every consumer group subscribed to `subject`; each delivery gets its own copy of the data. */
+  private async publishCopies(subject: string, copy: () => unknown, options: PublishOptions): Promise<void> {
     if (this.closed) throw new BusError('bus_unavailable', 'The bus is closed.');
     const now = Date.now();
     this.forgetOldIds(now);
     if (this.seen.has(options.msgId)) return;
     this.seen.set(options.msgId, now);
     this.metrics.busPublished.inc({ stream: subject.split('.').slice(0, 2).join('.') });
-    const message: DeliveredMessage<unknown> = {
-      subject,
-      msgId: options.msgId,
-      data: structuredClone(data),
-      headers: { ...(options.headers ?? {}) },
-      deliveryCount: 1,
-    };
+    const headers = options.headers ?? {};
+    const message = (): DeliveredMessage<unknown> => ({ subject, msgId: options.msgId, data: copy(), headers: { ...headers }, deliveryCount: 1 });
+    const route = this.routeFor(subject);
     const deliveries: Promise<void>[] = [];
-    const byName = new Map<string, Subscription[]>();
-    for (const subscription of this.subscriptions) {
-      if (!subjectMatches(subscription.spec.subject, subject)) continue;
-      const group = byName.get(subscription.spec.name) ?? [];
-      group.push(subscription);
-      byName.set(subscription.spec.name, group);
-    }
-    for (const group of byName.values()) {
-      // Competing subscriptions with one durable name share the work, as on JetStream.
-      const chosen = group[Math.floor(Math.random() * group.length)]!;
-      deliveries.push(this.deliver(chosen, { ...message, data: structuredClone(message.data) }));
-    }
-    const batchByName = new Map<string, BatchSubscription[]>();
-    for (const subscription of this.batchSubscriptions) {
-      if (!subjectMatches(subscription.spec.subject, subject)) continue;
-      const group = batchByName.get(subscription.spec.name) ?? [];
-      group.push(subscription);
-      batchByName.set(subscription.spec.name, group);
-    }
-    for (const group of batchByName.values()) {
-      const chosen = group[Math.floor(Math.random() * group.length)]!;
-      deliveries.push(this.enqueue(chosen, { ...message, data: structuredClone(message.data) }));
-    }
+    // Competing subscriptions with one durable name share the work, as on JetStream.
+    for (const group of route.single) deliveries.push(this.deliver(pick(group), message()));
+    for (const group of route.batch) deliveries.push(this.enqueue(pick(group), message()));
     try {
       await Promise.all(deliveries);
     } catch (error) {
@@ -92,6 +99,16 @@ export class InProcessBus implements Bus {
       this.seen.delete(options.msgId);
       throw error;
     }
+  }
+
+  /** The consumer groups a subject reaches, grouped by durable name; cached until a consumer comes or goes. */
+  private routeFor(subject: string): Route {
+    let route = this.routes.get(subject);
+    if (!route) {
+      route = { single: groupByName(this.subscriptions, subject), batch: groupByName(this.batchSubscriptions, subject) };
+      this.routes.set(subject, route);
+    }
+    return route;
   }
 
   private forgetOldIds(now: number): void {
@@ -145,10 +162,12 @@ export class InProcessBus implements Bus {
   async consume<T>(spec: ConsumerSpec<T>): Promise<Closable> {
     const subscription: Subscription = { spec: spec as ConsumerSpec<unknown>, active: 0, waiting: [], closed: false };
     this.subscriptions.add(subscription);
+    this.routes.clear();
     return {
       close: async () => {
         subscription.closed = true;
         this.subscriptions.delete(subscription);
+        this.routes.clear();
       },
     };
   }
@@ -156,12 +175,14 @@ export class InProcessBus implements Bus {
   async consumeBatch<T>(spec: BatchConsumerSpec<T>): Promise<Closable> {
     const subscription: BatchSubscription = { spec: spec as BatchConsumerSpec<unknown>, queue: [], draining: false, closed: false };
     this.batchSubscriptions.add(subscription);
+    this.routes.clear();
     return { close: async () => this.closeBatch(subscription) };
   }
 
   private closeBatch(subscription: BatchSubscription): void {
     subscription.closed = true;
     this.batchSubscriptions.delete(subscription);
+    this.routes.clear();
     // Nothing will handle these any more: their publishers fail, so the outbox keeps the events pending and
     // publishes them again (after a restart, to the new consumer) instead of counting them as delivered.
     for (const item of subscription.queue.splice(0))
@@ -293,6 +314,7 @@ export class InProcessBus implements Bus {
     for (const subscription of this.subscriptions) subscription.closed = true;
     this.subscriptions.clear();
     for (const subscription of [...this.batchSubscriptions]) this.closeBatch(subscription);
+    this.routes.clear();
     this.listeners.clear();
     this.responders.clear();
   }

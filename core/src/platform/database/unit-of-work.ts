@@ -7,6 +7,7 @@ import { OutboxSignal } from '../outbox/outbox.signal.js';
 import type { OutboxRow } from '../outbox/outbox.entity.js';
 import { RowInserter } from './row-inserter.js';
 import { LaneBatcher } from './lane-batcher.js';
+import { WalDurability } from './wal-durability.js';
 
 export interface Tx {
   readonly manager: EntityManager;
@@ -58,6 +59,7 @@ export class UnitOfWork {
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
     private readonly signal: OutboxSignal,
+    private readonly durability: WalDurability,
   ) {
     this.lanes = new LaneBatcher<PendingUnit>(
       this.isMysql ? COALESCE_LANES : 1,
@@ -91,7 +93,11 @@ export class UnitOfWork {
         () => this.attempt(work, options.attempts ?? 3),
       );
       this.sqliteQueue = next.catch(() => undefined);
-      return next;
+      // Outside the queue: the next transaction runs while this one's fsync is in flight, and shares it.
+      return next.then(async (result) => {
+        await this.durability.barrier();
+        return result;
+      });
     }
     return this.attempt(work, options.attempts ?? 3);
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { In } from 'typeorm';
 import { BUS, type Bus, type Closable, type DeliveredMessage, type Delivery } from '../bus/bus.port.js';
 import { UnitOfWork, type Tx } from '../database/unit-of-work.js';
+import { RowReader } from '../database/row-reader.js';
 import { ProcessedEvent } from './processed-event.entity.js';
 import { isDuplicateKeyError } from '../database/duplicate-key.js';
 import type { EventEnvelope } from './outbox.entity.js';
@@ -68,6 +68,7 @@ export async function markProcessed(tx: Tx, consumer: string, eventId: string, a
 @Injectable()
 export class IdempotentConsumers implements OnModuleDestroy {
   private readonly handles: Closable[] = [];
+  private markers?: RowReader<ProcessedEvent>;
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
@@ -121,7 +122,9 @@ export class IdempotentConsumers implements OnModuleDestroy {
     const duplicates = await this.uow.run(async (tx) => {
       const ids = wanted.map((message) => message.data?.id ?? message.msgId);
       const done = new Set(
-        (await tx.manager.find(ProcessedEvent, { where: { consumer: spec.name, eventId: In(ids) }, select: { eventId: true } })).map((row) => row.eventId),
+        (await (this.markers ??= new RowReader(tx.manager.connection, ProcessedEvent)).findBy(tx.manager, { consumer: spec.name, eventId: ids })).map(
+          (row) => row.eventId,
+        ),
       );
       const fresh: Array<{ id: string; event: EventEnvelope<T> }> = [];
       for (const [index, message] of wanted.entries()) {

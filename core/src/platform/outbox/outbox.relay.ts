@@ -8,6 +8,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { OutboxSignal } from './outbox.signal.js';
 import { CLOCK, type Clock } from '../clock/clock.js';
 import { sqlTime } from '../database/sql-time.js';
+import { WalDurability } from '../database/wal-durability.js';
 
 interface PendingRow {
   seq: number | string;
@@ -46,6 +47,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: MetricsService,
     private readonly signal: OutboxSignal,
+    private readonly durability: WalDurability,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -133,6 +135,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       // because in-process consumers may open their own.
       const rows = await this.selectPending(this.dataSource.manager, false);
       if (rows.length === 0) return 0;
+      // No event leaves before the commit that wrote it is on disk (see WalDurability).
+      await this.durability.barrier();
       const sent = await this.publishRows(rows);
       await this.markSent(this.dataSource.manager, sent);
       return sent.length;

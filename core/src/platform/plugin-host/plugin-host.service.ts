@@ -10,6 +10,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { DATA_SOURCE } from '../database/database.tokens.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
+import { RowReader } from '../database/row-reader.js';
 import { BUS, type Bus, type Closable } from '../bus/bus.port.js';
 import { isValidPublishSubject, subjectMatches } from '../bus/subjects.js';
 import { CLOCK, type Clock } from '../clock/clock.js';
@@ -157,6 +158,7 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
   private readonly crashLoopsCounter: Counter<'plugin' | 'instance'>;
   private readonly deliveriesCounter: Counter<'plugin' | 'outcome'>;
   private readonly inboundCounter: Counter<'plugin' | 'outcome'>;
+  private deliveryRows?: RowReader<PluginDeliveryRow>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -1028,7 +1030,10 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
     if (new Date(envelope.occurredAt).getTime() < row.createdAt.getTime() - 1000) return; // older than the instance: not ours to send
     if (event.authorType === 'contact') return;
     const manager = this.dataSource.manager;
-    const existing = await manager.findOne(PluginDeliveryRow, { where: { instanceId, messageId: event.messageId } });
+    const existing = await (this.deliveryRows ??= new RowReader(this.dataSource, PluginDeliveryRow)).findOneBy(manager, {
+      instanceId,
+      messageId: event.messageId,
+    });
     if (existing && existing.status !== 'pending') return;
     const attempts = (existing?.attempts ?? 0) + 1;
     const now = this.clock.now();

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LessThan, type DataSource } from 'typeorm';
 import { DATA_SOURCE } from '../database/database.tokens.js';
+import { RowReader } from '../database/row-reader.js';
+import { RowInserter } from '../database/row-inserter.js';
 import { isDuplicateKeyError } from '../database/duplicate-key.js';
 import { CLOCK, type Clock } from '../clock/clock.js';
 import { PluginKvRow } from './entities/plugin-kv.entity.js';
@@ -22,10 +24,15 @@ function encode(value: unknown): string {
 /** `ctx.kv`: per-instance JSON values with optional expiry, in the core's database. */
 @Injectable()
 export class PluginKvStore {
+  private readonly rows: RowReader<PluginKvRow>;
+  private readonly inserter = new RowInserter();
+
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  ) {
+    this.rows = new RowReader(dataSource, PluginKvRow);
+  }
 
   private expiry(ttlMs: unknown): Date | null {
     if (ttlMs === undefined || ttlMs === null) return null;
@@ -35,7 +42,7 @@ export class PluginKvStore {
   }
 
   async get(instanceId: string, key: unknown): Promise<unknown> {
-    const row = await this.dataSource.manager.findOne(PluginKvRow, { where: { instanceId, key: checkKey(key) } });
+    const row = await this.rows.findOneBy(this.dataSource.manager, { instanceId, key: checkKey(key) });
     if (!row) return undefined;
     if (row.expiresAt && row.expiresAt.getTime() <= this.clock.now().getTime()) return undefined;
     return JSON.parse(row.value) as unknown;
@@ -49,7 +56,7 @@ export class PluginKvStore {
   async setIfAbsent(instanceId: string, key: unknown, value: unknown, ttlMs?: unknown): Promise<boolean> {
     const row = { instanceId, key: checkKey(key), value: encode(value), expiresAt: this.expiry(ttlMs), updatedAt: this.clock.now() };
     try {
-      await this.dataSource.manager.insert(PluginKvRow, row);
+      await this.inserter.insert(this.dataSource.manager, PluginKvRow, row);
       return true;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;

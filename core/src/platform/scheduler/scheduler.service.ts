@@ -40,6 +40,12 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
   private running = false;
   private loop?: Promise<void>;
   private readonly activeJobs = new Map<string, Promise<void>>();
+  /**
+   * Per job, a time before which its claim cannot succeed (epoch ms): `next_run_at` only moves forward, so
+   * the last value seen is a lower bound, and a pass skips the claim's UPDATE until then. Timers poke the
+   * loop on every `schedule`, so without this each pass sent one UPDATE per registered job.
+   */
+  private readonly notBefore = new Map<string, number>();
   private wake?: () => void;
 
   constructor(
@@ -179,8 +185,10 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
   /** Starts every job that is not already running on this instance; the lease keeps other instances out. */
   private startDueJobs(): Array<Promise<void>> {
     const runs: Array<Promise<void>> = [];
+    const now = this.clock.now().getTime();
     for (const [name, job] of this.jobs) {
       if (this.unregistered.has(name)) continue;
+      if (now < (this.notBefore.get(name) ?? 0)) continue;
       let run = this.activeJobs.get(name);
       if (!run) {
         run = this.tryRunJob(name, job.intervalMs, job.handler)
@@ -208,7 +216,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
       .andWhere('next_run_at <= :now', { now: sqlTime(this.dataSource, now) })
       .andWhere('(locked_until IS NULL OR locked_until < :now)', { now: sqlTime(this.dataSource, now) })
       .execute();
-    if (result.affected !== 1) return;
+    if (result.affected !== 1) {
+      await this.learnNextRun(name);
+      return;
+    }
+    this.notBefore.set(name, now.getTime() + intervalMs);
     let outcome = 'ok';
     try {
       await handler();
@@ -224,6 +236,13 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
       .set({ lockedBy: null, lockedUntil: null, lastRunAt: this.clock.now(), lastOutcome: outcome, runCount: () => 'run_count + 1' })
       .where('name = :name AND locked_by = :me', { name, me })
       .execute();
+  }
+
+  /** After a claim that did not match (not due yet, or another instance holds it): when to try again. */
+  private async learnNextRun(name: string): Promise<void> {
+    const row = await this.dataSource.manager.findOne(SchedulerJobRow, { where: { name }, select: { name: true, nextRunAt: true, lockedUntil: true } });
+    if (!row) return;
+    this.notBefore.set(name, Math.max(row.nextRunAt.getTime(), row.lockedUntil?.getTime() ?? 0));
   }
 
   private async fireDueTimers(): Promise<void> {

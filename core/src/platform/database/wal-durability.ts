@@ -54,6 +54,10 @@ export class WalDurability implements OnApplicationShutdown {
     }
   }
 
+  /** Writes made outside `UnitOfWork` (plugin key-value entries, delivery logs) are on disk within this long. */
+  static readonly SWEEP_MS = 1000;
+  private sweeper?: NodeJS.Timeout;
+
   get active(): boolean {
     return this.walPath !== undefined;
   }
@@ -61,6 +65,7 @@ export class WalDurability implements OnApplicationShutdown {
   /** Resolves when every commit made before the call is on disk. */
   barrier(): Promise<void> {
     if (!this.walPath) return Promise.resolve();
+    this.sweeper ??= setInterval(() => this.sweep(), WalDurability.SWEEP_MS).unref();
     const changes = this.changes();
     if (changes <= this.durableChanges) return Promise.resolve();
     // An fsync that started after these changes covers them; one that started before does not.
@@ -75,10 +80,20 @@ export class WalDurability implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweeper);
     if (!this.walPath || !this.dataSource.isInitialized) return;
     await this.barrier().catch((error: unknown) => this.logger.error({ err: error }, 'final WAL sync failed'));
     await this.wal?.close().catch(() => undefined);
     this.wal = undefined;
+  }
+
+  private sweep(): void {
+    if (!this.dataSource.isInitialized) return clearInterval(this.sweeper);
+    try {
+      this.barrier().catch((error: unknown) => this.logger.error({ err: error }, 'WAL sync failed'));
+    } catch (error) {
+      this.logger.error({ err: error }, 'WAL sync failed');
+    }
   }
 
   private afterCurrent(): Promise<void> {

@@ -4,6 +4,7 @@ import { APP_CONFIG } from './config/config.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { DATA_SOURCE } from './database/database.tokens.js';
 import { WalDurability } from './database/wal-durability.js';
+import { WalCheckpointer } from './database/wal-checkpointer.js';
 import { createDataSource, runMigrations } from './database/data-source.factory.js';
 import { UnitOfWork } from './database/unit-of-work.js';
 import { PipelinedTransactions } from './database/pipelined-transactions.js';
@@ -95,6 +96,7 @@ async function startBus(config: AppConfig, metrics: MetricsService): Promise<Bus
     OutboxWriter,
     OutboxSignal,
     WalDurability,
+    WalCheckpointer,
     UnitOfWork,
     PipelinedTransactions,
     OutboxRelay,

@@ -113,8 +113,11 @@ export class InProcessBus implements Bus {
 
   private forgetOldIds(now: number): void {
     if (this.seen.size < 10_000) return;
+    // Oldest first (a Map keeps insertion order): stop at the first id still inside the window, so a busy
+    // bus does not walk ten thousand live ids on every publish.
     for (const [id, at] of this.seen) {
-      if (now - at > DUPLICATE_WINDOW_MS) this.seen.delete(id);
+      if (now - at <= DUPLICATE_WINDOW_MS) break;
+      this.seen.delete(id);
     }
   }
 

@@ -39,6 +39,13 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private consecutiveFailures = 0;
   /** Rows this instance published (as counted in sb_outbox_relayed_total). */
   private metricsSent = 0;
+  /**
+   * Embedded mode: rows handed to the in-process bus whose consumers are still at work, and the highest seq
+   * handed over. A round does not wait for the consumers of the one before (see `dispatchEmbedded`).
+   */
+  private readonly dispatching = new Map<number, Promise<void>>();
+  private dispatchedThrough = 0;
+  private lastRescanAt = 0;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
@@ -60,6 +67,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopWaiting();
     this.signal.notify();
     await this.loop;
+    await this.settleDispatched();
   }
 
   private get mysql(): boolean {
@@ -117,30 +125,22 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Relays until nothing is pending (as the background loop does with a backlog); returns the rows sent. For tools and benchmarks. */
   async drain(): Promise<number> {
-    let total = 0;
+    const start = this.metricsSent;
     let backlog = true;
     for (;;) {
-      const before = this.metricsSent;
       const relayed = await this.relayRound(backlog);
-      total += this.metricsSent - before;
-      if (relayed === 0) return total;
+      if (relayed === 0) {
+        if (this.dispatching.size === 0) return this.metricsSent - start;
+        // Consumers still at work may commit new events: wait for them, then look again.
+        await this.settleDispatched();
+      }
       backlog = relayed >= this.config.outbox.batchSize;
     }
   }
 
   /** Publishes one batch; returns how many rows were sent. Exposed for tests and benchmarks. */
   async relayBatch(): Promise<number> {
-    if (!this.mysql) {
-      // SQLite: one process, no competing relays. No transaction is held while publishing,
-      // because in-process consumers may open their own.
-      const rows = await this.selectPending(this.dataSource.manager, false);
-      if (rows.length === 0) return 0;
-      // No event leaves before the commit that wrote it is on disk (see WalDurability).
-      await this.durability.barrier();
-      const sent = await this.publishRows(rows);
-      await this.markSent(this.dataSource.manager, sent);
-      return sent.length;
-    }
+    if (!this.mysql) return this.dispatchEmbedded();
     // READ COMMITTED: under REPEATABLE READ the locking SELECT takes next-key (gap) locks on
     // the pending index, and concurrent commits inserting outbox rows deadlocked against the
     // relay (found by the two-process fault test). SKIP LOCKED only needs record locks.
@@ -154,10 +154,62 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  private async selectPending(manager: EntityManager, lock: boolean): Promise<PendingRow[]> {
+  /**
+   * Embedded mode (SQLite, in-process bus, one process, no competing relays): hands a batch to the bus and
+   * returns without waiting for its consumers. An in-process publish resolves only after every consumer's
+   * first attempt, so waiting made each round as slow as its slowest consumer (a bot turn) and every event
+   * committed meanwhile, a bot's reply among them, waited for that round. Rows are marked sent when their
+   * consumers are done, so a stop in between delivers them again at the next start. No transaction is held
+   * while publishing, because in-process consumers open their own. Returns the rows handed over.
+   */
+  private async dispatchEmbedded(): Promise<number> {
+    // Bounded: with a backlog, wait for the oldest batches' consumers before taking more.
+    while (this.dispatching.size >= MAX_EMBEDDED_IN_FLIGHT) await Promise.race(this.dispatching.values());
+    // Reading on from the last row handed over; once a second from the start, so that a row committed
+    // after a higher one (which one connection should never do) is still not left behind.
+    const now = Date.now();
+    const rescan = now - this.lastRescanAt >= 1000;
+    if (rescan) this.lastRescanAt = now;
+    const after = rescan ? 0 : this.dispatchedThrough;
+    const rows = (await this.selectPending(this.dataSource.manager, false, after)).filter((row) => !this.dispatching.has(Number(row.seq)));
+    if (rows.length === 0) return 0;
+    // No event leaves before the commit that wrote it is on disk (see WalDurability).
+    await this.durability.barrier();
+    for (const row of rows) this.dispatchedThrough = Math.max(this.dispatchedThrough, Number(row.seq));
+    const delivered = this.publishRows(rows)
+      .then(async (sent) => {
+        await this.markSent(this.dataSource.manager, sent);
+        if (sent.length < rows.length) this.redispatch(rows, sent);
+      })
+      .catch((error: unknown) => {
+        this.redispatch(rows, []);
+        this.logger.warn({ reason: (error as Error).message }, 'outbox rows not delivered; they stay pending');
+      })
+      .finally(() => {
+        for (const row of rows) this.dispatching.delete(Number(row.seq));
+      });
+    for (const row of rows) this.dispatching.set(Number(row.seq), delivered);
+    return rows.length;
+  }
+
+  /** Rows a round could not deliver stay pending: the next rounds read from the first of them again. */
+  private redispatch(rows: PendingRow[], sent: PendingRow[]): void {
+    const delivered = new Set(sent.map((row) => Number(row.seq)));
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      if (!delivered.has(seq)) this.dispatchedThrough = Math.min(this.dispatchedThrough, seq - 1);
+    }
+  }
+
+  private async settleDispatched(): Promise<void> {
+    while (this.dispatching.size > 0) await Promise.allSettled(new Set(this.dispatching.values()));
+  }
+
+  private async selectPending(manager: EntityManager, lock: boolean, afterSeq = 0): Promise<PendingRow[]> {
     const suffix = lock ? ' FOR UPDATE SKIP LOCKED' : '';
     return manager.query(
-      `SELECT seq, event_id, subject, envelope, headers FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ${Number(this.config.outbox.batchSize)}${suffix}`,
+      `SELECT seq, event_id, subject, envelope, headers FROM outbox WHERE sent_at IS NULL AND seq > ? ORDER BY seq LIMIT ${Number(this.config.outbox.batchSize)}${suffix}`,
+      [afterSeq],
     );
   }
 
@@ -203,3 +255,5 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
 /** Batches claimed at once while a backlog lasts (MySQL only). */
 const PARALLEL_BATCHES = 3;
+/** Embedded mode: rows handed to consumers and not yet done, at most (then the relay waits for the oldest). */
+const MAX_EMBEDDED_IN_FLIGHT = 2_000;

@@ -6,8 +6,10 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { createDataSource, runMigrations } from '../../src/platform/database/data-source.factory.js';
 import { WalDurability } from '../../src/platform/database/wal-durability.js';
+import { WalCheckpointer } from '../../src/platform/database/wal-checkpointer.js';
 import { DATA_SOURCE } from '../../src/platform/database/database.tokens.js';
 import { UnitOfWork } from '../../src/platform/database/unit-of-work.js';
+import { ProcessedEvent } from '../../src/platform/outbox/processed-event.entity.js';
 import { BUS, type Bus, type Closable } from '../../src/platform/bus/bus.port.js';
 import { SQLITE_BACKEND, startTestApp, waitFor, type TestApp } from '../harness/test-app.js';
 
@@ -184,5 +186,21 @@ describe('embedded core: acknowledged and published only once on disk', () => {
     probe.state.open();
     await expect(unit).resolves.toBe(id);
     await waitFor(() => seen.includes(id), 5000, 'the event to be published after the fsync');
+  });
+
+  it("checkpoints the log in its own thread, with SQLite's inline checkpoints off", async () => {
+    const checkpointer = core.app.get(WalCheckpointer);
+    const dataSource = core.app.get<DataSource>(DATA_SOURCE);
+    expect(checkpointer.running).toBe(true);
+    const [{ wal_autocheckpoint }] = (await dataSource.query('PRAGMA wal_autocheckpoint')) as Array<{ wal_autocheckpoint: number }>;
+    expect(wal_autocheckpoint).toBe(0);
+    const before = checkpointer.checkpointedPages;
+    const uow = core.app.get(UnitOfWork);
+    for (let i = 0; i < 50; i++) {
+      await uow.run((tx) => tx.insert(ProcessedEvent, { consumer: 'wal-checkpoint-test', eventId: randomUUID(), processedAt: new Date() }));
+    }
+    await waitFor(() => checkpointer.checkpointedPages > before, 5000, 'the worker to checkpoint the new pages');
+    const rows = (await dataSource.query('SELECT COUNT(*) AS n FROM processed_events WHERE consumer = ?', ['wal-checkpoint-test'])) as Array<{ n: number }>;
+    expect(Number(rows[0]!.n)).toBe(50);
   });
 });

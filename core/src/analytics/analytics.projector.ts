@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Tx } from '../platform/database/unit-of-work.js';
 import { RowReader } from '../platform/database/row-reader.js';
+import { RowUpdater } from '../platform/database/row-updater.js';
 import type { EventEnvelope } from '../platform/outbox/outbox.entity.js';
 import { ConversationFactRow, ResponseFactRow, TicketFactRow } from './entities/analytics-facts.entity.js';
 import type { BotEventData, ConversationEventData, CsatEventData, TicketEventData } from './analytics.events.js';
@@ -56,6 +57,7 @@ export class AnalyticsProjector {
    */
   private readonly loaded = new WeakMap<Tx, Map<string, LoadedFact>>();
   private conversationFacts?: RowReader<ConversationFactRow>;
+  private factUpdates?: RowUpdater<ConversationFactRow>;
 
   /** Whether `apply` does anything with the event (a cheap test of the subject, for the consumer's filter). */
   handles(envelope: EventEnvelope<unknown>): boolean {
@@ -113,12 +115,12 @@ export class AnalyticsProjector {
     const loaded = this.loaded.get(tx)?.get(fact.conversationId);
     const now = factColumns(fact);
     if (!loaded?.stored) {
-      await manager.insert(ConversationFactRow, fact);
+      await tx.insert(ConversationFactRow, fact);
     } else {
       const changed: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(now)) if (loaded.stored[key] !== value) changed[key] = fact[key as keyof ConversationFactRow];
       if (!Object.keys(changed).length) return;
-      await manager.update(ConversationFactRow, { conversationId: fact.conversationId }, changed as never);
+      await (this.factUpdates ??= new RowUpdater(manager.connection, ConversationFactRow)).update(manager, { conversationId: fact.conversationId }, changed);
     }
     if (loaded) loaded.stored = now;
   }

@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { createSafeFetch } from '@switchboard/plugin-sdk';
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
 import { RowReader } from '../platform/database/row-reader.js';
+import { RowUpdater } from '../platform/database/row-updater.js';
 import { UnitOfWork, type Tx } from '../platform/database/unit-of-work.js';
 import { CLOCK, type Clock } from '../platform/clock/clock.js';
 import { BUS, type Bus, type Closable } from '../platform/bus/bus.port.js';
@@ -141,6 +142,7 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
   /** Read on every turn: by key, without a query builder per call. */
   private readonly turnRows: RowReader<BotTurnRow>;
   private readonly sessionRows: RowReader<BotSessionRow>;
+  private readonly sessionUpdates: RowUpdater<BotSessionRow>;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
@@ -160,6 +162,7 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
   ) {
     this.turnRows = new RowReader(dataSource, BotTurnRow);
     this.sessionRows = new RowReader(dataSource, BotSessionRow);
+    this.sessionUpdates = new RowUpdater(dataSource, BotSessionRow);
   }
 
   onModuleInit(): void {
@@ -283,7 +286,7 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
     const intent = annotation.intent ?? annotation.intentCandidate;
     await this.uow.run(async (tx) => {
       await this.saveSession(tx, event, existing, state, outcome.handover ?? null);
-      await tx.manager.insert(BotTurnRow, {
+      await tx.insert(BotTurnRow, {
         id: randomUUID(),
         messageId: event.messageId,
         conversationId: event.conversationId,
@@ -367,7 +370,7 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
     const now = this.clock.now();
     const mode = handover ? 'handed_over' : 'bot';
     if (!existing) {
-      await tx.manager.insert(BotSessionRow, {
+      await tx.insert(BotSessionRow, {
         conversationId: event.conversationId,
         inboxId: event.inboxId,
         mode,
@@ -380,20 +383,19 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
       });
       return;
     }
-    const moved = await tx.manager
-      .createQueryBuilder()
-      .update(BotSessionRow)
-      .set({
+    const moved = await this.sessionUpdates.update(
+      tx.manager,
+      { conversationId: event.conversationId, version: existing.version },
+      {
         mode,
         state: state as never,
         version: existing.version + 1,
         handoverReason: handover ?? existing.handoverReason,
         handedOverAt: handover ? now : existing.handedOverAt,
         updatedAt: now,
-      })
-      .where('conversation_id = :id AND version = :version', { id: event.conversationId, version: existing.version })
-      .execute();
-    if (moved.affected !== 1) throw new Error('bot session changed concurrently; the turn is retried');
+      },
+    );
+    if (moved !== 1) throw new Error('bot session changed concurrently; the turn is retried');
   }
 
   // ---------------------------------------------------------------- decisions

@@ -4,6 +4,7 @@ import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
 import { UnitOfWork, type Tx } from '../platform/database/unit-of-work.js';
 import { RowReader } from '../platform/database/row-reader.js';
+import { RowUpdater } from '../platform/database/row-updater.js';
 import { CLOCK, type Clock } from '../platform/clock/clock.js';
 import { sqlTime } from '../platform/database/sql-time.js';
 import { IdempotentConsumers } from '../platform/outbox/idempotent-consumers.js';
@@ -97,6 +98,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
   private readonly conversationRows: RowReader<ConversationRow>;
   private readonly messageRows: RowReader<MessageRow>;
   private readonly inboxRows: RowReader<InboxRow>;
+  private readonly messageUpdates: RowUpdater<MessageRow>;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
@@ -112,6 +114,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     this.conversationRows = new RowReader(dataSource, ConversationRow);
     this.messageRows = new RowReader(dataSource, MessageRow);
     this.inboxRows = new RowReader(dataSource, InboxRow);
+    this.messageUpdates = new RowUpdater(dataSource, MessageRow);
   }
 
   onModuleInit(): void {
@@ -729,8 +732,8 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       if (annotations.flags !== undefined) set.flags = annotations.flags;
       if (!Object.keys(set).length) return messageView(row);
       Object.assign(row, set);
-      const updated = await tx.manager.update(MessageRow, { id: messageId }, set as never);
-      if (known && updated.affected === 0) throw new ConversationsError('message_not_found', 'There is no such message.', { id: messageId });
+      const updated = await this.messageUpdates.update(tx.manager, { id: messageId }, set);
+      if (known && updated === 0) throw new ConversationsError('message_not_found', 'There is no such message.', { id: messageId });
       await tx.emit<MessageAnnotatedEvent>({
         subject: CONVERSATION_MESSAGE_ANNOTATED,
         data: {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
 import { UnitOfWork, type Tx } from '../platform/database/unit-of-work.js';
+import { RowReader } from '../platform/database/row-reader.js';
 import { CLOCK, type Clock } from '../platform/clock/clock.js';
 import { IdempotentConsumers } from '../platform/outbox/idempotent-consumers.js';
 import { SchedulerService } from '../platform/scheduler/scheduler.service.js';
@@ -172,6 +173,7 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
   /** Ticket links of the conversations in a batch being handled, per transaction (see `prefetchConversationLinks`). */
   private readonly conversationLinks = new WeakMap<Tx, Map<string, TicketLinkRow[]>>();
   private readonly logger = new Logger('tickets');
+  private linkRows?: RowReader<TicketLinkRow>;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
@@ -203,7 +205,10 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
       // Most conversations have no ticket: one read then, instead of a transaction.
       precheck: async (event) =>
         !event.data?.conversationId ||
-        (await this.dataSource.manager.exists(TicketLinkRow, { where: { kind: 'conversation', refId: event.data.conversationId } })),
+        (await (this.linkRows ??= new RowReader(this.dataSource, TicketLinkRow)).findOneBy(this.dataSource.manager, {
+          kind: 'conversation',
+          refId: event.data.conversationId,
+        })) !== null,
       batchWaitMs: 20,
       // Only customer messages and public agent replies move a ticket; nothing else needs a transaction.
       filter: (event) =>

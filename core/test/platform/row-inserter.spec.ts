@@ -9,6 +9,7 @@ import { createDataSource } from '../../src/platform/database/data-source.factor
 import { BigIntColumn, BoolColumn, JsonColumn, TimestampColumn, type Json } from '../../src/platform/database/entity-columns.js';
 import { RowInserter } from '../../src/platform/database/row-inserter.js';
 import { RowReader } from '../../src/platform/database/row-reader.js';
+import { RowUpdater } from '../../src/platform/database/row-updater.js';
 
 /** A table with every column kind the entities use; it exists only in this test's own database. */
 @Entity('row_inserter_probe')
@@ -142,5 +143,34 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('Ro
     expect(await reader.findOneBy(manager, { label: 'no such label' })).toBeNull();
     // The same shape with other values reuses the statement and still binds the new values.
     expect((await reader.findOneBy(manager, { label: 'reader-c' }))?.payload).toEqual([1, 'two']);
+  });
+
+  it('RowUpdater.update sets values as TypeORM stores them, counts the rows it changed, and runs only in a transaction', async () => {
+    const rows = [
+      { label: 'updater-a', counted: 1 },
+      { label: 'updater-b', counted: 1 },
+      { label: 'updater-c', counted: 2 },
+    ] as ProbeRow[];
+    await dataSource.transaction((manager) => inserter.insert(manager, ProbeRow, rows));
+    const updater = new RowUpdater(dataSource, ProbeRow);
+    const due = new Date('2026-11-22T10:15:00.000Z');
+    const changed = await dataSource.transaction((manager) =>
+      updater.update(manager, { counted: 1, label: ['updater-a', 'updater-b', 'updater-c'] }, { payload: { text: TEXT }, dueAt: due, flagged: true }),
+    );
+    expect(changed).toBe(2);
+    const after = await dataSource.manager.find(ProbeRow, {
+      where: [{ label: 'updater-a' }, { label: 'updater-b' }, { label: 'updater-c' }],
+      order: { label: 'ASC' },
+    });
+    expect(after.map((row) => [row.label, row.flagged, row.dueAt?.toISOString() ?? null, row.payload])).toEqual([
+      ['updater-a', true, due.toISOString(), { text: TEXT }],
+      ['updater-b', true, due.toISOString(), { text: TEXT }],
+      ['updater-c', false, null, null],
+    ]);
+    // Optimistic concurrency as the bot uses it: a stale condition changes nothing.
+    expect(await dataSource.transaction((manager) => updater.update(manager, { label: 'updater-c', counted: 99 }, { counted: 3 }))).toBe(0);
+    expect(await dataSource.transaction((manager) => updater.update(manager, { label: 'updater-c', counted: 2 }, { counted: 3, dueAt: null }))).toBe(1);
+    expect((await dataSource.manager.findOneByOrFail(ProbeRow, { label: 'updater-c' })).counted).toBe(3);
+    await expect(updater.update(dataSource.manager, { label: 'updater-a' }, { counted: 5 })).rejects.toThrow('runs in a transaction');
   });
 });

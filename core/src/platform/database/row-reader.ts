@@ -1,12 +1,6 @@
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
-
-interface ReadPlan {
-  readonly columns: readonly ColumnMetadata[];
-  readonly selectList: string;
-  readonly table: string;
-  readonly byProperty: ReadonlyMap<string, ColumnMetadata>;
-}
+import type { Driver } from 'typeorm/driver/Driver.js';
 
 /**
  * Equality criteria by property name for `findBy`: a value matches equal, `null` matches NULL, and an
@@ -20,7 +14,6 @@ export type Criteria<Entity> = { [Property in keyof Entity]?: Entity[Property] |
  * transformers, JSON, dates and booleans come back exactly as TypeORM would return them).
  */
 export class RowReader<Entity extends ObjectLiteral> {
-  private plan?: ReadPlan;
   private readonly statements = new Map<string, string>();
 
   constructor(
@@ -40,29 +33,12 @@ export class RowReader<Entity extends ObjectLiteral> {
    */
   async findBy(manager: EntityManager, where: Criteria<Entity>, limit?: number): Promise<Entity[]> {
     const plan = this.planned();
-    const driver = this.dataSource.driver;
-    const conditions: string[] = [];
-    const params: unknown[] = [];
-    for (const property of Object.keys(where).sort()) {
-      const value = (where as Record<string, unknown>)[property];
-      if (value === undefined) continue;
-      const column = plan.byProperty.get(property);
-      if (!column) throw new Error(`${plan.table} has no column for property ${property}`);
-      const name = driver.escape(column.databaseName);
-      if (value === null) conditions.push(`${name} IS NULL`);
-      else if (Array.isArray(value)) {
-        if (value.length === 0) return [];
-        conditions.push(`${name} IN (${value.map(() => '?').join(', ')})`);
-        for (const item of value) params.push(driver.preparePersistentValue(item, column));
-      } else {
-        conditions.push(`${name} = ?`);
-        params.push(driver.preparePersistentValue(value, column));
-      }
-    }
-    const shape = `${conditions.join(' AND ')}|${limit ?? ''}`;
+    const { conditions, params, none } = plan.conditions(this.dataSource.driver, where);
+    if (none) return [];
+    const shape = `${conditions}|${limit ?? ''}`;
     let sql = this.statements.get(shape);
     if (!sql) {
-      sql = `SELECT ${plan.selectList} FROM ${plan.table}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''}${limit ? ` LIMIT ${Number(limit)}` : ''}`;
+      sql = `SELECT ${plan.selectList} FROM ${plan.table}${conditions ? ` WHERE ${conditions}` : ''}${limit ? ` LIMIT ${Number(limit)}` : ''}`;
       if (this.statements.size < 256) this.statements.set(shape, sql);
     }
     const rows = (await manager.query(sql, params)) as Array<Record<string, unknown>>;
@@ -82,18 +58,65 @@ export class RowReader<Entity extends ObjectLiteral> {
     return entity;
   }
 
-  private planned(): ReadPlan {
-    if (!this.plan) {
-      const metadata = this.dataSource.getMetadata(this.target);
-      const columns = metadata.columns.filter((column) => !column.isVirtual && !column.isVirtualProperty);
-      const escape = (name: string) => this.dataSource.driver.escape(name);
-      this.plan = {
-        columns,
-        selectList: columns.map((column) => escape(column.databaseName)).join(', '),
-        table: escape(metadata.tablePath),
-        byProperty: new Map(columns.map((column) => [column.propertyPath, column])),
-      };
+  private planned(): EntityPlan {
+    return EntityPlan.of(this.dataSource, this.target);
+  }
+}
+
+const plans = new WeakMap<DataSource, Map<EntityTarget<ObjectLiteral>, EntityPlan>>();
+
+/** An entity's table and columns, escaped for the data source's driver: planned once, shared by readers and updaters. */
+export class EntityPlan {
+  readonly columns: readonly ColumnMetadata[];
+  readonly selectList: string;
+  readonly table: string;
+  readonly byProperty: ReadonlyMap<string, ColumnMetadata>;
+
+  private constructor(dataSource: DataSource, target: EntityTarget<ObjectLiteral>) {
+    const metadata = dataSource.getMetadata(target);
+    const escape = (name: string) => dataSource.driver.escape(name);
+    this.columns = metadata.columns.filter((column) => !column.isVirtual && !column.isVirtualProperty);
+    this.selectList = this.columns.map((column) => escape(column.databaseName)).join(', ');
+    this.table = escape(metadata.tablePath);
+    this.byProperty = new Map(this.columns.map((column) => [column.propertyPath, column]));
+  }
+
+  static of(dataSource: DataSource, target: EntityTarget<ObjectLiteral>): EntityPlan {
+    let byTarget = plans.get(dataSource);
+    if (!byTarget) plans.set(dataSource, (byTarget = new Map()));
+    let plan = byTarget.get(target);
+    if (!plan) byTarget.set(target, (plan = new EntityPlan(dataSource, target)));
+    return plan;
+  }
+
+  column(property: string): ColumnMetadata {
+    const column = this.byProperty.get(property);
+    if (!column) throw new Error(`${this.table} has no column for property ${property}`);
+    return column;
+  }
+
+  /**
+   * `col_a = ? AND col_b IS NULL AND col_c IN (?, ?)` for criteria by property name (sorted, so one shape gives
+   * one text), with the values converted as TypeORM stores them. `none`: an empty list matches no row.
+   */
+  conditions(driver: Driver, where: Record<string, unknown>): { conditions: string; params: unknown[]; none: boolean } {
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    for (const property of Object.keys(where).sort()) {
+      const value = where[property];
+      if (value === undefined) continue;
+      const column = this.column(property);
+      const name = driver.escape(column.databaseName);
+      if (value === null) parts.push(`${name} IS NULL`);
+      else if (Array.isArray(value)) {
+        if (value.length === 0) return { conditions: '', params: [], none: true };
+        parts.push(`${name} IN (${value.map(() => '?').join(', ')})`);
+        for (const item of value) params.push(driver.preparePersistentValue(item, column));
+      } else {
+        parts.push(`${name} = ?`);
+        params.push(driver.preparePersistentValue(value, column));
+      }
     }
-    return this.plan;
+    return { conditions: parts.join(' AND '), params, none: false };
   }
 }

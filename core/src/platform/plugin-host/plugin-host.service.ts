@@ -11,6 +11,8 @@ import type { AppConfig } from '../config/app-config.js';
 import { DATA_SOURCE } from '../database/database.tokens.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { RowReader } from '../database/row-reader.js';
+import { RowInserter } from '../database/row-inserter.js';
+import { isDuplicateKeyError } from '../database/duplicate-key.js';
 import { BUS, type Bus, type Closable } from '../bus/bus.port.js';
 import { isValidPublishSubject, subjectMatches } from '../bus/subjects.js';
 import { CLOCK, type Clock } from '../clock/clock.js';
@@ -159,6 +161,7 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
   private readonly deliveriesCounter: Counter<'plugin' | 'outcome'>;
   private readonly inboundCounter: Counter<'plugin' | 'outcome'>;
   private deliveryRows?: RowReader<PluginDeliveryRow>;
+  private readonly inserter = new RowInserter();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -1038,22 +1041,27 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
     const attempts = (existing?.attempts ?? 0) + 1;
     const now = this.clock.now();
     const record = async (changes: Partial<PluginDeliveryRow>) => {
-      await manager.upsert(
-        PluginDeliveryRow,
-        {
-          instanceId,
-          messageId: event.messageId,
-          conversationId: event.conversationId,
-          attempts,
-          createdAt: existing?.createdAt ?? now,
-          updatedAt: this.clock.now(),
-          externalId: null,
-          lastError: null,
-          status: 'pending',
-          ...changes,
-        },
-        ['instanceId', 'messageId'],
-      );
+      const row = {
+        instanceId,
+        messageId: event.messageId,
+        conversationId: event.conversationId,
+        attempts,
+        createdAt: existing?.createdAt ?? now,
+        updatedAt: this.clock.now(),
+        externalId: null,
+        lastError: null,
+        status: 'pending',
+        ...changes,
+      } as PluginDeliveryRow;
+      if (!existing) {
+        // The first attempt of a message (nearly every delivery): a plain insert, without a query builder.
+        try {
+          return await this.inserter.insert(manager, PluginDeliveryRow, row);
+        } catch (error) {
+          if (!isDuplicateKeyError(error)) throw error;
+        }
+      }
+      await manager.upsert(PluginDeliveryRow, row, ['instanceId', 'messageId']);
     };
     try {
       const message = await this.conversations.getMessage(event.messageId);

@@ -57,6 +57,8 @@ export interface BotBenchResult {
   p90Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Reply latency by second of the run (by when the customer's message was sent). */
+  perSecond: Array<{ second: number; replied: number; p50Ms: number; p99Ms: number }>;
   botTurnP50Ms: number;
   botTurnP99Ms: number;
   /** Time until the channel's HTTP 202 (the message committed), p50 / p99: the ingest share of the reply latency. */
@@ -198,8 +200,10 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
     for (const r of run.results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
     log(`bot: HTTP statuses ${JSON.stringify(statuses)}`);
     const latencies: number[] = [];
+    const timed: Array<{ t0: number; ms: number }> = [];
     while (Date.now() < deadline) {
       latencies.length = 0;
+      timed.length = 0;
       const used = new Map<string, number>();
       for (const r of [...sent].sort((a, b) => a.t0 - b.t0)) {
         const list = replies.get(r.conversationId!) ?? [];
@@ -207,6 +211,7 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
         const index = list.findIndex((t, k) => k >= from && t >= r.t0);
         if (index >= 0) {
           latencies.push(list[index] - r.t0);
+          timed.push({ t0: r.t0, ms: list[index] - r.t0 });
           used.set(r.conversationId!, index + 1);
         }
       }
@@ -215,6 +220,19 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
     }
     await handle.close();
     const sorted = [...latencies].sort((a, b) => a - b);
+    // Per second of the run: the first seconds are mostly first contacts (400 new contacts and conversations).
+    const start = Math.min(...timed.map((entry) => entry.t0));
+    const bySecond = new Map<number, number[]>();
+    for (const entry of timed) {
+      const second = Math.floor((entry.t0 - start) / 1000);
+      bySecond.set(second, [...(bySecond.get(second) ?? []), entry.ms]);
+    }
+    const perSecond = [...bySecond.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([second, list]) => {
+        const ordered = list.sort((a, b) => a - b);
+        return { second, replied: ordered.length, p50Ms: round(pct(ordered, 50)), p99Ms: round(pct(ordered, 99)) };
+      });
     const turns = (await bot.turns(SYSTEM_ACTOR, { inboxId: inbox.id, limit: 1000 })).map((t) => t.latencyMs ?? 0).sort((a, b) => a - b);
     const accepted = sent.map((r) => r.acceptedMs ?? 0).sort((a, b) => a - b);
 
@@ -265,6 +283,7 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
       p50Ms: round(pct(sorted, 50)),
       p90Ms: round(pct(sorted, 90)),
       p99Ms: round(pct(sorted, 99)),
+      perSecond,
       maxMs: round(sorted[sorted.length - 1] ?? NaN),
       botTurnP50Ms: round(pct(turns, 50)),
       botTurnP99Ms: round(pct(turns, 99)),

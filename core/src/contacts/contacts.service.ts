@@ -154,7 +154,7 @@ export class ContactsService {
           created = true;
         }
         if (!identity) {
-          await m.insert(ContactIdentityRow, {
+          await tx.insert(ContactIdentityRow, {
             id: randomUUID(),
             contactId: contact.id,
             channel,
@@ -627,7 +627,7 @@ export class ContactsService {
       createdAt: now,
       updatedAt: now,
     });
-    await tx.manager.insert(ContactRow, row as never);
+    await tx.insert(ContactRow, row);
     await this.writeLookups(tx.manager, row.id, profile);
     await tx.emit<ContactCreatedEvent>({ subject: CONTACT_CREATED, id: `contact.created:${row.id}`, data: { contactId: row.id } });
     return row;

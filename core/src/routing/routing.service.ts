@@ -126,11 +126,11 @@ export class RoutingService implements OnModuleInit, OnApplicationBootstrap, OnM
         name: 'routing-conversation-created',
         subject: CONVERSATION_CREATED,
         concurrency: 4,
+        // Without auto-routing, or on an inbox where a bot answers first (it queues the conversation itself at
+        // hand-over), there is nothing to do: no transaction, no marker.
+        filter: (event) => this.settings.get<boolean>(ROUTING_SETTINGS.autoRoute) === true && !this.autoRouteHolds.some((hold) => hold(event.data)),
         handle: async (event, tx) => {
-          if (!this.settings.get<boolean>(ROUTING_SETTINGS.autoRoute)) return;
           const data = event.data;
-          // A bot answers first on some inboxes: it queues the conversation itself at hand-over.
-          if (this.autoRouteHolds.some((hold) => hold(data))) return;
           const queued = await this.engine.enqueueInTx(tx, { ...data, reason: 'created' }, { dispatch: false });
           if (queued) tx.afterCommit(() => void this.enrichThenDispatch(data.conversationId, data.contactId));
         },

@@ -270,21 +270,22 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
     }
     const replies = [...prefix, ...outcome.replies];
 
-    let k = 0;
-    for (const reply of replies) {
-      if (!reply.text.trim() && !reply.content) continue;
-      await this.conversations.postMessage(BOT_ACTOR, event.conversationId, {
-        text: reply.text,
-        content: reply.content ?? null,
-        idempotencyKey: `bot:${event.messageId}:${k++}`,
-        authorType: 'bot',
-        authorId: `bot:${event.inboxId}`,
-      });
-    }
-
     const latencyMs = Math.round((performance.now() - started) * 100) / 100;
     const intent = annotation.intent ?? annotation.intentCandidate;
+    // The replies, the turn log and the session commit together: one transaction per turn, and a turn that
+    // fails leaves nothing half-done for its retry.
     await this.uow.run(async (tx) => {
+      let k = 0;
+      for (const reply of replies) {
+        if (!reply.text.trim() && !reply.content) continue;
+        await this.conversations.postMessageInTx(tx, BOT_ACTOR, event.conversationId, {
+          text: reply.text,
+          content: reply.content ?? null,
+          idempotencyKey: `bot:${event.messageId}:${k++}`,
+          authorType: 'bot',
+          authorId: `bot:${event.inboxId}`,
+        });
+      }
       await this.saveSession(tx, event, existing, state, outcome.handover ?? null);
       await tx.insert(BotTurnRow, {
         id: randomUUID(),

@@ -337,23 +337,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
    * `authorType` bot by default). A repeated `idempotencyKey` returns the original message.
    */
   async postMessage(actor: Actor, conversationId: string, input: PostMessageInput): Promise<PostMessageResult> {
-    validateMessageBody(input.text, input.content ?? null, input.attachments ?? null);
-    if (!input.idempotencyKey || input.idempotencyKey.length > 191)
-      throw new ConversationsError('message_invalid', 'idempotencyKey must be 1–191 characters', { field: 'idempotencyKey' });
-    const authorType: AuthorType = actor.kind === 'system' ? (input.authorType ?? 'bot') : 'agent';
-    const authorId = actor.kind === 'system' ? (input.authorId ?? actor.id) : actor.id;
-    const newMessage: NewMessage = {
-      direction: 'out',
-      authorType,
-      authorId,
-      text: input.text,
-      content: input.content ?? null,
-      attachments: linkOnly(input.attachments),
-      private: input.private ?? false,
-      idempotencyKey: input.idempotencyKey,
-      inboundKey: null,
-      externalMessageId: null,
-    };
+    const newMessage = outgoingMessage(actor, input);
     if (this.batchable(input.attachments)) {
       const outcome = await this.batchWriter.append({ conversationId, message: newMessage, actor, wakes: false });
       if (outcome) return { message: this.remember(messageView(outcome.stored)), duplicate: false };
@@ -374,6 +358,17 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       if (!original) throw error;
       return { message: messageView(original), duplicate: true };
     }
+  }
+
+  /**
+   * Posts a message inside the caller's transaction, so that it commits together with the caller's own writes
+   * (the bot's reply with its turn log and session). A repeated idempotency key fails the transaction
+   * (`DuplicateMessage`) instead of returning the original: the caller's unit is then retried as a whole.
+   * Uploads by reference are not supported here.
+   */
+  async postMessageInTx(tx: Tx, actor: Actor, conversationId: string, input: Omit<PostMessageInput, 'attachments'>): Promise<MessageView> {
+    const { message } = await this.appendMessage(tx, conversationId, outgoingMessage(actor, input), actor);
+    return message;
   }
 
   /**
@@ -990,5 +985,26 @@ export function messageView(row: MessageRow): MessageView {
     externalMessageId: row.externalMessageId,
     annotations: { language: row.language, intent: row.intent, intentConfidence: row.intentConfidence, emotion: row.emotion, flags: row.flags },
     createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** An agent's or the system's outgoing message, validated. */
+function outgoingMessage(actor: Actor, input: PostMessageInput): NewMessage {
+  validateMessageBody(input.text, input.content ?? null, input.attachments ?? null);
+  if (!input.idempotencyKey || input.idempotencyKey.length > 191)
+    throw new ConversationsError('message_invalid', 'idempotencyKey must be 1–191 characters', { field: 'idempotencyKey' });
+  const authorType: AuthorType = actor.kind === 'system' ? (input.authorType ?? 'bot') : 'agent';
+  const authorId = actor.kind === 'system' ? (input.authorId ?? actor.id) : actor.id;
+  return {
+    direction: 'out',
+    authorType,
+    authorId,
+    text: input.text,
+    content: input.content ?? null,
+    attachments: linkOnly(input.attachments),
+    private: input.private ?? false,
+    idempotencyKey: input.idempotencyKey,
+    inboundKey: null,
+    externalMessageId: null,
   };
 }

@@ -62,7 +62,7 @@ export interface BatchConsumerSpec<T = unknown> {
   handleBatch: (messages: Array<DeliveredMessage<T>>) => Promise<void>;
   /** Most messages per batch. Default 100. */
   maxBatch?: number;
-  /** How long to wait for more messages when fewer than `maxBatch` are pending. Default 0. NATS only (see InProcessBus). */
+  /** How long to wait for more messages when fewer than `maxBatch` are pending. Default 0. */
   maxWaitMs?: number;
   maxDeliver?: number;
   backoffMs?: number[];

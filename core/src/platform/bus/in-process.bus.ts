@@ -207,10 +207,13 @@ export class InProcessBus implements Bus {
     const maxBatch = Math.max(1, subscription.spec.maxBatch ?? 100);
     try {
       while (subscription.queue.length > 0 && !subscription.closed) {
-        // Let publishers of the same moment join the batch. `maxWaitMs` is not honoured here: an in-process
-        // publish waits for every consumer's first attempt (embedded mode keeps no backlog), so holding a
-        // partial batch back would hold the outbox relay, and every event behind it, back as long.
-        if (subscription.queue.length < maxBatch) await new Promise((resolve) => setImmediate(resolve));
+        // Let publishers of the same moment join the batch, or, with `maxWaitMs`, those of the next few
+        // milliseconds: a projection then commits once per batch instead of once per event. Holding a partial
+        // batch back holds only its own events: the outbox relay hands on later events without waiting.
+        if (subscription.queue.length < maxBatch) {
+          const waitMs = subscription.spec.maxWaitMs ?? 0;
+          await new Promise((resolve) => (waitMs > 0 ? setTimeout(resolve, waitMs) : setImmediate(resolve)));
+        }
         const items = subscription.queue.splice(0, maxBatch);
         let outcomes: Outcome[];
         try {

@@ -31,7 +31,7 @@ export interface IdempotentConsumerSpec<T> {
   /**
    * With `batch`: how long a partial batch waits for more events (default 0). For consumers nobody
    * waits on (projections), a few tens of milliseconds turn one transaction per event into one per
-   * batch when traffic is moderate. On NATS only: in embedded mode a publish waits for the consumers.
+   * batch when traffic is moderate.
    */
   batchWaitMs?: number;
   /**

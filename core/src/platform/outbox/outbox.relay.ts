@@ -46,6 +46,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly dispatching = new Map<number, Promise<void>>();
   private dispatchedThrough = 0;
   private lastRescanAt = 0;
+  private toMark: PendingRow[] = [];
+  private marking?: Promise<void>;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
@@ -178,7 +180,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     for (const row of rows) this.dispatchedThrough = Math.max(this.dispatchedThrough, Number(row.seq));
     const delivered = this.publishRows(rows)
       .then(async (sent) => {
-        await this.markSent(this.dataSource.manager, sent);
+        await this.markSentSoon(sent);
         if (sent.length < rows.length) this.redispatch(rows, sent);
       })
       .catch((error: unknown) => {
@@ -190,6 +192,21 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       });
     for (const row of rows) this.dispatching.set(Number(row.seq), delivered);
     return rows.length;
+  }
+
+  /**
+   * Marks delivered rows sent, together with every other round whose consumers finished in the same event-loop
+   * turn: one UPDATE (a write transaction of its own on SQLite) instead of one per round.
+   */
+  private markSentSoon(rows: PendingRow[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    this.toMark.push(...rows);
+    this.marking ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      const batch = this.toMark.splice(0);
+      this.marking = undefined;
+      await this.markSent(this.dataSource.manager, batch);
+    });
+    return this.marking;
   }
 
   /** Rows a round could not deliver stay pending: the next rounds read from the first of them again. */

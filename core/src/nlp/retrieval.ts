@@ -47,27 +47,57 @@ interface Doc {
 
 class Bm25 {
   readonly df = new Map<string, number>();
+  /** Per term, the documents that contain it (by index), so a query scores only documents it shares a term with. */
+  private readonly postings = new Map<string, number[]>();
+  private readonly idfs = new Map<string, number>();
   avgLength = 1;
   constructor(readonly docs: Array<{ tf: Map<string, number>; length: number }>) {
     let total = 0;
-    for (const d of docs) {
+    docs.forEach((d, index) => {
       total += d.length;
-      for (const t of d.tf.keys()) this.df.set(t, (this.df.get(t) ?? 0) + 1);
-    }
+      for (const t of d.tf.keys()) {
+        this.df.set(t, (this.df.get(t) ?? 0) + 1);
+        const list = this.postings.get(t);
+        if (list) list.push(index);
+        else this.postings.set(t, [index]);
+      }
+    });
     this.avgLength = docs.length ? Math.max(1, total / docs.length) : 1;
   }
   idf(term: string): number {
-    const n = this.df.get(term) ?? 0;
-    return Math.log(1 + (this.docs.length - n + 0.5) / (n + 0.5));
+    let idf = this.idfs.get(term);
+    if (idf === undefined) {
+      const n = this.df.get(term) ?? 0;
+      idf = Math.log(1 + (this.docs.length - n + 0.5) / (n + 0.5));
+      this.idfs.set(term, idf);
+    }
+    return idf;
+  }
+  private termScore(term: string, f: number, doc: { length: number }): number {
+    return (this.idf(term) * f * (K1 + 1)) / (f + K1 * (1 - B + (B * doc.length) / this.avgLength));
   }
   score(query: string[], doc: { tf: Map<string, number>; length: number }): number {
     let s = 0;
     for (const t of new Set(query)) {
       const f = doc.tf.get(t);
       if (!f) continue;
-      s += (this.idf(t) * f * (K1 + 1)) / (f + K1 * (1 - B + (B * doc.length) / this.avgLength));
+      s += this.termScore(t, f, doc);
     }
     return s;
+  }
+  /**
+   * `score` for every document with a query term, by document index (the others score 0). Terms are added in
+   * the same order as in `score`, so each sum is the same to the last bit.
+   */
+  scoreAll(query: string[]): Map<number, number> {
+    const scores = new Map<number, number>();
+    for (const t of new Set(query)) {
+      for (const index of this.postings.get(t) ?? []) {
+        const doc = this.docs[index]!;
+        scores.set(index, (scores.get(index) ?? 0) + this.termScore(t, doc.tf.get(t)!, doc));
+      }
+    }
+    return scores;
   }
 }
 
@@ -79,6 +109,8 @@ const tfOf = (list: string[]): Map<string, number> => {
 
 export class KbIndex {
   private readonly docs: Doc[];
+  /** The documents of each entry (its question variants), by entry index. */
+  private readonly variants: Doc[][] = [];
   private readonly bm25: Bm25;
   private readonly bodies: Array<{ tf: Map<string, number>; length: number }>;
   private readonly bodyBm25: Bm25;
@@ -88,6 +120,7 @@ export class KbIndex {
 
   constructor(readonly entries: KbEntry[]) {
     this.docs = entries.flatMap((entry, i) => entry.questions.filter((q) => typeof q === 'string' && q.trim()).map((variant) => this.makeDoc(i, variant)));
+    for (const doc of this.docs) (this.variants[doc.entry] ??= []).push(doc);
     this.bm25 = new Bm25(this.docs);
     this.bodies = entries.map((e) => {
       const list = terms(e.text ?? '');
@@ -111,9 +144,11 @@ export class KbIndex {
   /** Per entry: the best variant's BM25, and the similarity features of that pair. */
   private candidates(query: Doc, queryTerms: string[], exclude?: Doc): Array<{ entry: number; bm25: number; features: number[]; matched: string }> {
     const best = new Map<number, { score: number; doc: Doc }>();
-    for (const doc of this.docs) {
+    // In document order, as a scan of every document would visit them (ties keep the first variant).
+    const scored = [...this.bm25.scoreAll(queryTerms)].sort((a, b) => a[0] - b[0]);
+    for (const [index, score] of scored) {
+      const doc = this.docs[index]!;
       if (doc === exclude) continue;
-      const score = this.bm25.score(queryTerms, doc);
       if (score <= 0) continue;
       const current = best.get(doc.entry);
       if (!current || score > current.score) best.set(doc.entry, { score, doc });
@@ -126,8 +161,8 @@ export class KbIndex {
       let jaccard = 0;
       let coverage = 0;
       let lengthRatio = 0;
-      for (const variant of this.docs) {
-        if (variant.entry !== entry || variant === exclude) continue;
+      for (const variant of this.variants[entry] ?? []) {
+        if (variant === exclude) continue;
         let dot = 0;
         for (const [id, v] of query.charVector) dot += v * (variant.charVector.get(id) ?? 0);
         let inter = 0;

@@ -392,8 +392,16 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     const m = tx.manager;
     const now = this.clock.now();
     const at = sqlTime(m, now);
-    await m.query('UPDATE conversations SET last_seq = last_seq + 1, last_message_at = ?, updated_at = ? WHERE id = ?', [at, at, conversationId]);
-    const row = await this.conversationRows.findOneBy(m, { id: conversationId });
+    const bump = 'UPDATE conversations SET last_seq = last_seq + 1, last_message_at = ?, updated_at = ? WHERE id = ?';
+    let row: ConversationRow | null;
+    if (this.uow.isMysql) {
+      await m.query(bump, [at, at, conversationId]);
+      row = await this.conversationRows.findOneBy(m, { id: conversationId });
+    } else {
+      // SQLite reads the bumped row back in the same statement (MariaDB has no UPDATE … RETURNING).
+      const [raw] = (await m.query(`${bump} RETURNING ${this.conversationRows.selectList}`, [at, at, conversationId])) as Array<Record<string, unknown>>;
+      row = raw ? this.conversationRows.hydrate(raw) : null;
+    }
     if (!row) throw ConversationsError.notFound(conversationId);
     if (actor) this.access.assertCanSee(actor, row, () => ConversationsError.notFound(conversationId));
     const stored = messageRowFor(conversationId, row.lastSeq, message, now);

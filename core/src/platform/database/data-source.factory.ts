@@ -36,6 +36,8 @@ export function buildDataSourceOptions(config: DatabaseConfig, options: DataSour
       prepareDatabase: (db: { pragma: (statement: string) => unknown }) => {
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
+        // A 64 MB page cache instead of SQLite's 2 MB: the hot tables and indexes of a busy site stay in memory.
+        db.pragma('cache_size = -65536');
         db.pragma('busy_timeout = 5000');
         db.pragma('foreign_keys = ON');
       },

@@ -230,12 +230,7 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
     const state: SessionState = existing ? { ...emptySession(), ...existing.state } : emptySession();
     const [message, vip] = await Promise.all([
       this.conversations.getMessage(event.messageId, { recent: true }),
-      existing
-        ? Promise.resolve(state.vip)
-        : this.contacts.get(event.contactId).then(
-            (c) => Boolean(c.vip),
-            () => false,
-          ),
+      existing ? Promise.resolve(state.vip) : this.contacts.isVip(event.contactId).catch(() => false),
     ]);
     state.vip = vip;
     const text = (message.text ?? '').slice(0, 4000);

@@ -242,6 +242,11 @@ export class ContactsService {
 
   // ---------------------------------------------------------------- reads
 
+  /** Whether the contact (or the one it was merged into) is a VIP: one row read, nothing decrypted. */
+  async isVip(id: string): Promise<boolean> {
+    return (await this.followMerges(this.dataSource.manager, id)).vip;
+  }
+
   /** The contact as stored (a merged contact comes back as its tombstone, with `mergedIntoId`). */
   async get(id: string): Promise<ContactView> {
     const row = await this.contactRows.findOneBy(this.dataSource.manager, { id });

@@ -118,6 +118,24 @@ describe.each(backends().map((b) => [b.name, b] as const))('bot on %s', (_name, 
     transferred.push(angry.conversationId);
   });
 
+  it('hands a VIP contact over on the first message, however answerable it is', async () => {
+    const call = http(app);
+    const vip = ok(await call('POST', '/api/v1/contacts', { name: 'Very Important', vip: true }), 'vip contact').json;
+    ok(await call('POST', `/api/v1/contacts/${vip.id}/identities`, { channel: 'api', externalId: 'cust-vip' }), 'vip identity');
+    const first = await say(app, inboxId, 'cust-vip', 'I forgot my password');
+    expect(first.turn).toMatchObject({ action: 'handover', reason: 'vip' });
+    expect(first.replies.some((r) => r.authorType === 'bot' && !r.private)).toBe(true);
+    const conversation = ok(await call('GET', `/api/v1/conversations/${first.conversationId}`), 'conversation').json;
+    expect(conversation.contactId).toBe(vip.id);
+    // A regular contact asking the same question gets the answer.
+    const regular = await say(app, inboxId, 'cust-not-vip', 'I forgot my password');
+    expect(regular.turn).toMatchObject({ action: 'answer', kbEntryId: ids.password });
+    transferred.push(first.conversationId);
+    await resolve(first.conversationId);
+    await resolve(regular.conversationId);
+    contained.push(regular.conversationId);
+  });
+
   it('"转人工" hands over and the bot stays silent until the conversation is resolved', async () => {
     const first = await say(app, inboxId, 'cust-human', '怎么开发票？');
     expect(first.turn.action).toBe('answer');
@@ -141,15 +159,15 @@ describe.each(backends().map((b) => [b.name, b] as const))('bot on %s', (_name, 
     const report = await waitFor(
       async () => {
         const r = ok(await http(app)('GET', `/api/v1/analytics/report?from=${started.toISOString()}&to=${to}&groupBy=channel`), 'report').json;
-        return r.totals.botConversations === 8 && r.totals.containmentRate !== null ? r : undefined;
+        return r.totals.botConversations === 10 && r.totals.containmentRate !== null ? r : undefined;
       },
       20_000,
       'analytics to count the bot conversations',
     );
-    // 8 conversations with the bot: 4 resolved without a human, 2 handed over, 2 still open.
-    expect(contained).toHaveLength(4);
-    expect(transferred).toHaveLength(2);
-    expect(report.totals.containmentRate).toBeCloseTo(4 / 8, 5);
-    expect(report.totals.transferRate).toBeCloseTo(2 / 8, 5);
+    // 10 conversations with the bot: 5 resolved without a human, 3 handed over, 2 still open.
+    expect(contained).toHaveLength(5);
+    expect(transferred).toHaveLength(3);
+    expect(report.totals.containmentRate).toBeCloseTo(5 / 10, 5);
+    expect(report.totals.transferRate).toBeCloseTo(3 / 10, 5);
   });
 });

@@ -92,6 +92,8 @@ export class ContactsService {
         [channel, identityHash],
       )) as Array<{ id: string; status: string }>;
       if (known && known.status !== 'merged') return known.id;
+      // Not there a moment ago (a first message): the transaction's own read decides, skip the second look.
+      if (!known) return (await this.resolve(input, async (_m, row) => row.id, claimed, true)).contact;
     }
     return (await this.resolve(input, async (_m, row) => row.id, claimed)).contact;
   }
@@ -113,11 +115,12 @@ export class ContactsService {
     input: ResolveIdentityInput,
     present: (m: EntityManager, row: ContactRow) => Promise<R>,
     claimed = this.identityOf(input),
+    identityJustMissed = false,
   ): Promise<{ contact: R; created: boolean }> {
     const { channel, externalId, identityHash, emailPoint, phonePoint } = claimed;
 
     // The usual case, a known identity with nothing new to record, needs no transaction.
-    if (!(input.verified && (emailPoint || phonePoint))) {
+    if (!identityJustMissed && !(input.verified && (emailPoint || phonePoint))) {
       const m = this.dataSource.manager;
       const identity = await this.identityRows.findOneBy(m, { channel, externalIdHash: identityHash });
       if (identity && !(input.verified && !identity.verified)) {

@@ -203,4 +203,29 @@ describe('embedded core: acknowledged and published only once on disk', () => {
     const rows = (await dataSource.query('SELECT COUNT(*) AS n FROM processed_events WHERE consumer = ?', ['wal-checkpoint-test'])) as Array<{ n: number }>;
     expect(Number(rows[0]!.n)).toBe(50);
   });
+
+  it('keeps an event pending when its consumer closes before handling it, and delivers it to the next one (pipelined relay)', async () => {
+    const bus = core.app.get<Bus>(BUS);
+    const dataSource = core.app.get<DataSource>(DATA_SOURCE);
+    const subject = 'sb.evt.waltest.redispatched';
+    const name = 'wal-test-redispatch';
+    const seen: string[] = [];
+    // A batch consumer that holds partial batches for a while, so the event is queued, not handled, when it closes.
+    const first = await bus.consumeBatch({ name, subject, maxWaitMs: 2000, handleBatch: async (messages) => void seen.push(...messages.map((m) => m.msgId)) });
+    const id = randomUUID();
+    await core.app.get(UnitOfWork).run(async (tx) => {
+      await tx.emit({ subject, id, data: { id } });
+    });
+    const sentAt = async () =>
+      ((await dataSource.query('SELECT sent_at FROM outbox WHERE event_id = ?', [id])) as Array<{ sent_at: unknown }>)[0]?.sent_at ?? null;
+    await tick(300);
+    // Closing abandons the queued event: its row stays pending and the relay reads it again. The next consumer
+    // of that name subscribes at once (an in-process bus drops an event nobody subscribes to at all).
+    await first.close();
+    consumer = await bus.consume({ name, subject, delivery: 'one-instance', handler: async (message) => void seen.push(message.msgId) });
+    await waitFor(() => seen.includes(id), 5000, 'the pending event to reach the new consumer');
+    await waitFor(async () => (await sentAt()) !== null, 5000, 'the row to be marked sent');
+    // Handled once, by the second consumer: the first closed with it still queued.
+    expect(seen.filter((msgId) => msgId === id)).toHaveLength(1);
+  });
 });

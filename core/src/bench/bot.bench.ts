@@ -225,7 +225,9 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
     const bySecond = new Map<number, number[]>();
     for (const entry of timed) {
       const second = Math.floor((entry.t0 - start) / 1000);
-      bySecond.set(second, [...(bySecond.get(second) ?? []), entry.ms]);
+      const list = bySecond.get(second);
+      if (list) list.push(entry.ms);
+      else bySecond.set(second, [entry.ms]);
     }
     const perSecond = [...bySecond.entries()]
       .sort((a, b) => a[0] - b[0])

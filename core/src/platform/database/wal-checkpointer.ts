@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE } from './database.tokens.js';
+import { sqliteConnection, sqliteFile } from './sqlite-handle.js';
 
 interface PragmaHandle {
   pragma(statement: string): unknown;
@@ -63,14 +64,8 @@ export class WalCheckpointer implements OnApplicationBootstrap, OnApplicationShu
 
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
 
-  private get path(): string | undefined {
-    const options = this.dataSource.options;
-    if (options.type !== 'better-sqlite3' || typeof options.database !== 'string') return undefined;
-    return options.database === ':memory:' || options.database === '' ? undefined : options.database;
-  }
-
   private get connection(): PragmaHandle {
-    return (this.dataSource.driver as unknown as { databaseConnection: PragmaHandle }).databaseConnection;
+    return sqliteConnection<PragmaHandle>(this.dataSource);
   }
 
   get running(): boolean {
@@ -78,7 +73,7 @@ export class WalCheckpointer implements OnApplicationBootstrap, OnApplicationShu
   }
 
   onApplicationBootstrap(): void {
-    const path = this.path;
+    const path = sqliteFile(this.dataSource);
     if (!path) return;
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     const worker = new Worker(CHECKPOINT_WORKER, { eval: true, workerData: { path, driver, intervalMs: WalCheckpointer.INTERVAL_MS } });

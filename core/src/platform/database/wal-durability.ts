@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE } from './database.tokens.js';
+import { sqliteConnection, sqliteFile } from './sqlite-handle.js';
 
 interface ChangeCounter {
   pluck(): { get(): unknown };
@@ -35,6 +36,10 @@ interface SqliteHandle {
  */
 @Injectable()
 export class WalDurability implements OnApplicationShutdown {
+  /** Writes made outside `UnitOfWork` (plugin key-value entries, delivery logs) are on disk within this long. */
+  static readonly SWEEP_MS = 1000;
+  private sweeper?: NodeJS.Timeout;
+
   private readonly logger = new Logger('database');
   private readonly walPath?: string;
   private handle?: SqliteHandle;
@@ -48,15 +53,9 @@ export class WalDurability implements OnApplicationShutdown {
   private next?: Promise<void>;
 
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {
-    const options = dataSource.options;
-    if (options.type === 'better-sqlite3' && typeof options.database === 'string' && options.database !== ':memory:' && options.database !== '') {
-      this.walPath = `${options.database}-wal`;
-    }
+    const file = sqliteFile(dataSource);
+    if (file) this.walPath = `${file}-wal`;
   }
-
-  /** Writes made outside `UnitOfWork` (plugin key-value entries, delivery logs) are on disk within this long. */
-  static readonly SWEEP_MS = 1000;
-  private sweeper?: NodeJS.Timeout;
 
   get active(): boolean {
     return this.walPath !== undefined;
@@ -140,7 +139,7 @@ export class WalDurability implements OnApplicationShutdown {
   /** SQLite's count of rows changed on this connection since it opened: a commit moves it forward. */
   private changes(): number {
     if (!this.counter) {
-      this.handle = (this.dataSource.driver as unknown as { databaseConnection: SqliteHandle }).databaseConnection;
+      this.handle = sqliteConnection<SqliteHandle>(this.dataSource);
       this.counter = this.handle.prepare('SELECT total_changes()').pluck();
     }
     return Number(this.counter.get());

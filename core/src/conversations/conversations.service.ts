@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
@@ -55,7 +55,8 @@ import type {
 } from './conversations.types.js';
 import { AttachmentsService } from './attachments/attachments.service.js';
 import { ExpiringCache } from '../platform/cache/expiring-cache.js';
-import { messageCreatedEvent, messageRowFor, type NewMessage } from './message-rows.js';
+import { messageEvents, messageRowFor, type NewMessage } from './message-rows.js';
+import type { InboundAnnotation, InboundAnnotator } from './inbound-annotator.js';
 import { MessageBatchWriter } from './message-batch.writer.js';
 
 /** Largest message text, in UTF-8 bytes. Longer is refused with 413 `message_too_large`. */
@@ -91,6 +92,7 @@ const RECENT_MESSAGE_MAX_TEXT = 4_096;
  */
 @Injectable()
 export class ConversationsService implements OnModuleInit, OnApplicationBootstrap {
+  private readonly logger = new Logger('conversations');
   private readonly inboxCache = new ExpiringCache<string, InboxRow>(INBOX_CACHE_MS);
   private readonly recentMessages = new ExpiringCache<string, Readonly<MessageView>>(RECENT_MESSAGE_MS, RECENT_MESSAGES);
 
@@ -99,6 +101,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
   private readonly messageRows: RowReader<MessageRow>;
   private readonly inboxRows: RowReader<InboxRow>;
   private readonly messageUpdates: RowUpdater<MessageRow>;
+  private inboundAnnotator: InboundAnnotator | null = null;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
@@ -199,6 +202,22 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
 
   // ---------------------------------------------------------------- inbound
 
+  /** Customer messages are annotated by `annotator` before they are stored (see InboundAnnotator). */
+  useInboundAnnotator(annotator: InboundAnnotator | null): void {
+    this.inboundAnnotator = annotator;
+  }
+
+  /** The inbound annotation of a message about to be stored; `null` leaves it to the consumer after the commit. */
+  private async annotateInbound(text: string, inboxId: string): Promise<InboundAnnotation | null> {
+    if (!this.inboundAnnotator) return null;
+    try {
+      return await this.inboundAnnotator(text, { inboxId });
+    } catch (error) {
+      this.logger.warn({ reason: (error as Error).message, inboxId }, 'inbound annotation failed; the message is annotated after it is stored');
+      return null;
+    }
+  }
+
   /**
    * Every inbound message needs its inbox (channel, team); inboxes rarely change, so rows are kept for
    * INBOX_CACHE_MS. A change applies at once on the instance that made it, within that time elsewhere.
@@ -230,7 +249,11 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
 
     // No lookup of the key first: the unique index on inbound_key turns a repeat into a duplicate-key error,
     // and the retry loop below returns the original (one read less for every message that is not a repeat).
-    const contact = { id: await this.contacts.resolveContactId({ channel: inbox.channel, ...input.externalContact }) };
+    const [contactId, annotation] = await Promise.all([
+      this.contacts.resolveContactId({ channel: inbox.channel, ...input.externalContact }),
+      this.annotateInbound(input.text ?? '', inbox.id),
+    ]);
+    const contact = { id: contactId };
     const threadKey = input.threadKey ?? null;
     const openKey = sha256(`${inbox.id}\u0000${contact.id}\u0000${threadKey ?? ''}`);
 
@@ -245,6 +268,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       idempotencyKey: input.idempotencyKey,
       inboundKey,
       externalMessageId: input.externalMessageId ?? null,
+      annotation,
     };
     if (this.batchable(input.attachments)) {
       const outcome = await this.batchWriter.append({ openKey, message: newMessage, wakes: true });
@@ -411,7 +435,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       if (isDuplicateKeyError(error)) throw new DuplicateMessage();
       throw error;
     }
-    await tx.emit(messageCreatedEvent(row, stored));
+    for (const event of messageEvents(row, stored, message)) await tx.emit(event);
     const view = messageView(stored);
     // Uploads are linked to `view` after this returns, but before the commit: the snapshot is taken then.
     tx.afterCommit(() => this.remember(view));

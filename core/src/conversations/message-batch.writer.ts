@@ -14,7 +14,7 @@ import { AccessPolicy } from '../identity/access-policy.js';
 import type { Actor } from '../identity/actor.js';
 import { ConversationRow, MessageRow } from './entities/conversation.entity.js';
 import { ConversationsError } from './conversations.error.js';
-import { messageCreatedEvent, messageRowFor, type NewMessage } from './message-rows.js';
+import { messageEvents, messageRowFor, type NewMessage } from './message-rows.js';
 
 /** One lane per pipelined connection; see PipelinedTransactions. */
 const LANES = 8;
@@ -118,7 +118,7 @@ export class MessageBatchWriter {
           touched.set(row.id, row);
           const stored = messageRowFor(row.id, row.lastSeq, request.message, now);
           messages.push(stored);
-          events.push(this.outbox.prepare(messageCreatedEvent(row, stored)).row);
+          for (const event of messageEvents(row, stored, request.message)) events.push(this.outbox.prepare(event).row);
           committed.push({ unit, outcome: { conversation: Object.assign(new ConversationRow(), row), stored } });
         }
         if (messages.length === 0) return { value: undefined, commit: [] };

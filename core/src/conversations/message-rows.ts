@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ConversationRow, MessageRow } from './entities/conversation.entity.js';
 import type { MessageView } from './conversations.types.js';
-import { CONVERSATION_MESSAGE_CREATED, type MessageCreatedEvent } from './conversations.events.js';
+import { CONVERSATION_MESSAGE_ANNOTATED, CONVERSATION_MESSAGE_CREATED, type MessageAnnotatedEvent, type MessageCreatedEvent } from './conversations.events.js';
 import type { EventToEmit } from '../platform/outbox/outbox.writer.js';
+import type { InboundAnnotation } from './inbound-annotator.js';
 
 /** A message as a writer hands it in, before it has an id, a seq and annotations. */
 export type NewMessage = Pick<
@@ -11,26 +12,53 @@ export type NewMessage = Pick<
 > & {
   /** For a customer's message, a hash of (inbox, the channel's idempotency key): unique per inbox. Else null. */
   inboundKey: string | null;
+  /** A customer's message annotated before it is stored (see InboundAnnotator): written with the row. */
+  annotation?: InboundAnnotation | null;
 };
 
 /** The row of a message that takes `seq` in its conversation. */
 export function messageRowFor(conversationId: string, seq: number, message: NewMessage, now: Date): MessageRow {
+  const { annotation, ...columns } = message;
+  const fields = annotation?.fields;
   return Object.assign(new MessageRow(), {
     id: randomUUID(),
     conversationId,
     seq,
-    ...message,
-    language: null,
-    intent: null,
-    intentConfidence: null,
-    emotion: null,
-    flags: null,
+    ...columns,
+    language: fields?.language?.slice(0, 16) ?? null,
+    intent: fields?.intent?.slice(0, 128) ?? null,
+    intentConfidence: fields?.intentConfidence ?? null,
+    emotion: fields?.emotion?.slice(0, 32) ?? null,
+    flags: fields?.flags ?? null,
     createdAt: now,
   });
 }
 
+/**
+ * The events of a stored message: `message_created`, and for a message annotated before it was stored
+ * `message_annotated` and the annotator's own events, all committed with the row.
+ */
+export function messageEvents(conversation: ConversationRow, stored: MessageRow, message: NewMessage): EventToEmit<unknown>[] {
+  const created = messageCreatedEvent(conversation, stored, Boolean(message.annotation));
+  if (!message.annotation) return [created];
+  const annotated: EventToEmit<MessageAnnotatedEvent> = {
+    subject: CONVERSATION_MESSAGE_ANNOTATED,
+    data: {
+      conversationId: conversation.id,
+      messageId: stored.id,
+      seq: stored.seq,
+      language: stored.language,
+      intent: stored.intent,
+      intentConfidence: stored.intentConfidence,
+      emotion: stored.emotion,
+      flags: stored.flags,
+    },
+  };
+  return [created, annotated, ...message.annotation.forMessage({ conversationId: conversation.id, messageId: stored.id, seq: stored.seq })];
+}
+
 /** `message_created` for a stored message, carrying the conversation fields its consumers route on. */
-export function messageCreatedEvent(conversation: ConversationRow, stored: MessageRow): EventToEmit<MessageCreatedEvent> {
+function messageCreatedEvent(conversation: ConversationRow, stored: MessageRow, annotated = false): EventToEmit<MessageCreatedEvent> {
   return {
     subject: CONVERSATION_MESSAGE_CREATED,
     id: `message:${stored.id}`,
@@ -47,6 +75,7 @@ export function messageCreatedEvent(conversation: ConversationRow, stored: Messa
       contactId: conversation.contactId,
       teamId: conversation.teamId,
       assigneeId: conversation.assigneeId,
+      ...(annotated ? { annotated: true } : {}),
     },
   };
 }

@@ -10,6 +10,8 @@ import { ExpiringCache } from '../platform/cache/expiring-cache.js';
 const RECENT_ANNOTATION_MS = 10_000;
 const RECENT_ANNOTATIONS = 4_000;
 
+const annotationKey = (messageId: string, text: string, scope: string | undefined) => `${messageId}\u0000${scope ?? ''}\u0000${text.length}`;
+
 /**
  * What other modules call: annotate a message (language, intent + calibrated confidence with
  * out-of-scope, sentiment + anger/anxiety, entities), or run one task.
@@ -33,12 +35,22 @@ export class NlpService {
 
   /** `annotate` for a stored message, computed once per message and instance (see `recentAnnotations`). Do not mutate the result. */
   async annotateMessage(messageId: string, text: string, options: { scope?: string } = {}): Promise<Readonly<Annotation>> {
-    const key = `${messageId}\u0000${options.scope ?? ''}\u0000${text.length}`;
+    const key = annotationKey(messageId, text, options.scope);
     const known = this.recentAnnotations.get(key);
     if (known) return known;
     const annotation = await this.annotate(text, options);
     this.recentAnnotations.set(key, annotation);
     return annotation;
+  }
+
+  /** Records `annotation`, computed with `annotate` before the message had an id, as that message's (see `annotateMessage`). */
+  rememberAnnotation(messageId: string, text: string, options: { scope?: string }, annotation: Readonly<Annotation>): void {
+    this.recentAnnotations.set(annotationKey(messageId, text, options.scope), annotation);
+  }
+
+  /** Whether the models are loaded, so that `annotate` will not wait for them. */
+  get ready(): boolean {
+    return this.registry.isReady;
   }
 
   /** Intent model for an inbox/bot: `intent:<scope>` when registered, else the default `intent`. */

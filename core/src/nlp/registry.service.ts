@@ -104,6 +104,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly swapListeners = new Set<(name: string, version: string) => void>();
   private readonly sources = new Map<string, DefaultPackSource>();
   private ready: Promise<void> = Promise.resolve();
+  private loaded = false;
   private stopping = false;
 
   constructor(
@@ -137,7 +138,11 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy {
     this.handles.push(await this.bus.reply<PackFetchRequest, PackFetchReply>(this.instanceSubject, serve));
     this.handles.push(await this.bus.reply<PackFetchRequest, PackFetchReply>(NLP_PACK_FETCH, serve));
     // Defaults and active models load in the background; annotate() waits for them.
-    this.ready = this.loadAll().catch((error: Error) => this.logger.error({ reason: error.message }, 'loading NLP models failed'));
+    this.ready = this.loadAll()
+      .catch((error: Error) => this.logger.error({ reason: error.message }, 'loading NLP models failed'))
+      .finally(() => {
+        this.loaded = true;
+      });
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -152,6 +157,11 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy {
   /** Resolves once defaults are registered and active models are loaded. */
   whenReady(): Promise<void> {
     return this.ready;
+  }
+
+  /** Whether `whenReady` has resolved: callers that must not wait for the models check this first. */
+  get isReady(): boolean {
+    return this.loaded;
   }
 
   onSwap(listener: (name: string, version: string) => void): () => void {

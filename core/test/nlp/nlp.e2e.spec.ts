@@ -6,6 +6,8 @@ import { ConversationsService } from '../../src/conversations/conversations.serv
 import { BUS, type Bus } from '../../src/platform/bus/bus.port.js';
 import type { EventEnvelope } from '../../src/platform/outbox/outbox.entity.js';
 import { NLP_MESSAGE_ANNOTATED, type NlpMessageAnnotatedEvent } from '../../src/nlp/nlp.events.js';
+import { CONVERSATION_MESSAGE_CREATED, type MessageCreatedEvent } from '../../src/conversations/conversations.events.js';
+import { AnnotationConsumer } from '../../src/nlp/annotation.consumer.js';
 import { intentExamples } from './fixtures.js';
 
 const json = { 'content-type': 'application/json' };
@@ -16,6 +18,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('nl
   let admin: Record<string, string>;
   let agent: Record<string, string>;
   const annotated: NlpMessageAnnotatedEvent[] = [];
+  const created: MessageCreatedEvent[] = [];
 
   beforeAll(async () => {
     const env = await backend.env();
@@ -29,6 +32,12 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('nl
       subject: NLP_MESSAGE_ANNOTATED,
       delivery: 'each-instance',
       handler: async (message) => void annotated.push(message.data.data),
+    });
+    await first.app.get<Bus>(BUS).consume<EventEnvelope<MessageCreatedEvent>>({
+      name: `nlp-test-created-${Date.now()}`,
+      subject: CONVERSATION_MESSAGE_CREATED,
+      delivery: 'each-instance',
+      handler: async (message) => void created.push(message.data.data),
     });
     await first.app.get(ModelRegistry).whenReady();
   }, 120_000);
@@ -186,5 +195,73 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('nl
     const event = await waitFor(() => annotated.find((e) => e.messageId === message.id), 20_000, 'message_annotated event');
     expect(event).toMatchObject({ conversationId: stored.conversationId, language: 'zh', intent: 'order_status', anger: true, sentiment: 'negative' });
     expect(event.entities).toContainEqual(expect.objectContaining({ type: 'order_number', value: 'AB7654321' }));
+  }, 60_000);
+
+  /** The events about one message seen within a second after the first: a second annotation would show here. */
+  async function eventsFor(messageId: string): Promise<{ annotated: NlpMessageAnnotatedEvent[]; created: MessageCreatedEvent[] }> {
+    await waitFor(() => annotated.find((e) => e.messageId === messageId), 20_000, 'message_annotated event');
+    await waitFor(() => created.find((e) => e.messageId === messageId), 20_000, 'message_created event');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    return { annotated: annotated.filter((e) => e.messageId === messageId), created: created.filter((e) => e.messageId === messageId) };
+  }
+
+  it('annotates a customer message before storing it, once: the annotations and both events commit with the message', async () => {
+    const conversations = first.app.get(ConversationsService);
+    const inbox = await conversations.createInbox({ name: 'nlp-inline', channel: 'api' });
+    const contact = `nlp-inline-${Date.now()}`;
+    // The first message opens the conversation (general path); the second joins it (on MariaDB, the batch writer).
+    for (const [index, text] of ['I am furious, where is my parcel? Order AB1234567', 'Still furious. Order AB1234567 has not arrived!'].entries()) {
+      const { message } = await conversations.ingestInbound({
+        inboxId: inbox.id,
+        externalContact: { externalId: contact, verified: false },
+        idempotencyKey: `${contact}-${index}`,
+        text,
+      });
+      expect(message.seq).toBe(index + 1);
+      // Already on the ingest result and on the stored row: no second transaction was needed.
+      expect(message.annotations).toMatchObject({ language: 'en', emotion: 'negative' });
+      expect(message.annotations.flags).toContain('anger');
+      expect((await conversations.getMessage(message.id)).annotations).toEqual(message.annotations);
+      const events = await eventsFor(message.id);
+      expect(events.created).toHaveLength(1);
+      expect(events.created[0]!.annotated).toBe(true);
+      expect(events.annotated).toHaveLength(1);
+      expect(events.annotated[0]).toMatchObject({ conversationId: message.conversationId, seq: message.seq, language: 'en', anger: true });
+      expect(events.annotated[0]!.entities).toContainEqual(expect.objectContaining({ type: 'order_number', value: 'AB1234567' }));
+    }
+  }, 60_000);
+
+  it('annotates after the commit, once, when the message could not be annotated before it (models loading, a failure)', async () => {
+    const conversations = first.app.get(ConversationsService);
+    const consumer = first.app.get(AnnotationConsumer);
+    const inbox = await conversations.createInbox({ name: 'nlp-fallback', channel: 'api' });
+    try {
+      for (const [label, annotator] of [
+        ['not ready', async () => null],
+        [
+          'failing',
+          async () => {
+            throw new Error('model session lost');
+          },
+        ],
+      ] as const) {
+        conversations.useInboundAnnotator(annotator);
+        const { message } = await conversations.ingestInbound({
+          inboxId: inbox.id,
+          externalContact: { externalId: `nlp-fallback-${label}-${Date.now()}`, verified: false },
+          idempotencyKey: `nlp-fallback-${label}-${Date.now()}`,
+          text: '我要退款，太失望了',
+        });
+        expect(message.annotations).toEqual({ language: null, intent: null, intentConfidence: null, emotion: null, flags: null });
+        const events = await eventsFor(message.id);
+        expect(events.created).toHaveLength(1);
+        expect(events.created[0]!.annotated).toBeUndefined();
+        expect(events.annotated).toHaveLength(1);
+        expect(events.annotated[0]).toMatchObject({ language: 'zh', messageId: message.id });
+        expect((await conversations.getMessage(message.id)).annotations.language).toBe('zh');
+      }
+    } finally {
+      conversations.useInboundAnnotator((text, { inboxId }) => consumer.annotateInbound(text, inboxId));
+    }
   }, 60_000);
 });

@@ -250,6 +250,12 @@ export class ContactsService {
     return (await this.followMerges(this.dataSource.manager, id)).vip;
   }
 
+  /** The contact's routing facts as stored (no merge followed), read without decrypting the profile; `null` if unknown. */
+  async facts(id: string): Promise<{ vip: boolean; language: string | null } | null> {
+    const row = await this.contactRows.findOneBy(this.dataSource.manager, { id });
+    return row ? { vip: row.vip, language: row.language } : null;
+  }
+
   /** The contact as stored (a merged contact comes back as its tombstone, with `mergedIntoId`). */
   async get(id: string): Promise<ContactView> {
     const row = await this.contactRows.findOneBy(this.dataSource.manager, { id });

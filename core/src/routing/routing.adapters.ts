@@ -42,12 +42,6 @@ export class ContactsAdapter implements RoutingContactsPort {
   constructor(private readonly contacts: ContactsService) {}
 
   async facts(contactId: string): Promise<{ vip: boolean; language: string | null } | null> {
-    try {
-      const contact = await this.contacts.get(contactId);
-      return { vip: contact.vip, language: contact.language };
-    } catch (error) {
-      if ((error as { status?: number }).status === 404) return null;
-      throw error;
-    }
+    return this.contacts.facts(contactId);
   }
 }

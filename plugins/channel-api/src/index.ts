@@ -16,6 +16,21 @@ import { definePlugin, signatureHeaders, verifySignature, type AttachmentRef, ty
 /** Instances (by their logger) already told that replies are not pushed. */
 const warnedInboundOnly = new WeakSet<object>();
 
+/**
+ * Conversations whose reply address this process has stored or seen, per instance (by its logger): the
+ * address of a conversation never changes once written, so later messages skip the key-value read.
+ */
+const knownThreads = new WeakMap<object, Set<string>>();
+const KNOWN_THREADS_MAX = 10_000;
+
+function rememberThread(ctx: PluginContext<ApiChannelConfig>, conversationId: string): void {
+  let known = knownThreads.get(ctx.logger);
+  if (!known) knownThreads.set(ctx.logger, (known = new Set()));
+  // Oldest first out: a Set iterates in insertion order.
+  if (known.size >= KNOWN_THREADS_MAX) known.delete(known.values().next().value!);
+  known.add(conversationId);
+}
+
 export interface ApiChannelConfig {
   secret: string;
   webhookUrl?: string;
@@ -122,9 +137,12 @@ async function receive(ctx: PluginContext<ApiChannelConfig>, request: { headers:
     attachments: attachments.length ? attachments : undefined,
     threadKey: body.threadId ? `api:${body.threadId}` : undefined,
   });
-  // Remember where replies go: once per conversation (a read is cheaper than a write).
-  if (result.createdConversation || !(await ctx.kv.get(`conv:${result.conversationId}`))) {
-    await ctx.kv.set(`conv:${result.conversationId}`, { contactId: body.contact.id, threadId: body.threadId ?? null });
+  // Remember where replies go: once per conversation (a read is cheaper than a write, and no read at all once seen here).
+  if (!knownThreads.get(ctx.logger)?.has(result.conversationId)) {
+    if (result.createdConversation || !(await ctx.kv.get(`conv:${result.conversationId}`))) {
+      await ctx.kv.set(`conv:${result.conversationId}`, { contactId: body.contact.id, threadId: body.threadId ?? null });
+    }
+    rememberThread(ctx, result.conversationId);
   }
   return { status: result.duplicate ? 200 : 202, body: { conversationId: result.conversationId, messageId: result.messageId, duplicate: result.duplicate } };
 }

@@ -256,6 +256,30 @@ export class ContactsService {
     return row ? { vip: row.vip, language: row.language } : null;
   }
 
+  /**
+   * Where a reply to the contact goes on `channel`: name, primary (verified first) email and phone, and the
+   * external id of the contact's oldest identity on that channel. One statement, and only what a delivery
+   * needs is decrypted (every outbound message asks). `null` for an unknown contact.
+   */
+  async recipient(id: string, channel: string): Promise<{ name?: string; email?: string; phone?: string; externalId?: string } | null> {
+    const [raw] = (await this.dataSource.query(
+      `SELECT ${this.contactRows.selectList}, (SELECT i.external_id_enc FROM contact_identities i WHERE i.contact_id = contacts.id AND i.channel = ? ORDER BY i.created_at LIMIT 1) AS channel_identity_enc FROM contacts WHERE id = ?`,
+      [channel, id],
+    )) as Array<Record<string, unknown>>;
+    if (!raw) return null;
+    const profile = this.profileOf(this.contactRows.hydrate(raw));
+    const primary = (points: ContactPoint[]) => (points.find((point) => point.verified) ?? points[0])?.value;
+    const result: { name?: string; email?: string; phone?: string; externalId?: string } = {};
+    if (profile.name) result.name = profile.name;
+    const email = primary(profile.emails);
+    if (email) result.email = email;
+    const phone = primary(profile.phones);
+    if (phone) result.phone = phone;
+    const identity = raw.channel_identity_enc;
+    if (typeof identity === 'string' && identity) result.externalId = this.cipher.decrypt(identity);
+    return result;
+  }
+
   /** The contact as stored (a merged contact comes back as its tombstone, with `mergedIntoId`). */
   async get(id: string): Promise<ContactView> {
     const row = await this.contactRows.findOneBy(this.dataSource.manager, { id });

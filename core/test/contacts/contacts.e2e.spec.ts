@@ -4,6 +4,7 @@ import { backends, startTestApp, waitFor, type TestApp } from '../harness/test-a
 import { ConversationsService } from '../../src/conversations/conversations.service.js';
 import { ContactsService } from '../../src/contacts/contacts.service.js';
 import { DATA_SOURCE } from '../../src/platform/database/database.tokens.js';
+import { SYSTEM_ACTOR } from '../../src/identity/actor.js';
 
 interface Contact {
   id: string;
@@ -143,6 +144,35 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('co
     expect((await contacts.get(chatB.contact.id)).status).toBe('active');
     const merges = await db.query(`SELECT automatic FROM contact_merges WHERE merged_id = ?`, [loser]);
     expect(merges.map((row: { automatic: unknown }) => Boolean(Number(row.automatic)))).toEqual([true]);
+  });
+
+  it('gives a reply its recipient: name, the primary email and phone, and the identity on that channel only', async () => {
+    const { contact } = await contacts.resolveIdentity({
+      channel: 'webchat',
+      externalId: 'rcpt-web-1',
+      verified: false,
+      name: 'Ada Lovelace',
+      email: 'ada@example.org',
+      phone: '+44 20 7946 0018',
+    });
+    expect(await contacts.recipient(contact.id, 'webchat')).toEqual({
+      name: 'Ada Lovelace',
+      email: 'ada@example.org',
+      phone: contact.phones[0]!.value,
+      externalId: 'rcpt-web-1',
+    });
+    // No identity on that channel: the profile only.
+    expect(await contacts.recipient(contact.id, 'email')).toEqual({ name: 'Ada Lovelace', email: 'ada@example.org', phone: contact.phones[0]!.value });
+    // A verified email comes before an unverified one, whatever their order.
+    const updated = await contacts.update(SYSTEM_ACTOR, contact.id, {
+      emails: [
+        { value: 'ada@example.org', verified: false },
+        { value: 'ada@verified.example', verified: true },
+      ],
+    });
+    expect(updated.emails.map((point) => point.value)).toEqual(['ada@example.org', 'ada@verified.example']);
+    expect((await contacts.recipient(contact.id, 'webchat'))?.email).toBe('ada@verified.example');
+    expect(await contacts.recipient('00000000-0000-4000-8000-000000000000', 'webchat')).toBeNull();
   });
 
   it('searches by name, email, phone and identifier, and stores PII encrypted', async () => {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ConversationsService } from '../../conversations/conversations.service.js';
 import { ContactsService } from '../../contacts/contacts.service.js';
+import { ContactsError } from '../../contacts/contacts.error.js';
 import { VisitorTokenService } from '../../realtime/visitor-token.service.js';
 import type { IngestInboundInput, IngestInboundResult, MessageView } from '../../conversations/conversations.types.js';
 import { AttachmentsService } from '../../conversations/attachments/attachments.service.js';
@@ -99,16 +100,8 @@ export class ConversationsAdapter implements ConversationsPort {
 
   async deliveryContext(conversationId: string, channel: string): Promise<DeliveryContext> {
     const conversation = await this.resolve().get(conversationId);
-    const contact = await this.moduleRef.get(ContactsService, { strict: false }).get(conversation.contactId);
-    const primary = (points: Array<{ value: string; verified: boolean }>) => (points.find((point) => point.verified) ?? points[0])?.value;
-    const identity = contact.identities.find((candidate) => candidate.channel === channel);
-    const recipient: DeliveryContext['recipient'] = {};
-    if (contact.name) recipient.name = contact.name;
-    const email = primary(contact.emails);
-    if (email) recipient.email = email;
-    const phone = primary(contact.phones);
-    if (phone) recipient.phone = phone;
-    if (identity) recipient.externalId = identity.externalId;
+    const recipient = await this.moduleRef.get(ContactsService, { strict: false }).recipient(conversation.contactId, channel);
+    if (!recipient) throw ContactsError.notFound(conversation.contactId);
     return { threadKey: conversation.threadKey ?? null, recipient };
   }
 

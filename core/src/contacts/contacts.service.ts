@@ -38,6 +38,16 @@ const SORTABLE = ['createdAt', 'updatedAt'] as const;
 type SortField = (typeof SORTABLE)[number];
 const SORT_COLUMNS: Record<SortField, string> = { createdAt: 'c.created_at', updatedAt: 'c.updated_at' };
 const MAX_MERGE_FANOUT = 20;
+/** Where a reply goes (see `recipient`). */
+export interface Recipient {
+  name?: string;
+  email?: string;
+  phone?: string;
+  externalId?: string;
+}
+
+/** Merge chains are short; the bound only guards against a cycle left by a bug. */
+const MAX_MERGE_HOPS = 10;
 
 interface Profile {
   name: string | null;
@@ -236,7 +246,7 @@ export class ContactsService {
 
   private async followMerges(m: EntityManager, id: string): Promise<ContactRow> {
     let row = await this.contactRows.findOneBy(m, { id });
-    for (let hops = 0; row && row.status === 'merged' && row.mergedIntoId && hops < 10; hops++) {
+    for (let hops = 0; row && row.status === 'merged' && row.mergedIntoId && hops < MAX_MERGE_HOPS; hops++) {
       row = await this.contactRows.findOneBy(m, { id: row.mergedIntoId });
     }
     if (!row) throw ContactsError.notFound(id);
@@ -259,25 +269,39 @@ export class ContactsService {
   /**
    * Where a reply to the contact goes on `channel`: name, primary (verified first) email and phone, and the
    * external id of the contact's oldest identity on that channel. One statement, and only what a delivery
-   * needs is decrypted (every outbound message asks). `null` for an unknown contact.
+   * needs is decrypted (every outbound message asks). A merged contact is followed to the one it was merged
+   * into, which holds its identities now. `null` for an unknown contact.
    */
-  async recipient(id: string, channel: string): Promise<{ name?: string; email?: string; phone?: string; externalId?: string } | null> {
+  async recipient(id: string, channel: string): Promise<Recipient | null> {
+    for (let hops = 0, current = id; ; hops++) {
+      const found = await this.recipientRow(current, channel);
+      if (!found) return null;
+      const { row, identityEnc } = found;
+      if (row.status === 'merged' && row.mergedIntoId && hops < MAX_MERGE_HOPS) {
+        current = row.mergedIntoId;
+        continue;
+      }
+      const profile = this.profileOf(row);
+      const primary = (points: ContactPoint[]) => (points.find((point) => point.verified) ?? points[0])?.value;
+      const result: Recipient = {};
+      if (profile.name) result.name = profile.name;
+      const email = primary(profile.emails);
+      if (email) result.email = email;
+      const phone = primary(profile.phones);
+      if (phone) result.phone = phone;
+      if (identityEnc) result.externalId = this.cipher.decrypt(identityEnc);
+      return result;
+    }
+  }
+
+  private async recipientRow(id: string, channel: string): Promise<{ row: ContactRow; identityEnc: string | null } | null> {
     const [raw] = (await this.dataSource.query(
       `SELECT ${this.contactRows.selectList}, (SELECT i.external_id_enc FROM contact_identities i WHERE i.contact_id = contacts.id AND i.channel = ? ORDER BY i.created_at LIMIT 1) AS channel_identity_enc FROM contacts WHERE id = ?`,
       [channel, id],
     )) as Array<Record<string, unknown>>;
     if (!raw) return null;
-    const profile = this.profileOf(this.contactRows.hydrate(raw));
-    const primary = (points: ContactPoint[]) => (points.find((point) => point.verified) ?? points[0])?.value;
-    const result: { name?: string; email?: string; phone?: string; externalId?: string } = {};
-    if (profile.name) result.name = profile.name;
-    const email = primary(profile.emails);
-    if (email) result.email = email;
-    const phone = primary(profile.phones);
-    if (phone) result.phone = phone;
-    const identity = raw.channel_identity_enc;
-    if (typeof identity === 'string' && identity) result.externalId = this.cipher.decrypt(identity);
-    return result;
+    const identityEnc = raw.channel_identity_enc;
+    return { row: this.contactRows.hydrate(raw), identityEnc: typeof identityEnc === 'string' && identityEnc ? identityEnc : null };
   }
 
   /** The contact as stored (a merged contact comes back as its tombstone, with `mergedIntoId`). */

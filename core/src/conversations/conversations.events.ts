@@ -30,6 +30,8 @@ export interface MessageCreatedEvent {
   teamId: string | null;
   /** The conversation's assignee when the message was written (additive; absent in older events). */
   assigneeId?: string | null;
+  /** The conversation's thread key (fixed when it was opened; additive, absent in older events). */
+  threadKey?: string | null;
   /**
    * The message was annotated before it was stored: its annotations are on the row, and `message_annotated`
    * and `sb.evt.nlp.message_annotated` were emitted with it (additive; absent means annotated later, if at all).

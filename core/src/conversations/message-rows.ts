@@ -75,6 +75,7 @@ function messageCreatedEvent(conversation: ConversationRow, stored: MessageRow, 
       contactId: conversation.contactId,
       teamId: conversation.teamId,
       assigneeId: conversation.assigneeId,
+      threadKey: conversation.threadKey,
       ...(annotated ? { annotated: true } : {}),
     },
   };

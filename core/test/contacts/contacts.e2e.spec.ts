@@ -142,6 +142,10 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('co
     // The unverified claimants are untouched.
     expect((await contacts.get(chatA.contact.id)).status).toBe('active');
     expect((await contacts.get(chatB.contact.id)).status).toBe('active');
+    // A reply addressed to the merged contact goes to the survivor, which holds the identities now.
+    const followed = await contacts.recipient(loser, 'whatsapp');
+    expect(followed).toEqual(await contacts.recipient(survivorId, 'whatsapp'));
+    expect(followed?.externalId).toBe('+86 138-0013-8000');
     const merges = await db.query(`SELECT automatic FROM contact_merges WHERE merged_id = ?`, [loser]);
     expect(merges.map((row: { automatic: unknown }) => Boolean(Number(row.automatic)))).toEqual([true]);
   });

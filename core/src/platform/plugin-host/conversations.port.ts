@@ -18,8 +18,11 @@ export interface ConversationsPort {
   ingestInbound(input: IngestInboundInput): Promise<IngestInboundResult>;
   /** A message to deliver, usually from the writing instance's snapshot taken at commit (no read). */
   getMessage(messageId: string): Promise<MessageView | undefined>;
-  /** Thread key and contact details a channel needs to deliver a message it did not start. */
-  deliveryContext(conversationId: string, channel: string): Promise<DeliveryContext>;
+  /**
+   * Thread key and contact details a channel needs to deliver a message it did not start. `known`: the
+   * conversation's contact and thread key as its `message_created` carried them, which saves reading the conversation.
+   */
+  deliveryContext(conversationId: string, channel: string, known?: { contactId: string; threadKey: string | null }): Promise<DeliveryContext>;
   /**
    * A customer's file from a channel, stored as a conversation attachment not yet bound to a
    * conversation (the inbound message that references it binds it). Errors carry the attachment codes.
@@ -98,11 +101,12 @@ export class ConversationsAdapter implements ConversationsPort {
     return this.moduleRef.get(VisitorTokenService, { strict: false }).issue(claims);
   }
 
-  async deliveryContext(conversationId: string, channel: string): Promise<DeliveryContext> {
-    const conversation = await this.resolve().get(conversationId);
-    const recipient = await this.moduleRef.get(ContactsService, { strict: false }).recipient(conversation.contactId, channel);
-    if (!recipient) throw ContactsError.notFound(conversation.contactId);
-    return { threadKey: conversation.threadKey ?? null, recipient };
+  async deliveryContext(conversationId: string, channel: string, known?: { contactId: string; threadKey: string | null }): Promise<DeliveryContext> {
+    const { contactId, threadKey } = known ?? (await this.resolve().get(conversationId));
+    // A contact merged since the message was written is followed to the survivor, which holds its identities now.
+    const recipient = await this.moduleRef.get(ContactsService, { strict: false }).recipient(contactId, channel);
+    if (!recipient) throw ContactsError.notFound(contactId);
+    return { threadKey: threadKey ?? null, recipient };
   }
 
   async getMessage(messageId: string): Promise<MessageView | undefined> {

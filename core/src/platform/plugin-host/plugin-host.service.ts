@@ -1067,7 +1067,8 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
     try {
       const message = await this.conversations.getMessage(event.messageId);
       if (!message) throw new Error(`message ${event.messageId} not found`);
-      const context = await this.conversations.deliveryContext(event.conversationId, event.channel);
+      const known = event.threadKey === undefined ? undefined : { contactId: event.contactId, threadKey: event.threadKey };
+      const context = await this.conversations.deliveryContext(event.conversationId, event.channel, known);
       const result = await running.supervisor.call<{ externalId?: unknown }>('send', {
         messageId: message.id,
         conversationId: event.conversationId,

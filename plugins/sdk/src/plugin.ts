@@ -133,7 +133,8 @@ export interface OutboundMessage {
   threadKey?: string | null;
   /**
    * How to reach the contact when the conversation did not start on this channel (a proactive
-   * message): their name, primary email and phone, and their identity on this channel.
+   * message): their name, primary email and phone (verified first), and their oldest identity on this
+   * channel. A contact merged since the message was written is followed to the contact it was merged into.
    */
   recipient?: { name?: string; email?: string; phone?: string; externalId?: string };
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ConversationsService } from '../../conversations/conversations.service.js';
-import { ContactsService } from '../../contacts/contacts.service.js';
+import { ContactsService, type Recipient } from '../../contacts/contacts.service.js';
 import { ContactsError } from '../../contacts/contacts.error.js';
 import { VisitorTokenService } from '../../realtime/visitor-token.service.js';
 import type { IngestInboundInput, IngestInboundResult, MessageView } from '../../conversations/conversations.types.js';
@@ -41,7 +41,7 @@ export interface ConversationsPort {
 
 export interface DeliveryContext {
   threadKey: string | null;
-  recipient: { name?: string; email?: string; phone?: string; externalId?: string };
+  recipient: Recipient;
 }
 
 export const CONVERSATIONS_PORT = Symbol('PLUGIN_HOST_CONVERSATIONS');

@@ -173,7 +173,7 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
   /** Ticket links of the conversations in a batch being handled, per transaction (see `prefetchConversationLinks`). */
   private readonly conversationLinks = new WeakMap<Tx, Map<string, TicketLinkRow[]>>();
   private readonly logger = new Logger('tickets');
-  private linkRows?: RowReader<TicketLinkRow>;
+  private readonly linkRows: RowReader<TicketLinkRow>;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
@@ -184,7 +184,9 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
     private readonly sla: SlaService,
     private readonly scheduler: SchedulerService,
     private readonly consumers: IdempotentConsumers,
-  ) {}
+  ) {
+    this.linkRows = new RowReader(dataSource, TicketLinkRow);
+  }
 
   onModuleInit(): void {
     this.scheduler.onTimer(SLA_TIMER_BREACH, async (payload, tx) => {
@@ -205,7 +207,7 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
       // Most conversations have no ticket: one read then, instead of a transaction.
       precheck: async (event) =>
         !event.data?.conversationId ||
-        (await (this.linkRows ??= new RowReader(this.dataSource, TicketLinkRow)).findOneBy(this.dataSource.manager, {
+        (await this.linkRows.findOneBy(this.dataSource.manager, {
           kind: 'conversation',
           refId: event.data.conversationId,
         })) !== null,

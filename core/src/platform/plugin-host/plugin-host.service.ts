@@ -160,7 +160,7 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
   private readonly crashLoopsCounter: Counter<'plugin' | 'instance'>;
   private readonly deliveriesCounter: Counter<'plugin' | 'outcome'>;
   private readonly inboundCounter: Counter<'plugin' | 'outcome'>;
-  private deliveryRows?: RowReader<PluginDeliveryRow>;
+  private readonly deliveryRows: RowReader<PluginDeliveryRow>;
   private readonly inserter = new RowInserter();
 
   constructor(
@@ -179,6 +179,7 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
   ) {
     this.settings = pluginHostSettings(config);
     this.codec = new PluginConfigCodec(cipher);
+    this.deliveryRows = new RowReader(dataSource, PluginDeliveryRow);
     const registers = [metrics.registry];
     this.upGauge = new Gauge({ name: 'sb_plugin_up', help: 'Plugin instance running (1) or not (0)', labelNames: ['plugin', 'instance'], registers });
     this.restartsCounter = new Counter({
@@ -1034,7 +1035,7 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
     if (new Date(envelope.occurredAt).getTime() < row.createdAt.getTime() - 1000) return; // older than the instance: not ours to send
     if (event.authorType === 'contact') return;
     const manager = this.dataSource.manager;
-    const existing = await (this.deliveryRows ??= new RowReader(this.dataSource, PluginDeliveryRow)).findOneBy(manager, {
+    const existing = await this.deliveryRows.findOneBy(manager, {
       instanceId,
       messageId: event.messageId,
     });

@@ -140,7 +140,6 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
   readonly stats = { turns: 0, handovers: 0 };
 
   /** Read on every turn: by key, without a query builder per call. */
-  private readonly turnRows: RowReader<BotTurnRow>;
   private readonly sessionRows: RowReader<BotSessionRow>;
   private readonly sessionUpdates: RowUpdater<BotSessionRow>;
 
@@ -160,7 +159,6 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
     private readonly assist: AssistService,
     private readonly plugins: PluginHostService,
   ) {
-    this.turnRows = new RowReader(dataSource, BotTurnRow);
     this.sessionRows = new RowReader(dataSource, BotSessionRow);
     this.sessionUpdates = new RowUpdater(dataSource, BotSessionRow);
   }
@@ -211,6 +209,21 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
     await this.perConversation.idle();
   }
 
+  /**
+   * What a turn starts from, in one statement: whether this message already had its turn (a redelivery), and the
+   * conversation's session. The probe row makes the statement return a row even without a session.
+   */
+  private async turnStart(event: MessageCreatedEvent): Promise<{ done: boolean; existing: BotSessionRow | null }> {
+    const [raw] = (await this.dataSource.query(
+      `SELECT ${this.sessionRows.selectList}, (SELECT 1 FROM bot_turns WHERE message_id = ?) AS turn_done FROM (SELECT 1 AS probe) probe LEFT JOIN bot_sessions ON bot_sessions.conversation_id = ?`,
+      [event.messageId, event.conversationId],
+    )) as Array<Record<string, unknown>>;
+    return {
+      done: raw?.turn_done !== null && raw?.turn_done !== undefined,
+      existing: raw?.conversation_id ? this.sessionRows.hydrate(raw) : null,
+    };
+  }
+
   /** One turn at a time per conversation on this instance (the session row's version guards across instances). */
   private serial(conversationId: string, work: () => Promise<void>): Promise<void> {
     return this.perConversation.run(conversationId, work);
@@ -220,11 +233,7 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
 
   async turn(event: MessageCreatedEvent, config: BotConfig): Promise<void> {
     const started = performance.now();
-    const manager = this.dataSource.manager;
-    const [done, existing] = await Promise.all([
-      this.turnRows.findOneBy(manager, { messageId: event.messageId }),
-      this.sessionRows.findOneBy(manager, { conversationId: event.conversationId }),
-    ]);
+    const { done, existing } = await this.turnStart(event);
     if (done) return;
     if (existing?.mode === 'handed_over') return;
     const state: SessionState = existing ? { ...emptySession(), ...existing.state } : emptySession();

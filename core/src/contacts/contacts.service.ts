@@ -108,6 +108,34 @@ export class ContactsService {
     return (await this.resolve(input, async (_m, row) => row.id, claimed)).contact;
   }
 
+  /**
+   * `resolveContactId` for a caller about to write in a transaction anyway (ingestion): `null` when the identity
+   * is new and brings nothing but itself (a first message), so that the caller creates the contact in its own
+   * transaction with `resolveContactIdInTx` (one transaction less per first contact). Any other input resolves
+   * as `resolveContactId` does.
+   */
+  async resolveContactIdUnlessNew(input: ResolveIdentityInput): Promise<string | null> {
+    const claimed = this.identityOf(input);
+    const { channel, identityHash, emailPoint, phonePoint } = claimed;
+    if (input.verified || input.name || input.language || emailPoint || phonePoint) return this.resolveContactId(input);
+    const [known] = (await this.dataSource.query(
+      'SELECT c.id AS id, c.status AS status FROM contact_identities i JOIN contacts c ON c.id = i.contact_id WHERE i.channel = ? AND i.external_id_hash = ?',
+      [channel, identityHash],
+    )) as Array<{ id: string; status: string }>;
+    if (!known) return null;
+    if (known.status !== 'merged') return known.id;
+    return (await this.resolve(input, async (_m, row) => row.id, claimed)).contact;
+  }
+
+  /**
+   * Finds or creates the contact behind a channel identity inside the caller's transaction (see
+   * `resolveContactIdUnlessNew`). Two first messages of one new identity racing on MySQL make one transaction fail
+   * with a duplicate key; the caller retries it, and the retry finds the winner's contact.
+   */
+  async resolveContactIdInTx(tx: Tx, input: ResolveIdentityInput): Promise<string> {
+    return (await this.resolveInTx(tx, input, this.identityOf(input), async (_m, row) => row.id)).contact;
+  }
+
   /** The channel identity of `input`, and the email and phone it brings (from the input or the identity itself). */
   private identityOf(input: ResolveIdentityInput) {
     const channel = input.channel.trim();
@@ -127,7 +155,7 @@ export class ContactsService {
     claimed = this.identityOf(input),
     identityJustMissed = false,
   ): Promise<{ contact: R; created: boolean }> {
-    const { channel, externalId, identityHash, emailPoint, phonePoint } = claimed;
+    const { channel, identityHash, emailPoint, phonePoint } = claimed;
 
     // The usual case, a known identity with nothing new to record, needs no transaction.
     if (!identityJustMissed && !(input.verified && (emailPoint || phonePoint))) {
@@ -141,52 +169,7 @@ export class ContactsService {
       }
     }
 
-    const run = () =>
-      this.uow.run(async (tx) => {
-        const m = tx.manager;
-        const identity = await this.identityRows.findOneBy(m, { channel, externalIdHash: identityHash });
-        let contact: ContactRow | null = null;
-        let created = false;
-        if (identity) {
-          contact = await this.followMerges(m, identity.contactId);
-          if (input.verified && !identity.verified) await m.update(ContactIdentityRow, { id: identity.id }, { verified: true });
-          if (identity.contactId !== contact.id) await m.update(ContactIdentityRow, { id: identity.id }, { contactId: contact.id });
-        } else if (input.verified && (emailPoint || phonePoint)) {
-          // A new identity with a verified email/phone already known (verified) on a contact joins that contact.
-          const owners = await this.verifiedOwners(m, emailPoint, phonePoint, null);
-          contact = owners[0] ?? null;
-        }
-        if (!contact) {
-          contact = await this.insertContact(
-            tx,
-            { name: input.name ?? null, emails: emailPoint ? [emailPoint] : [], phones: phonePoint ? [phonePoint] : [] },
-            {
-              language: input.language ?? null,
-            },
-          );
-          created = true;
-        }
-        if (!identity) {
-          await tx.insert(ContactIdentityRow, {
-            id: randomUUID(),
-            contactId: contact.id,
-            channel,
-            externalIdEnc: this.cipher.encrypt(externalId),
-            externalIdHash: identityHash,
-            verified: input.verified,
-            createdAt: this.clock.now(),
-          });
-        }
-        if (!created) {
-          const { profile, changed, language } = this.filledProfile(contact, input, emailPoint, phonePoint);
-          if (changed) {
-            await this.saveProfile(tx, contact, profile, { language });
-            await tx.emit<ContactUpdatedEvent>({ subject: CONTACT_UPDATED, data: { contactId: contact.id } });
-          }
-        }
-        if (input.verified && (emailPoint || phonePoint)) contact = await this.autoMerge(tx, contact, emailPoint, phonePoint);
-        return { contact: await present(m, contact), created };
-      });
+    const run = () => this.uow.run((tx) => this.resolveInTx(tx, input, claimed, present));
 
     try {
       return await run();
@@ -195,6 +178,59 @@ export class ContactsService {
       if (isDuplicateKeyError(error)) return run();
       throw error;
     }
+  }
+
+  /** The transactional part of `resolve`: finds or creates the contact and identity in `tx`. */
+  private async resolveInTx<R>(
+    tx: Tx,
+    input: ResolveIdentityInput,
+    claimed: ReturnType<ContactsService['identityOf']>,
+    present: (m: EntityManager, row: ContactRow) => Promise<R>,
+  ): Promise<{ contact: R; created: boolean }> {
+    const { channel, externalId, identityHash, emailPoint, phonePoint } = claimed;
+    const m = tx.manager;
+    const identity = await this.identityRows.findOneBy(m, { channel, externalIdHash: identityHash });
+    let contact: ContactRow | null = null;
+    let created = false;
+    if (identity) {
+      contact = await this.followMerges(m, identity.contactId);
+      if (input.verified && !identity.verified) await m.update(ContactIdentityRow, { id: identity.id }, { verified: true });
+      if (identity.contactId !== contact.id) await m.update(ContactIdentityRow, { id: identity.id }, { contactId: contact.id });
+    } else if (input.verified && (emailPoint || phonePoint)) {
+      // A new identity with a verified email/phone already known (verified) on a contact joins that contact.
+      const owners = await this.verifiedOwners(m, emailPoint, phonePoint, null);
+      contact = owners[0] ?? null;
+    }
+    if (!contact) {
+      contact = await this.insertContact(
+        tx,
+        { name: input.name ?? null, emails: emailPoint ? [emailPoint] : [], phones: phonePoint ? [phonePoint] : [] },
+        {
+          language: input.language ?? null,
+        },
+      );
+      created = true;
+    }
+    if (!identity) {
+      await tx.insert(ContactIdentityRow, {
+        id: randomUUID(),
+        contactId: contact.id,
+        channel,
+        externalIdEnc: this.cipher.encrypt(externalId),
+        externalIdHash: identityHash,
+        verified: input.verified,
+        createdAt: this.clock.now(),
+      });
+    }
+    if (!created) {
+      const { profile, changed, language } = this.filledProfile(contact, input, emailPoint, phonePoint);
+      if (changed) {
+        await this.saveProfile(tx, contact, profile, { language });
+        await tx.emit<ContactUpdatedEvent>({ subject: CONTACT_UPDATED, data: { contactId: contact.id } });
+      }
+    }
+    if (input.verified && (emailPoint || phonePoint)) contact = await this.autoMerge(tx, contact, emailPoint, phonePoint);
+    return { contact: await present(m, contact), created };
   }
 
   private identityHash(externalId: string): string {

@@ -249,18 +249,19 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
 
     // No lookup of the key first: the unique index on inbound_key turns a repeat into a duplicate-key error,
     // and the retry loop below returns the original (one read less for every message that is not a repeat).
-    const [contactId, annotation] = await Promise.all([
-      this.contacts.resolveContactId({ channel: inbox.channel, ...input.externalContact }),
+    const identity = { channel: inbox.channel, ...input.externalContact };
+    // A first message's contact is created in the ingest transaction below (`knownContactId` null).
+    const [knownContactId, annotation] = await Promise.all([
+      this.contacts.resolveContactIdUnlessNew(identity),
       this.annotateInbound(input.text ?? '', inbox.id),
     ]);
-    const contact = { id: contactId };
     const threadKey = input.threadKey ?? null;
-    const openKey = sha256(`${inbox.id}\u0000${contact.id}\u0000${threadKey ?? ''}`);
+    const openKeyOf = (contactId: string) => sha256(`${inbox.id}\u0000${contactId}\u0000${threadKey ?? ''}`);
 
-    const newMessage: NewMessage = {
+    const newMessage = (contactId: string): NewMessage => ({
       direction: 'in',
       authorType: 'contact',
-      authorId: contact.id,
+      authorId: contactId,
       text: input.text,
       content: input.content ?? null,
       attachments: linkOnly(input.attachments),
@@ -269,32 +270,34 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       inboundKey,
       externalMessageId: input.externalMessageId ?? null,
       annotation,
-    };
-    if (this.batchable(input.attachments)) {
-      const outcome = await this.batchWriter.append({ openKey, message: newMessage, wakes: true });
+    });
+    if (knownContactId && this.batchable(input.attachments)) {
+      const outcome = await this.batchWriter.append({ openKey: openKeyOf(knownContactId), message: newMessage(knownContactId), wakes: true });
       if (outcome) {
         const message = this.remember(messageView(outcome.stored));
-        return { conversation: conversationView(outcome.conversation), message, contactId: contact.id, createdConversation: false, duplicate: false };
+        return { conversation: conversationView(outcome.conversation), message, contactId: knownContactId, createdConversation: false, duplicate: false };
       }
     }
 
+    const ingest = async (tx: Tx, contactId: string) => {
+      const openKey = openKeyOf(contactId);
+      let conversation = await this.conversationRows.findOneBy(tx.manager, { openKey });
+      let createdConversation = false;
+      if (!conversation) {
+        conversation = await this.insertConversation(tx, { contactId, inbox, threadKey, openKey, priority: 'normal' });
+        createdConversation = true;
+      }
+      const { row, message } = await this.appendMessage(tx, conversation.id, newMessage(contactId));
+      await this.linkUploads(tx, conversation.id, message, input.attachments, true);
+      // A customer writing again wakes a pending or snoozed conversation.
+      if (row.status === 'pending' || row.status === 'snoozed') await this.applyStatus(tx, row, 'open', null, 'system');
+      return { conversation: conversationView(row), message, contactId, createdConversation, duplicate: false };
+    };
     const attempt = () =>
-      this.uow.run(
-        async (tx) => {
-          let conversation = await this.conversationRows.findOneBy(tx.manager, { openKey });
-          let createdConversation = false;
-          if (!conversation) {
-            conversation = await this.insertConversation(tx, { contactId: contact.id, inbox, threadKey, openKey, priority: 'normal' });
-            createdConversation = true;
-          }
-          const { row, message } = await this.appendMessage(tx, conversation.id, newMessage);
-          await this.linkUploads(tx, conversation.id, message, input.attachments, true);
-          // A customer writing again wakes a pending or snoozed conversation.
-          if (row.status === 'pending' || row.status === 'snoozed') await this.applyStatus(tx, row, 'open', null, 'system');
-          return { conversation: conversationView(row), message, contactId: contact.id, createdConversation, duplicate: false };
-        },
-        { coalesce: openKey },
-      );
+      knownContactId
+        ? this.uow.run((tx) => ingest(tx, knownContactId), { coalesce: openKeyOf(knownContactId) })
+        : // A new contact: not coalesced, since the lane key (the open-conversation key) needs the contact's id.
+          this.uow.run(async (tx) => ingest(tx, await this.contacts.resolveContactIdInTx(tx, identity)));
 
     for (let round = 0; ; round++) {
       try {

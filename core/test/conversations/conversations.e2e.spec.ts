@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { backends, startTestApp, type TestApp } from '../harness/test-app.js';
+import { ContactsService } from '../../src/contacts/contacts.service.js';
 import { ConversationsService } from '../../src/conversations/conversations.service.js';
 
 interface Message {
@@ -109,6 +110,29 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('co
     expect(seqs).toEqual(Array.from({ length: 50 }, (_, index) => index + 2));
     const stored = await call(agentA, 'GET', `/api/v1/conversations/${conversation.conversation.id}/messages?limit=500`);
     expect(stored.body.items.map((message: Message) => message.seq)).toEqual(Array.from({ length: 51 }, (_, index) => index + 1));
+  });
+
+  it('gives concurrent first messages of one new customer one contact and one conversation, with every message kept', async () => {
+    const service = app.app.get(ConversationsService);
+    // The contact is created inside the ingest transaction: on MariaDB the racing transactions clash on the
+    // identity's unique key and the losers retry, finding the winner's contact.
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        service.ingestInbound({
+          inboxId: inboxA,
+          externalContact: { externalId: 'v-new-racer', verified: false },
+          idempotencyKey: `racer-${index}`,
+          text: `hi ${index}`,
+        }),
+      ),
+    );
+    expect(new Set(results.map((result) => result.contactId)).size).toBe(1);
+    expect(new Set(results.map((result) => result.conversation.id)).size).toBe(1);
+    expect(results.filter((result) => result.createdConversation)).toHaveLength(1);
+    expect(results.map((result) => result.message.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, index) => index + 1));
+    const contacts = app.app.get(ContactsService);
+    const found = await contacts.search(null, { identifier: 'v-new-racer' });
+    expect(found.items.map((contact) => contact.id)).toEqual([results[0]!.contactId]);
   });
 
   it('rejects unknown fields with 400 naming them', async () => {

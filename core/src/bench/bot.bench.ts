@@ -199,10 +199,8 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
     const statuses: Record<string, number> = {};
     for (const r of run.results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
     log(`bot: HTTP statuses ${JSON.stringify(statuses)}`);
-    const latencies: number[] = [];
     const timed: Array<{ t0: number; ms: number }> = [];
     while (Date.now() < deadline) {
-      latencies.length = 0;
       timed.length = 0;
       const used = new Map<string, number>();
       for (const r of [...sent].sort((a, b) => a.t0 - b.t0)) {
@@ -210,16 +208,15 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
         const from = used.get(r.conversationId!) ?? 0;
         const index = list.findIndex((t, k) => k >= from && t >= r.t0);
         if (index >= 0) {
-          latencies.push(list[index] - r.t0);
           timed.push({ t0: r.t0, ms: list[index] - r.t0 });
           used.set(r.conversationId!, index + 1);
         }
       }
-      if (latencies.length >= sent.length) break;
+      if (timed.length >= sent.length) break;
       await new Promise((r) => setTimeout(r, 250));
     }
     await handle.close();
-    const sorted = [...latencies].sort((a, b) => a - b);
+    const sorted = timed.map((entry) => entry.ms).sort((a, b) => a - b);
     // Per second of the run: the first seconds are mostly first contacts (400 new contacts and conversations).
     const start = Math.min(...timed.map((entry) => entry.t0));
     const bySecond = new Map<number, number[]>();
@@ -278,7 +275,7 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
       backend,
       rate,
       sent: sent.length,
-      replied: latencies.length,
+      replied: timed.length,
       offeredRate: round((run.results.length / Math.max(1, run.sendMs)) * 1000),
       achievedRate: round((sent.length / run.elapsedMs) * 1000),
       errors: run.results.length - sent.length,

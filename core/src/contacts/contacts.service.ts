@@ -46,6 +46,9 @@ export interface Recipient {
   externalId?: string;
 }
 
+/** `resolve`'s presenter for callers that need only the contact's id. */
+const contactIdOf = async (_m: EntityManager, row: ContactRow): Promise<string> => row.id;
+
 /** Merge chains are short; the bound only guards against a cycle left by a bug. */
 const MAX_MERGE_HOPS = 10;
 
@@ -95,17 +98,10 @@ export class ContactsService {
    */
   async resolveContactId(input: ResolveIdentityInput): Promise<string> {
     const claimed = this.identityOf(input);
-    const { channel, identityHash, emailPoint, phonePoint } = claimed;
-    if (!input.verified && !input.name && !input.language && !emailPoint && !phonePoint) {
-      const [known] = (await this.dataSource.query(
-        'SELECT c.id AS id, c.status AS status FROM contact_identities i JOIN contacts c ON c.id = i.contact_id WHERE i.channel = ? AND i.external_id_hash = ?',
-        [channel, identityHash],
-      )) as Array<{ id: string; status: string }>;
-      if (known && known.status !== 'merged') return known.id;
-      // Not there a moment ago (a first message): the transaction's own read decides, skip the second look.
-      if (!known) return (await this.resolve(input, async (_m, row) => row.id, claimed, true)).contact;
-    }
-    return (await this.resolve(input, async (_m, row) => row.id, claimed)).contact;
+    const known = await this.contactIdUnlessNew(input, claimed);
+    if (known) return known;
+    // Not there a moment ago (a first message): the transaction's own read decides, skip the second look.
+    return (await this.resolve(input, contactIdOf, claimed, true)).contact;
   }
 
   /**
@@ -114,17 +110,21 @@ export class ContactsService {
    * transaction with `resolveContactIdInTx` (one transaction less per first contact). Any other input resolves
    * as `resolveContactId` does.
    */
-  async resolveContactIdUnlessNew(input: ResolveIdentityInput): Promise<string | null> {
-    const claimed = this.identityOf(input);
+  resolveContactIdUnlessNew(input: ResolveIdentityInput): Promise<string | null> {
+    return this.contactIdUnlessNew(input, this.identityOf(input));
+  }
+
+  private async contactIdUnlessNew(input: ResolveIdentityInput, claimed: ReturnType<ContactsService['identityOf']>): Promise<string | null> {
     const { channel, identityHash, emailPoint, phonePoint } = claimed;
-    if (input.verified || input.name || input.language || emailPoint || phonePoint) return this.resolveContactId(input);
-    const [known] = (await this.dataSource.query(
-      'SELECT c.id AS id, c.status AS status FROM contact_identities i JOIN contacts c ON c.id = i.contact_id WHERE i.channel = ? AND i.external_id_hash = ?',
-      [channel, identityHash],
-    )) as Array<{ id: string; status: string }>;
-    if (!known) return null;
-    if (known.status !== 'merged') return known.id;
-    return (await this.resolve(input, async (_m, row) => row.id, claimed)).contact;
+    if (!input.verified && !input.name && !input.language && !emailPoint && !phonePoint) {
+      const [known] = (await this.dataSource.query(
+        'SELECT c.id AS id, c.status AS status FROM contact_identities i JOIN contacts c ON c.id = i.contact_id WHERE i.channel = ? AND i.external_id_hash = ?',
+        [channel, identityHash],
+      )) as Array<{ id: string; status: string }>;
+      if (!known) return null;
+      if (known.status !== 'merged') return known.id;
+    }
+    return (await this.resolve(input, contactIdOf, claimed)).contact;
   }
 
   /**
@@ -133,7 +133,7 @@ export class ContactsService {
    * with a duplicate key; the caller retries it, and the retry finds the winner's contact.
    */
   async resolveContactIdInTx(tx: Tx, input: ResolveIdentityInput): Promise<string> {
-    return (await this.resolveInTx(tx, input, this.identityOf(input), async (_m, row) => row.id)).contact;
+    return (await this.resolveInTx(tx, input, this.identityOf(input), contactIdOf)).contact;
   }
 
   /** The channel identity of `input`, and the email and phone it brings (from the input or the identity itself). */

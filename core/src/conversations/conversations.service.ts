@@ -55,7 +55,7 @@ import type {
 } from './conversations.types.js';
 import { AttachmentsService } from './attachments/attachments.service.js';
 import { ExpiringCache } from '../platform/cache/expiring-cache.js';
-import { messageEvents, messageRowFor, type NewMessage } from './message-rows.js';
+import { annotationColumns, messageEvents, messageRowFor, type NewMessage } from './message-rows.js';
 import type { InboundAnnotation, InboundAnnotator } from './inbound-annotator.js';
 import { MessageBatchWriter } from './message-batch.writer.js';
 
@@ -754,12 +754,7 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     return run(async (tx) => {
       const row = known?.id === messageId ? knownMessageRow(known) : await this.messageRows.findOneBy(tx.manager, { id: messageId });
       if (!row) throw new ConversationsError('message_not_found', 'There is no such message.', { id: messageId });
-      const set: Partial<MessageRow> = {};
-      if (annotations.language !== undefined) set.language = annotations.language?.slice(0, 16) ?? null;
-      if (annotations.intent !== undefined) set.intent = annotations.intent?.slice(0, 128) ?? null;
-      if (annotations.intentConfidence !== undefined) set.intentConfidence = annotations.intentConfidence;
-      if (annotations.emotion !== undefined) set.emotion = annotations.emotion?.slice(0, 32) ?? null;
-      if (annotations.flags !== undefined) set.flags = annotations.flags;
+      const set = annotationColumns(annotations);
       if (!Object.keys(set).length) return messageView(row);
       Object.assign(row, set);
       const updated = await this.messageUpdates.update(tx.manager, { id: messageId }, set);

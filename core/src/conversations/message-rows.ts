@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConversationRow, MessageRow } from './entities/conversation.entity.js';
-import type { MessageView } from './conversations.types.js';
+import type { MessageAnnotations, MessageView } from './conversations.types.js';
 import { CONVERSATION_MESSAGE_ANNOTATED, CONVERSATION_MESSAGE_CREATED, type MessageAnnotatedEvent, type MessageCreatedEvent } from './conversations.events.js';
 import type { EventToEmit } from '../platform/outbox/outbox.writer.js';
 import type { InboundAnnotation } from './inbound-annotator.js';
@@ -19,19 +19,30 @@ export type NewMessage = Pick<
 /** The row of a message that takes `seq` in its conversation. */
 export function messageRowFor(conversationId: string, seq: number, message: NewMessage, now: Date): MessageRow {
   const { annotation, ...columns } = message;
-  const fields = annotation?.fields;
   return Object.assign(new MessageRow(), {
     id: randomUUID(),
     conversationId,
     seq,
     ...columns,
-    language: fields?.language?.slice(0, 16) ?? null,
-    intent: fields?.intent?.slice(0, 128) ?? null,
-    intentConfidence: fields?.intentConfidence ?? null,
-    emotion: fields?.emotion?.slice(0, 32) ?? null,
-    flags: fields?.flags ?? null,
+    language: null,
+    intent: null,
+    intentConfidence: null,
+    emotion: null,
+    flags: null,
+    ...annotationColumns(annotation?.fields ?? {}),
     createdAt: now,
   });
+}
+
+/** The message columns for the given annotations, cut to their column widths (absent ones are left out). */
+export function annotationColumns(annotations: Partial<MessageAnnotations>): Partial<MessageRow> {
+  const set: Partial<MessageRow> = {};
+  if (annotations.language !== undefined) set.language = annotations.language?.slice(0, 16) ?? null;
+  if (annotations.intent !== undefined) set.intent = annotations.intent?.slice(0, 128) ?? null;
+  if (annotations.intentConfidence !== undefined) set.intentConfidence = annotations.intentConfidence;
+  if (annotations.emotion !== undefined) set.emotion = annotations.emotion?.slice(0, 32) ?? null;
+  if (annotations.flags !== undefined) set.flags = annotations.flags;
+  return set;
 }
 
 /**

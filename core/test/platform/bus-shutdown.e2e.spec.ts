@@ -4,7 +4,6 @@ import { backends, isolatedNatsUrl, mysqlAvailable, startTestApp, waitFor } from
 import type { Bus, Closable, DeliveredMessage } from '../../src/platform/bus/bus.port.js';
 import { NatsBus } from '../../src/platform/bus/nats.bus.js';
 import { MetricsService } from '../../src/platform/metrics/metrics.service.js';
-import { PipelinedTransactions } from '../../src/platform/database/pipelined-transactions.js';
 import { OutboxRelay } from '../../src/platform/outbox/outbox.relay.js';
 import { OutboxSignal } from '../../src/platform/outbox/outbox.signal.js';
 import { WalDurability } from '../../src/platform/database/wal-durability.js';
@@ -69,7 +68,6 @@ describe('embedded outbox relay destroyed before the application was ready', () 
       new MetricsService(),
       new OutboxSignal(), // never marked ready: no AppModule hook ran
       new WalDurability(unused as DataSource),
-      new PipelinedTransactions(unused as DataSource),
     );
     relay.onApplicationBootstrap();
     const took = await bounded(() => relay.onModuleDestroy(), CLOSE_BOUND_MS, 'relay.onModuleDestroy()');

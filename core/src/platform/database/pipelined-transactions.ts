@@ -17,8 +17,8 @@ export interface PipelinedOutcome<T> {
   commit: readonly Statement[];
 }
 
-/** Connections kept for pipelined transactions: one per lane of the message write path, and the relay's parallel batches. */
-const PIPELINE_CONNECTIONS = 12;
+/** Connections kept for pipelined transactions; the message write path uses one per coalescing lane. */
+const PIPELINE_CONNECTIONS = 8;
 
 /**
  * Transactions for hot write paths on MySQL/MariaDB, sent as a few multi-statement round trips instead of

@@ -9,8 +9,6 @@ import { OutboxSignal } from './outbox.signal.js';
 import { CLOCK, type Clock } from '../clock/clock.js';
 import { sqlTime } from '../database/sql-time.js';
 import { WalDurability } from '../database/wal-durability.js';
-import { PipelinedTransactions } from '../database/pipelined-transactions.js';
-import type { Statement } from '../database/statement.js';
 
 interface PendingRow {
   seq: number | string;
@@ -59,7 +57,6 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly metrics: MetricsService,
     private readonly signal: OutboxSignal,
     private readonly durability: WalDurability,
-    private readonly pipelined: PipelinedTransactions,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -146,18 +143,16 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   /** Publishes one batch; returns how many rows were sent. Exposed for tests and benchmarks. */
   async relayBatch(): Promise<number> {
     if (!this.mysql) return this.dispatchEmbedded();
-    // READ COMMITTED (as every pipelined transaction runs): under REPEATABLE READ the locking SELECT takes
-    // next-key (gap) locks on the pending index, and concurrent commits inserting outbox rows deadlocked
-    // against the relay (found by the two-process fault test). SKIP LOCKED only needs record locks.
-    // Two round trips a round (claim; mark sent + COMMIT) instead of five: the relay runs a round or two
-    // per message under load, so its round trips were a fifth of the core's database writes.
-    return this.pipelined.run(async (tx) => {
-      const [rows] = (await tx.exchange([this.pendingStatement(true)])) as [PendingRow[]];
-      if (rows.length === 0) return { value: 0, commit: [] };
+    // READ COMMITTED: under REPEATABLE READ the locking SELECT takes next-key (gap) locks on
+    // the pending index, and concurrent commits inserting outbox rows deadlocked against the
+    // relay (found by the two-process fault test). SKIP LOCKED only needs record locks.
+    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
+      const rows = await this.selectPending(manager, true);
+      if (rows.length === 0) return 0;
       const sent = await this.publishRows(rows);
-      // Nothing is marked unless all were published: the rows stay pending and go again (JetStream drops the copies).
+      await this.markSent(manager, sent);
       if (sent.length < rows.length) throw new Error(`published ${sent.length} of ${rows.length} outbox rows`);
-      return { value: sent.length, commit: [this.markSentStatement(sent, this.clock.now())] };
+      return sent.length;
     });
   }
 
@@ -178,7 +173,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const rescan = now - this.lastRescanAt >= 1000;
     if (rescan) this.lastRescanAt = now;
     const after = rescan ? 0 : this.dispatchedThrough;
-    const rows = (await this.selectPending(this.dataSource.manager, after)).filter((row) => !this.dispatching.has(Number(row.seq)));
+    const rows = (await this.selectPending(this.dataSource.manager, false, after)).filter((row) => !this.dispatching.has(Number(row.seq)));
     if (rows.length === 0) return 0;
     // No event leaves before the commit that wrote it is on disk (see WalDurability).
     await this.durability.barrier();
@@ -227,17 +222,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     while (this.dispatching.size > 0) await Promise.allSettled(new Set(this.dispatching.values()));
   }
 
-  private async selectPending(manager: EntityManager, afterSeq: number): Promise<PendingRow[]> {
-    const { sql, params } = this.pendingStatement(false, afterSeq);
-    return manager.query(sql, params);
-  }
-
-  private pendingStatement(lock: boolean, afterSeq = 0): Statement {
+  private async selectPending(manager: EntityManager, lock: boolean, afterSeq = 0): Promise<PendingRow[]> {
     const suffix = lock ? ' FOR UPDATE SKIP LOCKED' : '';
-    return {
-      sql: `SELECT seq, event_id, subject, envelope, headers FROM outbox WHERE sent_at IS NULL AND seq > ? ORDER BY seq LIMIT ${Number(this.config.outbox.batchSize)}${suffix}`,
-      params: [afterSeq],
-    };
+    return manager.query(
+      `SELECT seq, event_id, subject, envelope, headers FROM outbox WHERE sent_at IS NULL AND seq > ? ORDER BY seq LIMIT ${Number(this.config.outbox.batchSize)}${suffix}`,
+      [afterSeq],
+    );
   }
 
   private async publishRows(rows: PendingRow[]): Promise<PendingRow[]> {
@@ -260,13 +250,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async markSent(manager: EntityManager, rows: PendingRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const { sql, params } = this.markSentStatement(rows, sqlTime(manager, this.clock.now()));
-    await manager.query(sql, params);
-  }
-
-  private markSentStatement(rows: readonly PendingRow[], now: unknown): Statement {
+    const now = sqlTime(manager, this.clock.now());
     const ids = rows.map((row) => Number(row.seq));
-    return { sql: `UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE seq IN (${ids.map(() => '?').join(',')})`, params: [now, ...ids] };
+    const placeholders = ids.map(() => '?').join(',');
+    await manager.query(`UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE seq IN (${placeholders})`, [now, ...ids]);
   }
 
   private async updateGauges(): Promise<void> {

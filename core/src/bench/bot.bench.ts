@@ -10,6 +10,11 @@
  *    the share the bot answers with the right entry, the share it answers wrongly, and the share
  *    where the right entry is among its "Did you mean…" buttons.
  *
+ * 3. CPU per message sent: the core process(es), and MariaDB + nats-server when run-all started them.
+ *
+ * BENCH_BOT_INSTANCES=n (MariaDB + NATS) adds n-1 core instances as child processes on the same database and NATS,
+ * with the load spread round-robin over all of them.
+ *
  * Run through `npm run bench` (run-all passes MariaDB + NATS) or after a build:
  *   node core/dist/bench/bot.bench.js                      (SQLite + in-process bus)
  *   BENCH_DATABASE_URL=mysql://root:root@127.0.0.1:3306 BENCH_NATS_URL=nats://127.0.0.1:4222 node core/dist/bench/bot.bench.js
@@ -21,6 +26,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig } from '../platform/config/config.loader.js';
 import { createApp } from '../main.js';
@@ -39,12 +46,21 @@ export interface BotBenchOptions {
   natsUrl?: string;
   rate?: number;
   seconds?: number;
+  /**
+   * Core instances sharing the database and NATS (MariaDB + NATS only; default 1, env BENCH_BOT_INSTANCES). The others
+   * run as `switchboard start` child processes; the load generator sends message i to instance i mod n, as a
+   * round-robin load balancer would.
+   */
+  instances?: number;
+  /** MariaDB and nats-server, when run-all started them: their CPU time is reported beside this process's. */
+  serverPids?: number[];
   log?: (line: string) => void;
 }
 
 export interface BotBenchResult {
   name: 'bot';
   backend: string;
+  instances: number;
   rate: number;
   sent: number;
   replied: number;
@@ -61,6 +77,13 @@ export interface BotBenchResult {
   perSecond: Array<{ second: number; replied: number; p50Ms: number; p99Ms: number }>;
   botTurnP50Ms: number;
   botTurnP99Ms: number;
+  /**
+   * CPU time of the core processes (this one with every thread: the core, its plugin workers and the load generator's
+   * worker; and the other instances) from the first message sent until the last reply matched, per message sent.
+   */
+  coreCpuMsPerMessage: number;
+  /** The same for MariaDB and nats-server together (Linux /proc; `null` without them). */
+  serverCpuMsPerMessage: number | null;
   /** Time until the channel's HTTP 202 (the message committed), p50 / p99: the ingest share of the reply latency. */
   acceptedP50Ms: number;
   acceptedP99Ms: number;
@@ -74,14 +97,14 @@ const fixtures = join(repo, 'core', 'test', 'bot', 'fixtures');
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHmac } = require('node:crypto');
-const { url, inboxId, secret, rate, seconds, texts, contacts, prefix, contactPrefix } = workerData;
+const { urls, inboxId, secret, rate, seconds, texts, contacts, prefix, contactPrefix } = workerData;
 const sign = (body) => { const ts = String(Math.floor(Date.now() / 1000)); return { 'x-timestamp': ts, 'x-signature': 'sha256=' + createHmac('sha256', secret).update(ts + '.' + body).digest('hex') }; };
 const now = () => performance.timeOrigin + performance.now();
 (async () => {
   const total = Math.round(rate * seconds);
   const started = now();
   const { RawHttpClient } = await import(workerData.clientModule);
-  const client = new RawHttpClient(url, 512);
+  const clients = urls.map((url) => new RawHttpClient(url, 512));
   const pending = [];
   const results = [];
   let sentAt = 0;
@@ -92,12 +115,12 @@ const now = () => performance.timeOrigin + performance.now();
     if (i === total - 1) sentAt = now();
     const body = JSON.stringify({ messageId: prefix + '-' + i, contact: { id: (contactPrefix || 'bench-') + (i % contacts) }, text: texts[i % texts.length] });
     const t0 = now();
-    pending.push(client.request('POST', '/plugins/api/' + inboxId + '/messages', { 'content-type': 'application/json', ...sign(body) }, body)
+    pending.push(clients[i % clients.length].request('POST', '/plugins/api/' + inboxId + '/messages', { 'content-type': 'application/json', ...sign(body) }, body)
       .then((res) => { const json = JSON.parse(res.body); results.push({ t0, acceptedMs: now() - t0, status: res.status, conversationId: json.conversationId, messageId: json.messageId }); })
       .catch((error) => results.push({ t0, status: 0, error: String(error) })));
   }
   await Promise.all(pending);
-  client.close();
+  for (const client of clients) client.close();
   parentPort.postMessage({ results, elapsedMs: now() - started, sendMs: sentAt - started });
 })();
 `;
@@ -116,6 +139,61 @@ function runWorker(data: Record<string, unknown>): Promise<{
     });
     worker.once('error', reject);
   });
+}
+
+/** User + system CPU seconds of the given processes, from /proc (USER_HZ is 100 on Linux); `null` if unreadable. */
+function cpuSeconds(pids: readonly number[] | undefined): number | null {
+  if (!pids?.length) return null;
+  try {
+    return pids.reduce((sum, pid) => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return sum + (Number(fields[11]) + Number(fields[12])) / 100;
+    }, 0);
+  } catch {
+    return null;
+  }
+}
+
+interface OtherInstance {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts another core instance (`switchboard start`) on the same database and NATS, and waits until it serves the inbox's API channel. */
+async function startOtherInstance(id: string, env: Record<string, string>, inboxId: string): Promise<OtherInstance> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as AddressInfo;
+      probe.close(() => resolve(free));
+    });
+    probe.once('error', reject);
+  });
+  const dataDir = mkdtempSync(join(tmpdir(), 'sb-bench-bot-other-'));
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'NODE_OPTIONS'));
+  const child = spawn(process.execPath, [join(repo, 'core', 'bin', 'switchboard.js'), 'start'], {
+    env: { ...inherited, ...env, HOST: '127.0.0.1', PORT: String(port), SWITCHBOARD_INSTANCE_ID: id, SWITCHBOARD_DATA_DIR: dataDir },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const url = `http://127.0.0.1:${port}`;
+  // Serving the route: an unsigned message is refused by the plugin (401); 404/503 means it is not running there yet.
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const status = await fetch(`${url}/plugins/api/${inboxId}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+      .then((response) => response.status)
+      .catch(() => 0);
+    if (status === 401) return { url, pid: child.pid!, stop };
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop();
+  throw new Error(`core instance ${id} did not start serving the API channel`);
 }
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
@@ -137,19 +215,23 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
     databaseUrl = `${options.serverUrl}/${dbName}`;
   }
   const backend = databaseUrl ? 'mariadb+nats' : 'sqlite+inprocess';
-  const config = loadConfig({
-    HOST: '127.0.0.1',
-    PORT: '0',
+  const instances = options.instances ?? Number(process.env.BENCH_BOT_INSTANCES ?? 1);
+  if (!Number.isInteger(instances) || instances < 1 || (instances > 1 && !(databaseUrl && options.natsUrl)))
+    throw new Error('BENCH_BOT_INSTANCES must be 1, or more with MariaDB + NATS (run-all)');
+  const shared: Record<string, string> = {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    SWITCHBOARD_DATA_DIR: dataDir,
     LOCAL_ADMIN_GENERATE_AT_START: 'false',
     SWITCHBOARD_PLUGINS_WORKSPACE: 'false',
     SWITCHBOARD_PLUGIN_PATHS: join(repo, 'plugins', 'channel-api'),
     SWITCHBOARD_PLUGINS_FROM_SOURCE: 'true',
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: '20' } : {}),
-    ...(options.natsUrl && databaseUrl ? { NATS_URL: options.natsUrl } : {}),
-  });
+  };
+  if (databaseUrl) Object.assign(shared, { DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: '20' });
+  if (databaseUrl && options.natsUrl) shared.NATS_URL = options.natsUrl;
+  // Instances on one database must share the field encryption key.
+  if (instances > 1) shared.SWITCHBOARD_ENCRYPTION_KEY = randomBytes(32).toString('base64');
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', SWITCHBOARD_DATA_DIR: dataDir, ...shared });
   let app: NestFastifyApplication | undefined;
+  const others: OtherInstance[] = [];
   try {
     app = await createApp(config, createLogger(config));
     await app.listen({ host: '127.0.0.1', port: 0 });
@@ -169,6 +251,8 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
     await knowledge.importEntries(SYSTEM_ACTOR, { format: 'json', content: JSON.stringify(faq), publish: true });
     await bot.putConfig(SYSTEM_ACTOR, inbox.id, { enabled: true, greeting: null, resolveOnThanks: false });
     await knowledge.whenIndexed();
+    for (let k = 1; k < instances; k++) others.push(await startOtherInstance(`bench-bot-${k}`, shared, inbox.id));
+    const urls = [url, ...others.map((other) => other.url)];
     await new Promise((r) => setTimeout(r, 500));
 
     const replies = new Map<string, number[]>();
@@ -188,18 +272,26 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
 
     const texts = faq.entries.flatMap((e) => e.questions);
     // Warm-up: JIT, connection pools, first conversations.
-    await runWorker({ url, inboxId: inbox.id, secret: SECRET, rate: 50, seconds: 2, texts, contacts: 50, prefix: `warm-${Date.now()}` });
+    await runWorker({ urls, inboxId: inbox.id, secret: SECRET, rate: 50, seconds: 2, texts, contacts: 50, prefix: `warm-${Date.now()}` });
     await new Promise((r) => setTimeout(r, 1500));
     replies.clear();
 
     log(`bot: ${rate} msg/s for ${seconds} s on ${backend}`);
-    const run = await runWorker({ url, inboxId: inbox.id, secret: SECRET, rate, seconds, texts, contacts: 400, prefix: `run-${Date.now()}` });
+    const cpuBefore = process.cpuUsage();
+    const othersBefore = cpuSeconds(others.map((other) => other.pid)) ?? 0;
+    const serversBefore = cpuSeconds(options.serverPids);
+    const run = await runWorker({ urls, inboxId: inbox.id, secret: SECRET, rate, seconds, texts, contacts: 400, prefix: `run-${Date.now()}` });
     const deadline = Date.now() + 20_000;
     const sent = run.results.filter((r) => r.status === 202 && r.conversationId);
     const statuses: Record<string, number> = {};
     for (const r of run.results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
     log(`bot: HTTP statuses ${JSON.stringify(statuses)}`);
     const timed: Array<{ t0: number; ms: number }> = [];
+    // Some turns end without a reply (hand-overs), so the wait below runs to its deadline: the CPU clock stops at the last reply seen.
+    let cpu = process.cpuUsage(cpuBefore);
+    let serversAfter = serversBefore;
+    let othersAfter = othersBefore;
+    let matched = 0;
     while (Date.now() < deadline) {
       timed.length = 0;
       const used = new Map<string, number>();
@@ -211,6 +303,12 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
           timed.push({ t0: r.t0, ms: list[index] - r.t0 });
           used.set(r.conversationId!, index + 1);
         }
+      }
+      if (timed.length > matched) {
+        matched = timed.length;
+        cpu = process.cpuUsage(cpuBefore);
+        serversAfter = cpuSeconds(options.serverPids);
+        othersAfter = cpuSeconds(others.map((other) => other.pid)) ?? othersBefore;
       }
       if (timed.length >= sent.length) break;
       await new Promise((r) => setTimeout(r, 250));
@@ -237,7 +335,7 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
 
     // Containment on held-back paraphrases, one new conversation each.
     const para = await runWorker({
-      url,
+      urls,
       inboxId: inbox.id,
       secret: SECRET,
       rate: 20,
@@ -273,6 +371,7 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
     const result: BotBenchResult = {
       name: 'bot',
       backend,
+      instances,
       rate,
       sent: sent.length,
       replied: timed.length,
@@ -284,6 +383,8 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
       p99Ms: round(pct(sorted, 99)),
       perSecond,
       maxMs: round(sorted[sorted.length - 1] ?? NaN),
+      coreCpuMsPerMessage: round(((cpu.user + cpu.system) / 1000 + (othersAfter - othersBefore) * 1000) / Math.max(1, sent.length)),
+      serverCpuMsPerMessage: serversBefore === null || serversAfter === null ? null : round(((serversAfter - serversBefore) * 1000) / Math.max(1, sent.length)),
       botTurnP50Ms: round(pct(turns, 50)),
       botTurnP99Ms: round(pct(turns, 99)),
       acceptedP50Ms: round(pct(accepted, 50)),
@@ -300,6 +401,7 @@ export async function benchBot(options: BotBenchOptions = {}): Promise<BotBenchR
     log(JSON.stringify(result, null, 2));
     return result;
   } finally {
+    await Promise.all(others.map((other) => other.stop()));
     await app?.close();
     rmSync(dataDir, { recursive: true, force: true });
     if (dbName && options.serverUrl) {

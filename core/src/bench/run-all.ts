@@ -36,6 +36,7 @@ interface ServerLike {
   rootUrl?: string;
   createDatabase(name: string): Promise<string>;
   stop(): Promise<void>;
+  child?: { pid?: number };
 }
 interface ServersModule {
   MariaDbServer: { create(): Promise<ServerLike & { rootUrl: string }> };
@@ -341,7 +342,14 @@ async function main(): Promise<void> {
     for (const bench of MODULE_BENCHES.filter((entry) => only.includes(entry.name))) {
       try {
         const module = (await import(bench.file)) as Record<string, (options: Record<string, unknown>) => Promise<unknown>>;
-        moduleResults.push({ name: bench.name, result: await module[bench.fn]!({ serverUrl: mariadb!.rootUrl, natsUrl: nats!.url }) });
+        moduleResults.push({
+          name: bench.name,
+          result: await module[bench.fn]!({
+            serverUrl: mariadb!.rootUrl,
+            natsUrl: nats!.url,
+            serverPids: [mariadb!.child?.pid, nats!.child?.pid].filter((pid): pid is number => pid !== undefined),
+          }),
+        });
       } catch (error) {
         moduleResults.push({ name: bench.name, result: { failed: (error as Error).message } });
       }

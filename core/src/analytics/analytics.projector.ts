@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { DATA_SOURCE } from '../platform/database/database.tokens.js';
 import type { Tx } from '../platform/database/unit-of-work.js';
 import { RowReader } from '../platform/database/row-reader.js';
 import { RowUpdater } from '../platform/database/row-updater.js';
@@ -56,8 +57,13 @@ export class AnalyticsProjector {
    * SQLite reuses): a batch that is rolled back and retried starts from the database again.
    */
   private readonly loaded = new WeakMap<Tx, Map<string, LoadedFact>>();
-  private conversationFacts?: RowReader<ConversationFactRow>;
-  private factUpdates?: RowUpdater<ConversationFactRow>;
+  private readonly conversationFacts: RowReader<ConversationFactRow>;
+  private readonly factUpdates: RowUpdater<ConversationFactRow>;
+
+  constructor(@Inject(DATA_SOURCE) dataSource: DataSource) {
+    this.conversationFacts = new RowReader(dataSource, ConversationFactRow);
+    this.factUpdates = new RowUpdater(dataSource, ConversationFactRow);
+  }
 
   /** Whether `apply` does anything with the event (a cheap test of the subject, for the consumer's filter). */
   handles(envelope: EventEnvelope<unknown>): boolean {
@@ -74,7 +80,7 @@ export class AnalyticsProjector {
       if (envelope.subject.startsWith('sb.evt.conversation.') && typeof id === 'string' && !known.has(id)) ids.add(id);
     }
     if (ids.size < 2) return;
-    const rows = await this.factRows(tx).findBy(tx.manager, { conversationId: [...ids] });
+    const rows = await this.conversationFacts.findBy(tx.manager, { conversationId: [...ids] });
     for (const row of rows) known.set(row.conversationId, { fact: row, stored: factColumns(row) });
     for (const id of ids) if (!known.has(id)) known.set(id, { fact: blankConversation(id), stored: null });
   }
@@ -89,10 +95,6 @@ export class AnalyticsProjector {
     if (kind === 'bot.handed_over') return this.handedOver(envelope.data as BotEventData, tx);
   }
 
-  private factRows(tx: Tx): RowReader<ConversationFactRow> {
-    return (this.conversationFacts ??= new RowReader(tx.manager.connection, ConversationFactRow));
-  }
-
   /** The facts this transaction has read so far. */
   private factsOf(tx: Tx): Map<string, LoadedFact> {
     let facts = this.loaded.get(tx);
@@ -104,7 +106,7 @@ export class AnalyticsProjector {
     const facts = this.factsOf(tx);
     const known = facts.get(conversationId);
     if (known) return known.fact;
-    const row = await this.factRows(tx).findOneBy(tx.manager, { conversationId });
+    const row = await this.conversationFacts.findOneBy(tx.manager, { conversationId });
     facts.set(conversationId, { fact: row ?? blankConversation(conversationId), stored: row ? factColumns(row) : null });
     return facts.get(conversationId)!.fact;
   }
@@ -120,7 +122,7 @@ export class AnalyticsProjector {
       const changed: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(now)) if (loaded.stored[key] !== value) changed[key] = fact[key as keyof ConversationFactRow];
       if (!Object.keys(changed).length) return;
-      await (this.factUpdates ??= new RowUpdater(manager.connection, ConversationFactRow)).update(manager, { conversationId: fact.conversationId }, changed);
+      await this.factUpdates.update(manager, { conversationId: fact.conversationId }, changed);
     }
     if (loaded) loaded.stored = now;
   }

@@ -201,11 +201,11 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         await this.register(shipped.pack, null, { activate: true });
         this.sources.set(name, 'shipped');
-        this.logger.log({ name, version: shipped.pack.manifest.version, dir: shipped.dir }, 'registered the shipped default NLP pack');
+        this.logger.log({ model: name, version: shipped.pack.manifest.version, dir: shipped.dir }, 'registered the shipped default NLP pack');
         return;
       } catch (error) {
         if (isDuplicateKeyError(error)) throw error;
-        this.logger.error({ name, dir: shipped.dir, reason: (error as Error).message }, 'the shipped default NLP pack was refused; training it instead');
+        this.logger.error({ model: name, dir: shipped.dir, reason: (error as Error).message }, 'the shipped default NLP pack was refused; training it instead');
       }
     }
     await this.register(await buildDefaultPack(name), null, { activate: true });
@@ -224,7 +224,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy {
       if (pack.manifest.task !== task) throw new PackError(`its task is "${pack.manifest.task}", not "${task}"`);
       return { dir, pack };
     } catch (error) {
-      this.logger.error({ name, dir, reason: (error as Error).message }, 'the shipped default NLP pack cannot be read; training it instead');
+      this.logger.error({ model: name, dir, reason: (error as Error).message }, 'the shipped default NLP pack cannot be read; training it instead');
       return undefined;
     }
   }
@@ -288,7 +288,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy {
       throw new NlpError('nlp_invalid_pack', (error as Error).message.replace(this.importRoot, '<import root>'));
     }
     const view = await this.register(pack, actorId, options);
-    this.logger.log({ name: view.name, version: view.version, directory }, 'imported a model pack');
+    this.logger.log({ model: view.name, version: view.version, directory }, 'imported a model pack');
     return view;
   }
 
@@ -375,7 +375,9 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy {
   /** Loads the version the database says is active for `name` (serialised per name). */
   refresh(name: string): Promise<void> {
     const previous = this.loading.get(name) ?? Promise.resolve();
-    const next = previous.then(() => this.doRefresh(name)).catch((error: Error) => this.logger.error({ name, reason: error.message }, 'NLP model load failed'));
+    const next = previous
+      .then(() => this.doRefresh(name))
+      .catch((error: Error) => this.logger.error({ model: name, reason: error.message }, 'NLP model load failed'));
     this.loading.set(name, next);
     return next;
   }
@@ -390,7 +392,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy {
     const next = await OnnxClassifier.load(pack);
     // Swap first, then drain and release the old session: requests never see a gap.
     this.live.set(name, next);
-    this.logger.log({ name, version: row.version }, 'NLP model active');
+    this.logger.log({ model: name, version: row.version }, 'NLP model active');
     for (const listener of this.swapListeners) listener(name, row.version);
     if (current) void current.close();
   }

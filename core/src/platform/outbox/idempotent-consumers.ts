@@ -1,4 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { DATA_SOURCE } from '../database/database.tokens.js';
 import { BUS, type Bus, type Closable, type DeliveredMessage, type Delivery } from '../bus/bus.port.js';
 import { UnitOfWork, type Tx } from '../database/unit-of-work.js';
 import { RowReader } from '../database/row-reader.js';
@@ -68,14 +70,17 @@ export async function markProcessed(tx: Tx, consumer: string, eventId: string, a
 @Injectable()
 export class IdempotentConsumers implements OnModuleDestroy {
   private readonly handles: Closable[] = [];
-  private markers?: RowReader<ProcessedEvent>;
+  private readonly markers: RowReader<ProcessedEvent>;
 
   constructor(
+    @Inject(DATA_SOURCE) dataSource: DataSource,
     @Inject(BUS) private readonly bus: Bus,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly uow: UnitOfWork,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.markers = new RowReader(dataSource, ProcessedEvent);
+  }
 
   async register<T>(spec: IdempotentConsumerSpec<T>, delivery: Delivery = 'one-instance'): Promise<Closable> {
     const handle =
@@ -121,11 +126,7 @@ export class IdempotentConsumers implements OnModuleDestroy {
     if (wanted.length === 0) return;
     const duplicates = await this.uow.run(async (tx) => {
       const ids = wanted.map((message) => message.data?.id ?? message.msgId);
-      const done = new Set(
-        (await (this.markers ??= new RowReader(tx.manager.connection, ProcessedEvent)).findBy(tx.manager, { consumer: spec.name, eventId: ids })).map(
-          (row) => row.eventId,
-        ),
-      );
+      const done = new Set((await this.markers.findBy(tx.manager, { consumer: spec.name, eventId: ids })).map((row) => row.eventId));
       const fresh: Array<{ id: string; event: EventEnvelope<T> }> = [];
       for (const [index, message] of wanted.entries()) {
         const id = ids[index]!;

@@ -171,7 +171,7 @@ async function startOtherInstance(id: string, env: Record<string, string>, inbox
   });
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-bench-bot-other-'));
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'NODE_OPTIONS'));
-  const child = spawn(process.execPath, [join(repo, 'core', 'bin', 'switchboard.js'), 'start'], {
+  const child = spawn(process.execPath, [...process.execArgv, join(repo, 'core', 'bin', 'switchboard.js'), 'start'], {
     env: { ...inherited, ...env, HOST: '127.0.0.1', PORT: String(port), SWITCHBOARD_INSTANCE_ID: id, SWITCHBOARD_DATA_DIR: dataDir },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

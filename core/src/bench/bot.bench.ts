@@ -27,7 +27,6 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig } from '../platform/config/config.loader.js';
 import { createApp } from '../main.js';
@@ -162,13 +161,8 @@ interface OtherInstance {
 
 /** Starts another core instance (`switchboard start`) on the same database and NATS, and waits until it serves the inbox's API channel. */
 async function startOtherInstance(id: string, env: Record<string, string>, inboxId: string): Promise<OtherInstance> {
-  const port = await new Promise<number>((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address() as AddressInfo;
-      probe.close(() => resolve(free));
-    });
-    probe.once('error', reject);
-  });
+  const { freePort } = (await import(new URL('../../test/harness/servers.mjs', import.meta.url).href)) as { freePort(): Promise<number> };
+  const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-bench-bot-other-'));
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'NODE_OPTIONS'));
   const child = spawn(process.execPath, [...process.execArgv, join(repo, 'core', 'bin', 'switchboard.js'), 'start'], {

@@ -85,13 +85,13 @@ export class MessageBatchWriter {
   private async write(batch: PendingAppend[]): Promise<void> {
     const settle: Array<() => void> = [];
     const committed: Array<{ unit: PendingAppend; outcome: NonNullable<AppendOutcome> }> = [];
+    const events: OutboxRow[] = [];
     try {
       await this.pipelined.run(async (tx) => {
         const rows = await this.lockConversations(tx, batch);
         const now = this.clock.now();
         const touched = new Map<string, ConversationRow>();
         const messages: MessageRow[] = [];
-        const events: OutboxRow[] = [];
         for (const unit of batch) {
           const { request } = unit;
           const row = request.conversationId ? rows.byId.get(request.conversationId) : rows.byOpenKey.get(request.openKey!);
@@ -138,7 +138,7 @@ export class MessageBatchWriter {
       for (const unit of batch) unit.resolve(null);
       return;
     }
-    if (committed.length > 0) this.signal.notify();
+    this.signal.committed(events);
     for (const { unit, outcome } of committed) unit.resolve(outcome);
     for (const done of settle) done();
   }

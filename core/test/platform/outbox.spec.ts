@@ -9,6 +9,7 @@ import { IdempotentConsumers } from '../../src/platform/outbox/idempotent-consum
 import type { EventEnvelope } from '../../src/platform/outbox/outbox.entity.js';
 import { OutboxRow } from '../../src/platform/outbox/outbox.entity.js';
 import { ProcessedEvent } from '../../src/platform/outbox/processed-event.entity.js';
+import { MetricsService } from '../../src/platform/metrics/metrics.service.js';
 
 const unique = (prefix: string) => `${prefix}${randomBytes(4).toString('hex')}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -91,6 +92,60 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
       expect(new Set(stored).size).toBe(committed.length);
     }
   });
+
+  if (name === 'mariadb+nats') {
+    it('publishes an event at its commit, not in a poll round, and leaves one it could not publish to the poll', async () => {
+      // A store of its own, so that no other instance's poll publishes these events.
+      const core = await startTestApp({ env: await backend.env() });
+      const relayed = async (path: 'commit' | 'poll') =>
+        (await core.app.get(MetricsService).outboxRelayed.get()).values.find((value) => value.labels.path === path)?.value ?? 0;
+      try {
+        const subject = `sb.evt.${unique('handoff')}.happened`;
+        const deliveries = new Map<string, number>();
+        const bus = core.app.get<Bus>(BUS);
+        handles.push(
+          await bus.consume<EventEnvelope<{ n: number }>>({
+            name: unique('handoff-count-'),
+            subject,
+            delivery: 'one-instance',
+            handler: async (message) => void deliveries.set(message.data.id, (deliveries.get(message.data.id) ?? 0) + 1),
+          }),
+        );
+        const emit = (id: string) => core.app.get(UnitOfWork).run(async (tx) => void (await tx.emit({ subject, id, data: { n: 1 } })));
+        const sentAt = async (id: string) => (await core.app.get<DataSource>(DATA_SOURCE).getRepository(OutboxRow).findOneByOrFail({ eventId: id })).sentAt;
+
+        const handedOver = randomUUID();
+        await emit(handedOver);
+        await waitFor(() => deliveries.has(handedOver), 5_000, 'the event published at its commit');
+        expect(await relayed('commit')).toBeGreaterThanOrEqual(1);
+        const polledBefore = await relayed('poll');
+        await waitFor(async () => (await sentAt(handedOver)) !== null, 5_000, 'the row marked sent');
+
+        // Fault injection: NATS refuses this one publish at commit. The row stays pending, and the poll it wakes publishes it.
+        const refused = randomUUID();
+        const publishEncoded = bus.publishEncoded!.bind(bus);
+        let attempts = 0;
+        bus.publishEncoded = async (subjectOut, json, options) => {
+          if (options.msgId === refused && attempts++ === 0) throw new Error('injected: NATS unavailable');
+          return publishEncoded(subjectOut, json, options);
+        };
+        try {
+          await emit(refused);
+          await waitFor(() => deliveries.has(refused), 5_000, 'the refused event published by the poll');
+        } finally {
+          bus.publishEncoded = publishEncoded;
+        }
+        expect(attempts).toBe(2);
+        expect(await relayed('poll')).toBe(polledBefore + 1);
+        await waitFor(async () => (await sentAt(refused)) !== null, 5_000, 'the refused row marked sent');
+        await sleep(300);
+        expect(deliveries.get(handedOver)).toBe(1);
+        expect(deliveries.get(refused)).toBe(1);
+      } finally {
+        await core.close();
+      }
+    });
+  }
 
   it('processes a redelivered or re-published event once (idempotent consumer)', async () => {
     const module = unique('idem');

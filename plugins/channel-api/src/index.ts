@@ -168,6 +168,8 @@ export default definePlugin<ApiChannelConfig>({
     }
   },
   channel: {
+    // Without a webhook, clients read replies through the REST API.
+    sends: (config) => Boolean(config.webhookUrl),
     async send(message, ctx) {
       const { config } = ctx;
       if (!config.webhookUrl) {

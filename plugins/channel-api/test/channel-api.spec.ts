@@ -197,6 +197,21 @@ describe.each(BACKENDS)('API channel on %s', (backend) => {
     }
   });
 
+  it('keeps no delivery per reply for an instance without a webhook: its clients read replies through the REST API', async () => {
+    const other = (await core.createInbox({ name: 'Receive only', channel: 'api' })).id;
+    await core.addInstance('api', { id: 'api-receive-only', inboxId: other, config: { secret: SECRET } });
+    const body = message('m-receive-only');
+    const inbound = await core.request('POST', `/plugins/api/${other}/messages`, { body, headers: signatureHeaders(SECRET, body) });
+    expect(inbound.status).toBe(202);
+    const before = received.length;
+    const reply = await core.reply(inbound.json.conversationId, 'Read me through the API');
+    expect((await core.messages(inbound.json.conversationId)).map((item) => item.id)).toContain(reply.id);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const log = await core.request('GET', '/api/v1/plugins/instances/api-receive-only/deliveries', { as: { roles: ['admin'] } });
+    expect(log.json.items).toEqual([]);
+    expect(received.length).toBe(before);
+  });
+
   it('refuses to deliver to a private address unless allowed (SSRF), and dead-letters after the attempts', async () => {
     const other = (await core.createInbox({ name: 'Locked down', channel: 'api' })).id;
     await core.addInstance('api', {

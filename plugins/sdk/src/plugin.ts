@@ -266,6 +266,12 @@ export interface TestResult {
 export interface ChannelCapability<Config = Record<string, unknown>> {
   /** Delivers an agent's or bot's message. Throw to have the host retry with backoff. */
   send(outbound: OutboundMessage, ctx: PluginContext<Config>): Promise<SendResult>;
+  /**
+   * Whether this instance, as configured, sends anything (default: yes). Answer false for a receive-only setup,
+   * such as an API channel without a webhook whose clients read replies through the REST API: the core then
+   * hands it no outbound messages and keeps no delivery records for it. Asked once per start, after `init`.
+   */
+  sends?(config: Config): boolean;
 }
 
 export interface CustomerQuery {
@@ -320,6 +326,8 @@ export function definePlugin<Config = Record<string, unknown>>(definition: Plugi
     if (definition[hook] !== undefined && typeof definition[hook] !== 'function') throw new TypeError(`definePlugin: "${hook}" must be a function`);
   }
   if (definition.channel && typeof definition.channel.send !== 'function') throw new TypeError('definePlugin: channel.send must be a function');
+  if (definition.channel?.sends !== undefined && typeof definition.channel.sends !== 'function')
+    throw new TypeError('definePlugin: channel.sends must be a function');
   if (definition.connector && (typeof definition.connector.lookupCustomer !== 'function' || typeof definition.connector.syncTicket !== 'function')) {
     throw new TypeError('definePlugin: a connector implements lookupCustomer and syncTicket');
   }

@@ -141,7 +141,7 @@ export class UnitOfWork {
           if (events.length > 0) await this.outbox.write(manager, events);
           return value;
         });
-        if (events.length > 0) this.signal.notify();
+        this.signal.committed(events);
         this.runCallbacks(callbacks);
         return result;
       } catch (error) {

@@ -59,7 +59,8 @@ export class MetricsService {
 
   readonly outboxRelayed = new Counter({
     name: 'sb_outbox_relayed_total',
-    help: 'Outbox rows published by this instance',
+    help: 'Outbox rows published by this instance, by path: at their commit, or found by the poll (a publish at commit failed, a crash, embedded mode)',
+    labelNames: ['path'] as const,
     registers: [this.registry],
   });
 

@@ -9,6 +9,7 @@ import { OutboxSignal } from './outbox.signal.js';
 import { CLOCK, type Clock } from '../clock/clock.js';
 import { sqlTime } from '../database/sql-time.js';
 import { WalDurability } from '../database/wal-durability.js';
+import type { OutboxRow } from './outbox.entity.js';
 
 interface PendingRow {
   seq: number | string;
@@ -19,10 +20,13 @@ interface PendingRow {
 }
 
 /**
- * Publishes committed outbox rows. On MySQL several instances relay at once: each claims a
- * batch with `FOR UPDATE SKIP LOCKED`, publishes it with the event id as `Nats-Msg-Id`, and
- * marks it sent in the same transaction. A crash between publish and commit re-publishes
- * the batch, and JetStream's duplicate window drops the copies.
+ * Publishes committed outbox rows. On MySQL the instance that committed a row publishes it right after
+ * the commit (handed over by `OutboxSignal.committed`) and marks it sent afterwards, one UPDATE per
+ * event-loop turn. A poll catches whatever that missed (a publish that failed, a crash after the
+ * commit): several instances poll at once, each claims a batch with `FOR UPDATE SKIP LOCKED`,
+ * publishes it with the event id as `Nats-Msg-Id` and marks it sent in the same transaction. A row
+ * published twice (a crash between publish and mark, a poll meeting another instance's row in
+ * flight) is dropped by JetStream's duplicate window, and consumers are idempotent besides.
  */
 /** If the ready signal never comes (an app assembled without AppModule), the embedded relay starts anyway. */
 const APPLICATION_READY_WAIT_MS = 30_000;
@@ -48,6 +52,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private lastRescanAt = 0;
   private toMark: PendingRow[] = [];
   private marking?: Promise<void>;
+  /** MySQL: event ids of rows handed over at commit whose publish or mark is not done; a poll leaves them alone. */
+  private readonly handedOver = new Set<string>();
+  private readonly handOffs = new Set<Promise<void>>();
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
@@ -61,15 +68,19 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     this.running = true;
+    // Polling after every commit cost five statements per round, and each event waited for the round in progress.
+    if (this.mysql) this.signal.handCommittedTo((rows) => this.publishCommitted(rows));
     this.loop = this.run();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.running = false;
+    this.signal.handCommittedTo(null);
     this.stopWaiting();
     this.signal.notify();
     await this.loop;
     await this.settleDispatched();
+    await this.settleHandOffs();
   }
 
   private get mysql(): boolean {
@@ -128,6 +139,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   /** Relays until nothing is pending (as the background loop does with a backlog); returns the rows sent. For tools and benchmarks. */
   async drain(): Promise<number> {
     const start = this.metricsSent;
+    await this.settleHandOffs();
     let backlog = true;
     for (;;) {
       const relayed = await this.relayRound(backlog);
@@ -147,10 +159,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     // the pending index, and concurrent commits inserting outbox rows deadlocked against the
     // relay (found by the two-process fault test). SKIP LOCKED only needs record locks.
     return this.dataSource.transaction('READ COMMITTED', async (manager) => {
-      const rows = await this.selectPending(manager, true);
+      // Rows handed over at commit are this instance's to publish; locked here, their mark waits for this commit.
+      const rows = (await this.selectPending(manager, true)).filter((row) => !this.handedOver.has(row.event_id));
       if (rows.length === 0) return 0;
       const sent = await this.publishRows(rows);
-      await this.markSent(manager, sent);
+      await this.markSent(manager, 'seq', sent);
       if (sent.length < rows.length) throw new Error(`published ${sent.length} of ${rows.length} outbox rows`);
       return sent.length;
     });
@@ -195,18 +208,52 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Marks delivered rows sent, together with every other round whose consumers finished in the same event-loop
-   * turn: one UPDATE (a write transaction of its own on SQLite) instead of one per round.
+   * Marks rows sent with one UPDATE for every batch done meanwhile. Embedded: rounds whose consumers finished in the
+   * same event-loop turn (each UPDATE is a write transaction on SQLite). MySQL: rows published at their commit within
+   * `HANDED_OVER_MARK_DELAY_MS`; not urgent, since a row not yet marked only risks a second, deduplicated publish.
    */
   private markSentSoon(rows: PendingRow[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
     this.toMark.push(...rows);
-    this.marking ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+    this.marking ??= new Promise<void>((resolve) => (this.mysql ? setTimeout(resolve, HANDED_OVER_MARK_DELAY_MS) : setImmediate(resolve))).then(async () => {
       const batch = this.toMark.splice(0);
       this.marking = undefined;
-      await this.markSent(this.dataSource.manager, batch);
+      await this.markSent(this.dataSource.manager, this.mysql ? 'event_id' : 'seq', batch);
     });
     return this.marking;
+  }
+
+  /** MySQL: publishes rows a transaction of this instance has just committed. Rows not published stay pending for the poll. */
+  private publishCommitted(rows: readonly OutboxRow[]): void {
+    const pending: PendingRow[] = rows.map((row) => ({
+      seq: 0,
+      event_id: row.eventId,
+      subject: row.subject,
+      envelope: JSON.stringify(row.envelope),
+      headers: row.headers ? JSON.stringify(row.headers) : null,
+    }));
+    for (const row of pending) this.handedOver.add(row.event_id);
+    const handOff = this.publishRows(pending, 'commit')
+      .catch((error: unknown) => {
+        this.logger.warn({ reason: (error as Error).message, rows: pending.length }, 'outbox rows not published at their commit; the poll will');
+        return [];
+      })
+      .then(async (sent) => {
+        if (sent.length < pending.length) this.signal.notify();
+        await this.markSentSoon(sent);
+      })
+      .catch((error: unknown) => {
+        this.logger.warn({ reason: (error as Error).message }, 'published outbox rows not marked sent; the poll will publish them again (deduplicated)');
+      })
+      .finally(() => {
+        for (const row of pending) this.handedOver.delete(row.event_id);
+        this.handOffs.delete(handOff);
+      });
+    this.handOffs.add(handOff);
+  }
+
+  private async settleHandOffs(): Promise<void> {
+    while (this.handOffs.size > 0) await Promise.allSettled([...this.handOffs]);
   }
 
   /** Rows a round could not deliver stay pending: the next rounds read from the first of them again. */
@@ -230,7 +277,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     );
   }
 
-  private async publishRows(rows: PendingRow[]): Promise<PendingRow[]> {
+  private async publishRows(rows: PendingRow[], path: 'commit' | 'poll' = 'poll'): Promise<PendingRow[]> {
     const results = await Promise.allSettled(
       rows.map((row) => {
         const options = { msgId: row.event_id, headers: row.headers ? (JSON.parse(row.headers) as Record<string, string>) : undefined };
@@ -243,17 +290,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const sent = rows.filter((_, index) => results[index]!.status === 'fulfilled');
     const failure = results.find((result) => result.status === 'rejected') as PromiseRejectedResult | undefined;
     if (failure && sent.length === 0) throw failure.reason;
-    this.metrics.outboxRelayed.inc(sent.length);
+    this.metrics.outboxRelayed.inc({ path }, sent.length);
     this.metricsSent += sent.length;
     return sent;
   }
 
-  private async markSent(manager: EntityManager, rows: PendingRow[]): Promise<void> {
+  private async markSent(manager: EntityManager, key: 'seq' | 'event_id', rows: PendingRow[]): Promise<void> {
     if (rows.length === 0) return;
     const now = sqlTime(manager, this.clock.now());
-    const ids = rows.map((row) => Number(row.seq));
+    const ids = rows.map((row) => (key === 'seq' ? Number(row.seq) : row.event_id));
     const placeholders = ids.map(() => '?').join(',');
-    await manager.query(`UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE seq IN (${placeholders})`, [now, ...ids]);
+    await manager.query(`UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE ${key} IN (${placeholders})`, [now, ...ids]);
   }
 
   private async updateGauges(): Promise<void> {
@@ -270,6 +317,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
+/** How long marks of rows published at commit gather before one UPDATE writes them. */
+const HANDED_OVER_MARK_DELAY_MS = 100;
 /** Batches claimed at once while a backlog lasts (MySQL only). */
 const PARALLEL_BATCHES = 3;
 /** Embedded mode: rows handed to consumers and not yet done, at most (then the relay waits for the oldest). */

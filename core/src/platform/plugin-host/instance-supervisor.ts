@@ -48,6 +48,8 @@ export class InstanceSupervisor {
   startedAt: Date | null = null;
   routes: RouteSpec[] = [];
   isChannel = false;
+  /** False when the running channel instance, as configured, sends nothing (`ChannelCapability.sends`); null before it first ran. */
+  sends: boolean | null = null;
 
   private transport?: HostTransport;
   private peer?: RpcPeer;
@@ -126,12 +128,17 @@ export class InstanceSupervisor {
         this.heartbeat.unref();
       });
       await hello;
-      const init = await this.peer!.call<{ routes: RouteSpec[]; channel: boolean }>('init', this.hooks.initParams(), this.options.callTimeoutMs);
+      const init = await this.peer!.call<{ routes: RouteSpec[]; channel: boolean; sends: boolean }>(
+        'init',
+        this.hooks.initParams(),
+        this.options.callTimeoutMs,
+      );
       if (generation !== this.generation) return;
       if (!this.options.skipStart) await this.peer!.call('start', null, this.options.callTimeoutMs);
       if (generation !== this.generation) return;
       this.routes = init.routes;
       this.isChannel = init.channel;
+      this.sends = init.sends;
       this.state = 'running';
       this.startedAt = new Date();
       this.hooks.onRunning(init.routes);

@@ -557,7 +557,8 @@ export class PluginHostService implements OnModuleInit, OnApplicationBootstrap, 
     this.running.set(id, running);
     this.health.register(`plugin:${id}`, () => this.instanceHealth(id));
     await supervisor.start();
-    if (plugin.manifest.kind === 'channel' && row.inboxId) await this.startOutbound(running);
+    // A receive-only instance gets no outbound consumer: no delivery to wait for, no delivery record per reply.
+    if (plugin.manifest.kind === 'channel' && row.inboxId && supervisor.sends !== false) await this.startOutbound(running);
   }
 
   private async stopInstance(id: string): Promise<void> {

@@ -139,7 +139,11 @@ async function main(): Promise<void> {
           } finally {
             acceptingRoutes = false;
           }
-          return { routes: [...routes.entries()].map(([id, route]) => ({ id, method: route.method, path: route.path })), channel: Boolean(plugin.channel) };
+          return {
+            routes: [...routes.entries()].map(([id, route]) => ({ id, method: route.method, path: route.path })),
+            channel: Boolean(plugin.channel),
+            sends: plugin.channel ? plugin.channel.sends?.(ctx.config) !== false : false,
+          };
         }
         case 'start':
           await plugin?.start?.(ctx!);

@@ -108,10 +108,13 @@ export class CsatService implements OnModuleInit, OnApplicationBootstrap {
       subject: 'sb.evt.conversation.message_created',
       filter: (event) => event.data?.direction === 'in' && event.data.authorType === 'contact',
       // Only a button answer needs a transaction; the text decides (usually from this instance's snapshot).
-      precheck: async (event) => {
-        const message = await this.conversations.getMessage(event.data.messageId, { recent: true });
-        return typeof message?.text === 'string' && BUTTON.test(message.text.trim());
-      },
+      precheck: async (events) =>
+        Promise.all(
+          events.map(async (event) => {
+            const message = await this.conversations.getMessage(event.data.messageId, { recent: true });
+            return typeof message?.text === 'string' && BUTTON.test(message.text.trim());
+          }),
+        ),
       handle: async (event, tx) => {
         if (event.data.direction !== 'in' || event.data.authorType !== 'contact') return;
         const message = await this.conversations.getMessage(event.data.messageId, { recent: true });

@@ -205,12 +205,13 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
       handle: async (event, tx) => this.onConversationMessage(event, tx),
       prepare: async (events, tx) => this.prefetchConversationLinks(events, tx),
       // Most conversations have no ticket: one read then, instead of a transaction.
-      precheck: async (event) =>
-        !event.data?.conversationId ||
-        (await this.linkRows.findOneBy(this.dataSource.manager, {
-          kind: 'conversation',
-          refId: event.data.conversationId,
-        })) !== null,
+      precheck: async (events) => {
+        const ids = [...new Set(events.flatMap((event) => (event.data?.conversationId ? [event.data.conversationId] : [])))];
+        const linked = new Set(
+          ids.length ? (await this.linkRows.findBy(this.dataSource.manager, { kind: 'conversation', refId: ids })).map((link) => link.refId) : [],
+        );
+        return events.map((event) => !event.data?.conversationId || linked.has(event.data.conversationId));
+      },
       batchWaitMs: 20,
       // Only customer messages and public agent replies move a ticket; nothing else needs a transaction.
       filter: (event) =>

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import { In, type DataSource } from 'typeorm';
 import { backends, startTestApp, waitFor, type TestApp } from '../harness/test-app.js';
 import { BUS, type Bus, type Closable } from '../../src/platform/bus/bus.port.js';
 import { DATA_SOURCE } from '../../src/platform/database/database.tokens.js';
@@ -226,7 +226,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
     expect(await dataSource.manager.countBy(ProcessedEvent, { consumer, eventId: envelopes[9]!.id })).toBe(0);
   });
 
-  it('prepares each batch once in its transaction, waits for partial batches, and lets a precheck skip single events without a transaction', async () => {
+  it('prepares each batch once in its transaction, waits for partial batches, and lets a precheck skip events, single or batched, without a transaction', async () => {
     const module = unique('prep');
     const subject = `sb.evt.${module}.happened`;
     const bus = cores[0]!.app.get<Bus>(BUS);
@@ -236,6 +236,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
     const batchConsumer = unique('prep-batch-');
     const prepared = new Map<unknown, number[]>();
     const seenByHandler: Array<{ n: number; preparedInTx: boolean }> = [];
+    const precheckedBatches: number[][] = [];
     for (const core of cores)
       handles.push(
         await core.app.get(IdempotentConsumers).register<{ n: number; wanted: boolean }>({
@@ -243,6 +244,10 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
           subject,
           batch: 50,
           batchWaitMs: 150,
+          precheck: async (events) => {
+            precheckedBatches.push(events.map((event) => event.data.n));
+            return events.map((event) => event.data.wanted);
+          },
           prepare: async (events, tx) => {
             prepared.set(
               tx,
@@ -256,20 +261,30 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
       );
     // Published one by one with pauses shorter than the wait: they still end up in few batches.
     // (Not awaited one by one: the in-process bus resolves a publish only after its first delivery attempt.)
+    // Among them three that the precheck rejects (n 20-22): never handled, never marked.
     const published: Array<Promise<void>> = [];
+    const unwantedIds: string[] = [];
     for (let n = 0; n < 12; n++) {
       const event = envelope(n);
       published.push(bus.publish(subject, event, { msgId: event.id }));
+      if (n % 4 === 1) {
+        const unwantedEvent = envelope(20 + (n - 1) / 4, false);
+        unwantedIds.push(unwantedEvent.id);
+        published.push(bus.publish(subject, unwantedEvent, { msgId: unwantedEvent.id }));
+      }
       await sleep(5);
     }
     await Promise.all(published);
     await waitFor(() => seenByHandler.length >= 12, 15_000, 'every event handled');
+    await waitFor(() => [20, 21, 22].every((n) => precheckedBatches.flat().includes(n)), 10_000, 'the unwanted events prechecked');
     expect(seenByHandler.map((seen) => seen.n).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, n) => n));
+    expect(await dataSource.manager.countBy(ProcessedEvent, { consumer: batchConsumer, eventId: In(unwantedIds) })).toBe(0);
     // Every event of a prepared batch was in its prepare call; single events are never prepared.
     const batched = seenByHandler.filter((seen) => seen.preparedInTx).length;
     expect([...prepared.values()].every((ns) => ns.length > 1)).toBe(true);
     if (bus.kind === 'nats') {
-      // Spaced events waited for each other (batchWaitMs) and were prepared together.
+      // Spaced events waited for each other (batchWaitMs) and were prechecked and prepared together.
+      expect(precheckedBatches.some((batch) => batch.length > 1)).toBe(true);
       expect(batched).toBeGreaterThanOrEqual(10);
       expect(prepared.size).toBeLessThanOrEqual(4);
     } else {
@@ -286,10 +301,10 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
         await core.app.get(IdempotentConsumers).register<{ n: number; wanted: boolean }>({
           name: singleConsumer,
           subject,
-          precheck: async (event) => {
-            prechecked.push(event.data.n);
+          precheck: async (events) => {
+            prechecked.push(...events.map((event) => event.data.n));
             await sleep(1); // a precheck may do I/O
-            return event.data.wanted;
+            return events.map((event) => event.data.wanted);
           },
           handle: async (event, tx) => tx.afterCommit(() => handled.push(event.data.n)),
         }),

@@ -37,10 +37,11 @@ export interface IdempotentConsumerSpec<T> {
    */
   batchWaitMs?: number;
   /**
-   * A test that may read (outside any transaction) whether a single event needs work at all; events it
-   * rejects are acknowledged without a transaction or marker. Batches skip it (use `prepare` there).
+   * A test that may read (outside any transaction) whether events need work at all: one answer per event, in
+   * order. Events it rejects are acknowledged without a transaction or marker; a batch it rejects entirely opens
+   * none. Called with a single event or with a batch's events (one read for all of them).
    */
-  precheck?: (event: EventEnvelope<T>) => Promise<boolean>;
+  precheck?: (events: Array<EventEnvelope<T>>) => Promise<boolean[]>;
   /**
    * Runs once per batch, in its transaction, before the batch's new events are handled: a handler can
    * read for all of them at once (one `IN (…)` instead of one read per event) and keep the result for
@@ -110,7 +111,7 @@ export class IdempotentConsumers implements OnModuleDestroy {
   private async handleOne<T>(spec: IdempotentConsumerSpec<T>, message: DeliveredMessage<EventEnvelope<T>>): Promise<void> {
     const event = message.data;
     if (spec.filter && event && !spec.filter(event)) return this.skipped(spec);
-    if (spec.precheck && event && !(await spec.precheck(event))) return this.skipped(spec);
+    if (spec.precheck && event && !(await spec.precheck([event]))[0]) return this.skipped(spec);
     const eventId = event?.id ?? message.msgId;
     const duplicate = await this.uow.run(async (tx) => {
       if (!(await markProcessed(tx, spec.name, eventId, this.clock.now()))) return true;
@@ -121,7 +122,13 @@ export class IdempotentConsumers implements OnModuleDestroy {
   }
 
   private async handleMany<T>(spec: IdempotentConsumerSpec<T>, messages: Array<DeliveredMessage<EventEnvelope<T>>>): Promise<void> {
-    const wanted = messages.filter((message) => !(spec.filter && message.data && !spec.filter(message.data)));
+    let wanted = messages.filter((message) => !(spec.filter && message.data && !spec.filter(message.data)));
+    if (spec.precheck && wanted.length > 0) {
+      const withEvent = wanted.filter((message) => message.data);
+      const answers = await spec.precheck(withEvent.map((message) => message.data));
+      const rejected = new Set(withEvent.filter((_, index) => !answers[index]));
+      wanted = wanted.filter((message) => !rejected.has(message));
+    }
     if (wanted.length < messages.length) this.skipped(spec, messages.length - wanted.length);
     if (wanted.length === 0) return;
     const duplicates = await this.uow.run(async (tx) => {

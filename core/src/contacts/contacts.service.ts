@@ -132,8 +132,9 @@ export class ContactsService {
    * `resolveContactIdUnlessNew`). Two first messages of one new identity racing on MySQL make one transaction fail
    * with a duplicate key; the caller retries it, and the retry finds the winner's contact.
    */
-  async resolveContactIdInTx(tx: Tx, input: ResolveIdentityInput): Promise<string> {
-    return (await this.resolveInTx(tx, input, this.identityOf(input), contactIdOf)).contact;
+  async resolveContactIdInTx(tx: Tx, input: ResolveIdentityInput): Promise<{ contactId: string; createdHere: boolean }> {
+    const { contact, createdHere } = await this.resolveInTx(tx, input, this.identityOf(input), contactIdOf);
+    return { contactId: contact, createdHere };
   }
 
   /** The channel identity of `input`, and the email and phone it brings (from the input or the identity itself). */
@@ -186,7 +187,7 @@ export class ContactsService {
     input: ResolveIdentityInput,
     claimed: ReturnType<ContactsService['identityOf']>,
     present: (m: EntityManager, row: ContactRow) => Promise<R>,
-  ): Promise<{ contact: R; created: boolean }> {
+  ): Promise<{ contact: R; created: boolean; createdHere: boolean }> {
     const { channel, externalId, identityHash, emailPoint, phonePoint } = claimed;
     const m = tx.manager;
     const identity = await this.identityRows.findOneBy(m, { channel, externalIdHash: identityHash });
@@ -229,8 +230,10 @@ export class ContactsService {
         await tx.emit<ContactUpdatedEvent>({ subject: CONTACT_UPDATED, data: { contactId: contact.id } });
       }
     }
+    const inserted = created ? contact.id : null;
     if (input.verified && (emailPoint || phonePoint)) contact = await this.autoMerge(tx, contact, emailPoint, phonePoint);
-    return { contact: await present(m, contact), created };
+    // createdHere: the contact returned is the one this transaction inserted (not merged into an older one), so it has no history yet.
+    return { contact: await present(m, contact), created, createdHere: inserted === contact.id };
   }
 
   private identityHash(externalId: string): string {

@@ -279,16 +279,19 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       }
     }
 
-    const ingest = async (tx: Tx, contactId: string) => {
+    const ingest = async (tx: Tx, contactId: string, newContact = false) => {
       const openKey = openKeyOf(contactId);
-      let conversation = await this.conversationRows.findOneBy(tx.manager, { openKey });
-      let createdConversation = false;
-      if (!conversation) {
-        conversation = await this.insertConversation(tx, { contactId, inbox, threadKey, openKey, priority: 'normal' });
-        createdConversation = true;
-      }
-      const { row, message } = await this.appendMessage(tx, conversation.id, newMessage(contactId));
-      await this.linkUploads(tx, conversation.id, message, input.attachments, true);
+      // A contact created in this transaction has no conversation to look for.
+      const open = newContact ? null : await this.conversationRows.findOneBy(tx.manager, { openKey });
+      const { row, message } = open
+        ? await this.appendMessage(tx, open.id, newMessage(contactId))
+        : await this.appendMessage(
+            tx,
+            await this.insertConversation(tx, { contactId, inbox, threadKey, openKey, priority: 'normal', firstMessage: true }),
+            newMessage(contactId),
+          );
+      const createdConversation = !open;
+      await this.linkUploads(tx, row.id, message, input.attachments, true);
       // A customer writing again wakes a pending or snoozed conversation.
       if (row.status === 'pending' || row.status === 'snoozed') await this.applyStatus(tx, row, 'open', null, 'system');
       return { conversation: conversationView(row), message, contactId, createdConversation, duplicate: false };
@@ -297,7 +300,10 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       knownContactId
         ? this.uow.run((tx) => ingest(tx, knownContactId), { coalesce: openKeyOf(knownContactId) })
         : // A new contact: not coalesced, since the lane key (the open-conversation key) needs the contact's id.
-          this.uow.run(async (tx) => ingest(tx, await this.contacts.resolveContactIdInTx(tx, identity)));
+          this.uow.run(async (tx) => {
+            const { contactId, createdHere } = await this.contacts.resolveContactIdInTx(tx, identity);
+            return ingest(tx, contactId, createdHere);
+          });
 
     for (let round = 0; ; round++) {
       try {
@@ -415,13 +421,25 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
    * Bumps the conversation's counter (locking its row until commit), inserts the message with the
    * new seq and emits `message_created`. A unique-key clash rolls everything back, counter included.
    */
-  private async appendMessage(tx: Tx, conversationId: string, message: NewMessage, actor?: Actor): Promise<{ row: ConversationRow; message: MessageView }> {
+  /**
+   * Appends a message to a conversation: by id, or a row this transaction has just inserted with the message
+   * already counted (`insertConversation` with `firstMessage`), which then needs no counter update of its own.
+   */
+  private async appendMessage(
+    tx: Tx,
+    conversation: string | ConversationRow,
+    message: NewMessage,
+    actor?: Actor,
+  ): Promise<{ row: ConversationRow; message: MessageView }> {
     const m = tx.manager;
     const now = this.clock.now();
     const at = sqlTime(m, now);
+    const conversationId = typeof conversation === 'string' ? conversation : conversation.id;
     const bump = 'UPDATE conversations SET last_seq = last_seq + 1, last_message_at = ?, updated_at = ? WHERE id = ?';
     let row: ConversationRow | null;
-    if (this.uow.isMysql) {
+    if (typeof conversation !== 'string') {
+      row = conversation;
+    } else if (this.uow.isMysql) {
       await m.query(bump, [at, at, conversationId]);
       row = await this.conversationRows.findOneBy(m, { id: conversationId });
     } else {
@@ -458,7 +476,16 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
 
   private async insertConversation(
     tx: Tx,
-    input: { contactId: string; inbox: InboxRow; threadKey: string | null; openKey: string | null; priority: Priority; tags?: string[] },
+    input: {
+      contactId: string;
+      inbox: InboxRow;
+      threadKey: string | null;
+      openKey: string | null;
+      priority: Priority;
+      tags?: string[];
+      /** The row counts a first message that this transaction appends next (see `appendMessage`). */
+      firstMessage?: boolean;
+    },
   ): Promise<ConversationRow> {
     const now = this.clock.now();
     const row: ConversationRow = Object.assign(new ConversationRow(), {
@@ -474,8 +501,8 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       tags: uniqueTags(input.tags ?? []),
       threadKey: input.threadKey,
       openKey: input.openKey,
-      lastSeq: 0,
-      lastMessageAt: null,
+      lastSeq: input.firstMessage ? 1 : 0,
+      lastMessageAt: input.firstMessage ? now : null,
       createdAt: now,
       updatedAt: now,
       resolvedAt: null,

@@ -7,6 +7,9 @@ import { createSafeFetch } from '@switchboard/plugin-sdk';
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
 import { RowReader } from '../platform/database/row-reader.js';
 import { RowUpdater } from '../platform/database/row-updater.js';
+import { RowInserter } from '../platform/database/row-inserter.js';
+import type { Criteria } from '../platform/database/row-reader.js';
+import type { EventToEmit } from '../platform/outbox/outbox.writer.js';
 import { UnitOfWork, type Tx } from '../platform/database/unit-of-work.js';
 import { CLOCK, type Clock } from '../platform/clock/clock.js';
 import { BUS, type Bus, type Closable } from '../platform/bus/bus.port.js';
@@ -51,6 +54,7 @@ import { evaluate, localise, renderDeep, renderTemplate } from './flow.js';
 export const BOT_ACTOR: Actor = { kind: 'system', id: 'bot', displayName: 'Bot', roles: ['admin'], teamIds: [], scopes: [] };
 const FLOW_TIMEOUT = 'bot.flow-timeout';
 const MAX_STEPS_PER_TURN = 25;
+const SESSION_CHANGED = 'bot session changed concurrently; the turn is retried';
 const GREETING_INTENTS = new Set(['greeting']);
 const THANKS_INTENTS = new Set(['thanks', 'goodbye']);
 
@@ -133,6 +137,7 @@ export function withinBusinessHours(hours: BotConfig['businessHours'], now: Date
 @Injectable()
 export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('bot-runtime');
+  private readonly inserter = new RowInserter();
   private readonly handles: Closable[] = [];
   /** One turn at a time per conversation; conversations run in parallel. */
   private readonly perConversation = new KeyedSerializer();
@@ -278,73 +283,94 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
     const intent = annotation.intent ?? annotation.intentCandidate;
     // The replies, the turn log and the session commit together: one transaction per turn, and a turn that
     // fails leaves nothing half-done for its retry.
-    await this.uow.run(async (tx) => {
-      let k = 0;
-      for (const reply of replies) {
-        if (!reply.text.trim() && !reply.content) continue;
-        await this.conversations.postMessageInTx(tx, BOT_ACTOR, event.conversationId, {
-          text: reply.text,
-          content: reply.content ?? null,
-          idempotencyKey: `bot:${event.messageId}:${k++}`,
-          authorType: 'bot',
-          authorId: `bot:${event.inboxId}`,
-        });
-      }
-      await this.saveSession(tx, event, existing, state, outcome.handover ?? null);
-      await tx.insert(BotTurnRow, {
-        id: randomUUID(),
-        messageId: event.messageId,
-        conversationId: event.conversationId,
-        inboxId: event.inboxId,
-        intent,
-        confidence: annotation.intentConfidence,
-        action: outcome.action,
-        kbEntryId: outcome.kbEntryId ?? null,
-        kbScore: outcome.kbScore ?? null,
-        language,
-        emotion,
-        flowName: state.flow?.name ?? null,
-        reason: (outcome.reason ?? outcome.handover ?? null)?.slice(0, 100) ?? null,
-        label: null,
-        latencyMs,
-        createdAt: this.clock.now(),
-      });
-      const turn: BotTurnEvent = {
-        conversationId: event.conversationId,
-        messageId: event.messageId,
-        inboxId: event.inboxId,
-        intent,
-        confidence: annotation.intentConfidence,
-        action: outcome.action,
-        reason: outcome.reason ?? outcome.handover ?? null,
-        kbEntryId: outcome.kbEntryId ?? null,
-        kbScore: outcome.kbScore ?? null,
-        flow: state.flow?.name ?? null,
-        language,
-        emotion,
-      };
-      await tx.emit({ subject: BOT_TURN, id: `bot-turn:${event.messageId}`, data: turn });
-      if (outcome.handover) {
-        const data: BotHandedOverEvent = {
-          conversationId: event.conversationId,
-          inboxId: event.inboxId,
-          reason: outcome.handover,
-          messageId: event.messageId,
-          intent,
-          slots: { ...state.slots, ...(state.flow?.slots ?? {}) },
-        };
-        await tx.emit({ subject: BOT_HANDED_OVER, id: `bot-handover:${event.conversationId}:${event.messageId}`, data });
-      }
-      const timerKey = `bot-flow:${event.conversationId}`;
-      if (outcome.awaiting && !outcome.handover)
-        await this.scheduler.schedule(tx, {
-          key: timerKey,
-          kind: FLOW_TIMEOUT,
-          dueAt: new Date(this.clock.now().getTime() + outcome.awaiting.seconds * 1000),
-          payload: { conversationId: event.conversationId, turns: state.turns, language },
-        });
-      else if (existing?.state.flow) await this.scheduler.cancel(tx, timerKey);
+    const posts = replies
+      .filter((reply) => reply.text.trim() || reply.content)
+      .map((reply, k) => ({
+        text: reply.text,
+        content: reply.content ?? null,
+        idempotencyKey: `bot:${event.messageId}:${k}`,
+        authorType: 'bot' as const,
+        authorId: `bot:${event.inboxId}`,
+      }));
+    const session = this.sessionWrite(event, existing, state, outcome.handover ?? null);
+    const turnRow = Object.assign(new BotTurnRow(), {
+      id: randomUUID(),
+      messageId: event.messageId,
+      conversationId: event.conversationId,
+      inboxId: event.inboxId,
+      intent,
+      confidence: annotation.intentConfidence,
+      action: outcome.action,
+      kbEntryId: outcome.kbEntryId ?? null,
+      kbScore: outcome.kbScore ?? null,
+      language,
+      emotion,
+      flowName: state.flow?.name ?? null,
+      reason: (outcome.reason ?? outcome.handover ?? null)?.slice(0, 100) ?? null,
+      label: null,
+      latencyMs,
+      createdAt: this.clock.now(),
     });
+    const turn: BotTurnEvent = {
+      conversationId: event.conversationId,
+      messageId: event.messageId,
+      inboxId: event.inboxId,
+      intent,
+      confidence: annotation.intentConfidence,
+      action: outcome.action,
+      reason: outcome.reason ?? outcome.handover ?? null,
+      kbEntryId: outcome.kbEntryId ?? null,
+      kbScore: outcome.kbScore ?? null,
+      flow: state.flow?.name ?? null,
+      language,
+      emotion,
+    };
+    const events: Array<EventToEmit<unknown>> = [{ subject: BOT_TURN, id: `bot-turn:${event.messageId}`, data: turn }];
+    if (outcome.handover) {
+      const data: BotHandedOverEvent = {
+        conversationId: event.conversationId,
+        inboxId: event.inboxId,
+        reason: outcome.handover,
+        messageId: event.messageId,
+        intent,
+        slots: { ...state.slots, ...(state.flow?.slots ?? {}) },
+      };
+      events.push({ subject: BOT_HANDED_OVER, id: `bot-handover:${event.conversationId}:${event.messageId}`, data });
+    }
+    const timerKey = `bot-flow:${event.conversationId}`;
+    const scheduleTimer = Boolean(outcome.awaiting && !outcome.handover);
+    const cancelTimer = !scheduleTimer && Boolean(existing?.state.flow);
+    // Most turns (no flow timer to set or clear) commit in two round trips on MySQL; the rest, and SQLite, in a unit of work.
+    const pipelined =
+      !scheduleTimer &&
+      !cancelTimer &&
+      (await this.conversations.postMessagesWith(BOT_ACTOR, event.conversationId, posts, {
+        first: session.update ? [this.sessionUpdates.render(session.update.where, session.update.set)!] : [],
+        check: (results) => {
+          if (session.update && (results[0] as { affectedRows?: number }).affectedRows !== 1) throw new Error(SESSION_CHANGED);
+        },
+        last: [
+          ...(session.insert ? this.inserter.render(this.dataSource, BotSessionRow, [session.insert]) : []),
+          ...this.inserter.render(this.dataSource, BotTurnRow, [turnRow]),
+        ],
+        events,
+      }));
+    if (!pipelined)
+      await this.uow.run(async (tx) => {
+        for (const post of posts) await this.conversations.postMessageInTx(tx, BOT_ACTOR, event.conversationId, post);
+        if (session.insert) await tx.insert(BotSessionRow, session.insert);
+        else if ((await this.sessionUpdates.update(tx.manager, session.update.where, session.update.set)) !== 1) throw new Error(SESSION_CHANGED);
+        await tx.insert(BotTurnRow, turnRow);
+        for (const emitted of events) await tx.emit(emitted);
+        if (scheduleTimer)
+          await this.scheduler.schedule(tx, {
+            key: timerKey,
+            kind: FLOW_TIMEOUT,
+            dueAt: new Date(this.clock.now().getTime() + outcome.awaiting!.seconds * 1000),
+            payload: { conversationId: event.conversationId, turns: state.turns, language },
+          });
+        else if (cancelTimer) await this.scheduler.cancel(tx, timerKey);
+      });
     this.stats.turns++;
 
     if (outcome.handover) await this.completeHandover(event, state, outcome.handover, language);
@@ -365,42 +391,43 @@ export class BotRuntime implements OnModuleInit, OnApplicationBootstrap, OnModul
     if (outcome.resolve) await this.conversations.setStatus(event.conversationId, { status: 'resolved' }).catch(() => undefined);
   }
 
-  private async saveSession(
-    tx: Tx,
+  /** The session's write for this turn: the first turn inserts it, later ones update it if no other turn moved it meanwhile (its version). */
+  private sessionWrite(
     event: MessageCreatedEvent,
     existing: BotSessionRow | null,
     state: SessionState,
     handover: HandoverReason | null,
-  ): Promise<void> {
+  ): { insert: BotSessionRow; update?: undefined } | { insert?: undefined; update: { where: Criteria<BotSessionRow>; set: Partial<BotSessionRow> } } {
     const now = this.clock.now();
     const mode = handover ? 'handed_over' : 'bot';
     if (!existing) {
-      await tx.insert(BotSessionRow, {
-        conversationId: event.conversationId,
-        inboxId: event.inboxId,
-        mode,
-        state: state as never,
-        version: 1,
-        handoverReason: handover,
-        handedOverAt: handover ? now : null,
-        createdAt: now,
-        updatedAt: now,
-      });
-      return;
+      return {
+        insert: Object.assign(new BotSessionRow(), {
+          conversationId: event.conversationId,
+          inboxId: event.inboxId,
+          mode,
+          state: state as never,
+          version: 1,
+          handoverReason: handover,
+          handedOverAt: handover ? now : null,
+          createdAt: now,
+          updatedAt: now,
+        }),
+      };
     }
-    const moved = await this.sessionUpdates.update(
-      tx.manager,
-      { conversationId: event.conversationId, version: existing.version },
-      {
-        mode,
-        state: state as never,
-        version: existing.version + 1,
-        handoverReason: handover ?? existing.handoverReason,
-        handedOverAt: handover ? now : existing.handedOverAt,
-        updatedAt: now,
+    return {
+      update: {
+        where: { conversationId: event.conversationId, version: existing.version },
+        set: {
+          mode,
+          state: state as never,
+          version: existing.version + 1,
+          handoverReason: handover ?? existing.handoverReason,
+          handedOverAt: handover ? now : existing.handedOverAt,
+          updatedAt: now,
+        },
       },
-    );
-    if (moved !== 1) throw new Error('bot session changed concurrently; the turn is retried');
+    };
   }
 
   // ---------------------------------------------------------------- decisions

@@ -4,6 +4,9 @@ import { Brackets, In, type DataSource, type EntityManager, type SelectQueryBuil
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
 import { UnitOfWork, type Tx } from '../platform/database/unit-of-work.js';
 import { RowReader } from '../platform/database/row-reader.js';
+import { RowInserter } from '../platform/database/row-inserter.js';
+import type { Statement } from '../platform/database/statement.js';
+import type { EventToEmit } from '../platform/outbox/outbox.writer.js';
 import { CLOCK, type Clock } from '../platform/clock/clock.js';
 import { sqlTime } from '../platform/database/sql-time.js';
 import { AccessPolicy } from '../identity/access-policy.js';
@@ -64,6 +67,7 @@ interface Profile {
  */
 @Injectable()
 export class ContactsService {
+  private readonly inserter = new RowInserter();
   /** Hot reads by key, without a query builder per call. */
   private readonly contactRows: RowReader<ContactRow>;
   private readonly identityRows: RowReader<ContactIdentityRow>;
@@ -135,6 +139,39 @@ export class ContactsService {
   async resolveContactIdInTx(tx: Tx, input: ResolveIdentityInput): Promise<{ contactId: string; createdHere: boolean }> {
     const { contact, createdHere } = await this.resolveInTx(tx, input, this.identityOf(input), contactIdOf);
     return { contactId: contact, createdHere };
+  }
+
+  /**
+   * The statements and events that create the contact of a channel identity not seen before
+   * (`resolveContactIdUnlessNew` returned null), for a caller that sends its transaction's statements itself (the
+   * message batch writer on MySQL). Null when creating it needs reads first: a verified email or phone may belong
+   * to a known contact. The identity's unique key makes the transaction of a racing duplicate fail; its caller
+   * then takes `resolveContactIdInTx`, which finds the winner.
+   */
+  newContactStatements(input: ResolveIdentityInput): { contactId: string; statements: Statement[]; events: Array<EventToEmit<unknown>> } | null {
+    const { channel, externalId, identityHash, emailPoint, phonePoint } = this.identityOf(input);
+    if (input.verified && (emailPoint || phonePoint)) return null;
+    const profile: Profile = { name: input.name ?? null, emails: emailPoint ? [emailPoint] : [], phones: phonePoint ? [phonePoint] : [] };
+    const contact = this.newContactRow(profile, { language: input.language ?? null });
+    const identity: ContactIdentityRow = Object.assign(new ContactIdentityRow(), {
+      id: randomUUID(),
+      contactId: contact.id,
+      channel,
+      externalIdEnc: this.cipher.encrypt(externalId),
+      externalIdHash: identityHash,
+      verified: input.verified,
+      createdAt: contact.createdAt,
+    });
+    const lookups = this.lookupRows(contact.id, profile);
+    return {
+      contactId: contact.id,
+      statements: [
+        ...this.inserter.render(this.dataSource, ContactRow, [contact]),
+        ...(lookups.length ? this.inserter.render(this.dataSource, ContactLookupRow, lookups as ContactLookupRow[]) : []),
+        ...this.inserter.render(this.dataSource, ContactIdentityRow, [identity]),
+      ],
+      events: [contactCreatedEvent(contact.id)],
+    };
   }
 
   /** The channel identity of `input`, and the email and phone it brings (from the input or the identity itself). */
@@ -712,8 +749,16 @@ export class ContactsService {
     profile: Profile,
     rest: Partial<Pick<ContactRow, 'language' | 'vip' | 'tags' | 'attributes' | 'teamId'>>,
   ): Promise<ContactRow> {
+    const row = this.newContactRow(profile, rest);
+    await tx.insert(ContactRow, row);
+    await this.writeLookups(tx.manager, row.id, profile);
+    await tx.emit(contactCreatedEvent(row.id));
+    return row;
+  }
+
+  private newContactRow(profile: Profile, rest: Partial<Pick<ContactRow, 'language' | 'vip' | 'tags' | 'attributes' | 'teamId'>>): ContactRow {
     const now = this.clock.now();
-    const row: ContactRow = Object.assign(new ContactRow(), {
+    return Object.assign(new ContactRow(), {
       id: randomUUID(),
       nameEnc: this.cipher.encrypt(profile.name),
       emailsEnc: profile.emails.length ? this.cipher.encryptJson(profile.emails) : null,
@@ -728,10 +773,6 @@ export class ContactsService {
       createdAt: now,
       updatedAt: now,
     });
-    await tx.insert(ContactRow, row);
-    await this.writeLookups(tx.manager, row.id, profile);
-    await tx.emit<ContactCreatedEvent>({ subject: CONTACT_CREATED, id: `contact.created:${row.id}`, data: { contactId: row.id } });
-    return row;
   }
 
   private async saveProfile(
@@ -763,6 +804,12 @@ export class ContactsService {
   }
 
   private async writeLookups(m: EntityManager, contactId: string, profile: Profile): Promise<void> {
+    const rows = this.lookupRows(contactId, profile);
+    if (rows.length) await m.insert(ContactLookupRow, rows);
+  }
+
+  /** The blind-index rows that find a contact by email, phone and name tokens. */
+  private lookupRows(contactId: string, profile: Profile): Array<Omit<ContactLookupRow, 'id'>> {
     const rows: Array<Omit<ContactLookupRow, 'id'>> = [];
     for (const email of profile.emails)
       rows.push({ contactId, kind: 'email', hash: this.cipher.blindIndex('email', normaliseEmail(email.value)), verified: email.verified });
@@ -772,7 +819,7 @@ export class ContactsService {
     }
     for (const token of profile.name ? nameTokens(profile.name) : [])
       rows.push({ contactId, kind: 'name', hash: this.cipher.blindIndex('name', token), verified: false });
-    if (rows.length) await m.insert(ContactLookupRow, rows);
+    return rows;
   }
 
   private profileOf(row: ContactRow): Profile {
@@ -874,4 +921,8 @@ function defView(row: ContactAttributeDefRow): AttributeDefView {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
+}
+
+function contactCreatedEvent(contactId: string): EventToEmit<ContactCreatedEvent> {
+  return { subject: CONTACT_CREATED, id: `contact.created:${contactId}`, data: { contactId } };
 }

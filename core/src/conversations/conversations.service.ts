@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleI
 import { createHash, randomUUID } from 'node:crypto';
 import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
+import type { EventToEmit } from '../platform/outbox/outbox.writer.js';
+import type { Statement } from '../platform/database/statement.js';
 import { UnitOfWork, type Tx } from '../platform/database/unit-of-work.js';
 import { RowReader } from '../platform/database/row-reader.js';
 import { RowUpdater } from '../platform/database/row-updater.js';
@@ -279,6 +281,27 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       }
     }
 
+    // A first contact on MySQL: contact, identity, conversation, message and events in one round trip.
+    const newContact = !knownContactId && this.batchable(input.attachments) ? this.contacts.newContactStatements(identity) : null;
+    if (newContact) {
+      const { contactId } = newContact;
+      const conversation = this.newConversationRow({ contactId, inbox, threadKey, openKey: openKeyOf(contactId), priority: 'normal', firstMessage: true });
+      const stored = await this.batchWriter.open({
+        statements: newContact.statements,
+        events: [...newContact.events, conversationCreatedEvent(conversation)],
+        conversation,
+        message: newMessage(contactId),
+      });
+      if (stored)
+        return {
+          conversation: conversationView(conversation),
+          message: this.remember(messageView(stored)),
+          contactId,
+          createdConversation: true,
+          duplicate: false,
+        };
+    }
+
     const ingest = async (tx: Tx, contactId: string, newContact = false) => {
       const openKey = openKeyOf(contactId);
       // A contact created in this transaction has no conversation to look for.
@@ -405,6 +428,22 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
   }
 
   /**
+   * MySQL: posts messages together with a caller's own statements in one transaction of two round trips (see
+   * `MessageBatchWriter.appendWith`), the pipelined twin of `postMessageInTx` in the caller's `uow.run`. Null when
+   * that is not available or declined; the caller then runs its general path.
+   */
+  async postMessagesWith(
+    actor: Actor,
+    conversationId: string,
+    inputs: Array<Omit<PostMessageInput, 'attachments'>>,
+    caller: { first: Statement[]; check: (results: unknown[]) => void; last: Statement[]; events: Array<EventToEmit<unknown>> },
+  ): Promise<MessageView[] | null> {
+    if (!this.batchWriter.available) return null;
+    const outcome = await this.batchWriter.appendWith({ conversationId, messages: inputs.map((input) => outgoingMessage(actor, input)), actor, ...caller });
+    return outcome ? outcome.stored.map((row) => this.remember(messageView(row))) : null;
+  }
+
+  /**
    * Attaches the uploads a new message references (`{ id }` entries) after the message row exists
    * (so a repeated idempotency key is detected first), keeping the order the writer gave.
    */
@@ -474,21 +513,16 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
     return view;
   }
 
-  private async insertConversation(
-    tx: Tx,
-    input: {
-      contactId: string;
-      inbox: InboxRow;
-      threadKey: string | null;
-      openKey: string | null;
-      priority: Priority;
-      tags?: string[];
-      /** The row counts a first message that this transaction appends next (see `appendMessage`). */
-      firstMessage?: boolean;
-    },
-  ): Promise<ConversationRow> {
+  private async insertConversation(tx: Tx, input: NewConversation): Promise<ConversationRow> {
+    const row = this.newConversationRow(input);
+    await tx.insert(ConversationRow, row);
+    await tx.emit(conversationCreatedEvent(row));
+    return row;
+  }
+
+  private newConversationRow(input: NewConversation): ConversationRow {
     const now = this.clock.now();
-    const row: ConversationRow = Object.assign(new ConversationRow(), {
+    return Object.assign(new ConversationRow(), {
       id: randomUUID(),
       contactId: input.contactId,
       inboxId: input.inbox.id,
@@ -507,13 +541,6 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
       updatedAt: now,
       resolvedAt: null,
     });
-    await tx.insert(ConversationRow, row);
-    await tx.emit<ConversationCreatedEvent>({
-      subject: CONVERSATION_CREATED,
-      id: `conversation.created:${row.id}`,
-      data: { conversationId: row.id, contactId: row.contactId, inboxId: row.inboxId, channel: row.channel, teamId: row.teamId, priority: row.priority },
-    });
-    return row;
   }
 
   // ---------------------------------------------------------------- reads
@@ -1063,5 +1090,24 @@ function outgoingMessage(actor: Actor, input: PostMessageInput): NewMessage {
     idempotencyKey: input.idempotencyKey,
     inboundKey: null,
     externalMessageId: null,
+  };
+}
+
+interface NewConversation {
+  contactId: string;
+  inbox: InboxRow;
+  threadKey: string | null;
+  openKey: string | null;
+  priority: Priority;
+  tags?: string[];
+  /** The row counts a first message that the same transaction appends next (see `appendMessage`). */
+  firstMessage?: boolean;
+}
+
+function conversationCreatedEvent(row: ConversationRow): EventToEmit<ConversationCreatedEvent> {
+  return {
+    subject: CONVERSATION_CREATED,
+    id: `conversation.created:${row.id}`,
+    data: { conversationId: row.id, contactId: row.contactId, inboxId: row.inboxId, channel: row.channel, teamId: row.teamId, priority: row.priority },
   };
 }

@@ -7,7 +7,7 @@ import { PipelinedTransactions, type PipelinedTransaction } from '../platform/da
 import { RowInserter } from '../platform/database/row-inserter.js';
 import { RowReader } from '../platform/database/row-reader.js';
 import type { Statement } from '../platform/database/statement.js';
-import { OutboxWriter } from '../platform/outbox/outbox.writer.js';
+import { OutboxWriter, type EventToEmit } from '../platform/outbox/outbox.writer.js';
 import { OutboxSignal } from '../platform/outbox/outbox.signal.js';
 import type { OutboxRow } from '../platform/outbox/outbox.entity.js';
 import { AccessPolicy } from '../identity/access-policy.js';
@@ -76,6 +76,94 @@ export class MessageBatchWriter {
 
   get available(): boolean {
     return this.pipelined.available;
+  }
+
+  /**
+   * Opens a conversation with its first message in one round trip: the statements a caller brings (a new contact's
+   * rows), the conversation (its counter already at 1), the message and every event. Not coalesced: a first message
+   * has no lane yet. Null when anything fails (a racing first message of the same identity, a repeated key): nothing
+   * is committed, and the general path retries and tells which.
+   */
+  async open(input: {
+    statements: Statement[];
+    events: Array<EventToEmit<unknown>>;
+    conversation: ConversationRow;
+    message: NewMessage;
+  }): Promise<MessageRow | null> {
+    const { conversation, message } = input;
+    const stored = messageRowFor(conversation.id, conversation.lastSeq, message, conversation.createdAt);
+    const events = [...input.events, ...messageEvents(conversation, stored, message)].map((event) => this.outbox.prepare(event).row);
+    try {
+      await this.pipelined.run(async () => ({
+        value: undefined,
+        commit: [
+          ...input.statements,
+          ...this.inserter.render(this.dataSource, ConversationRow, [conversation]),
+          ...this.inserter.render(this.dataSource, MessageRow, [stored]),
+          ...this.outbox.render(this.dataSource, events),
+        ],
+      }));
+    } catch (error) {
+      this.logger.debug({ reason: (error as Error).message }, 'first message declined to the general path');
+      return null;
+    }
+    this.signal.committed(events);
+    return stored;
+  }
+
+  /**
+   * Appends messages to one conversation in a transaction of two round trips that also carries a caller's own
+   * statements (a bot turn's log and session): `first` travel with the conversation's lock and their results go to
+   * `check`, which throws to roll everything back; `last` and `events` travel with the commit. Not coalesced. Null
+   * when anything fails (including `check`): nothing is committed, and the caller takes the general path, which
+   * reports the error.
+   */
+  async appendWith(input: {
+    conversationId: string;
+    messages: NewMessage[];
+    actor: Actor;
+    first: Statement[];
+    check: (results: unknown[]) => void;
+    last: Statement[];
+    events: Array<EventToEmit<unknown>>;
+  }): Promise<{ conversation: ConversationRow; stored: MessageRow[] } | null> {
+    let outcome: { conversation: ConversationRow; stored: MessageRow[]; events: OutboxRow[] };
+    try {
+      outcome = await this.pipelined.run(async (tx) => {
+        const [locked, ...results] = await tx.exchange([
+          { sql: `SELECT ${this.conversations.selectList} FROM conversations WHERE id = ? FOR UPDATE`, params: [input.conversationId] },
+          ...input.first,
+        ]);
+        const raw = (locked as Array<Record<string, unknown>>)[0];
+        if (!raw) throw ConversationsError.notFound(input.conversationId);
+        const conversation = this.conversations.hydrate(raw);
+        this.access.assertCanSee(input.actor, conversation, () => ConversationsError.notFound(conversation.id));
+        input.check(results);
+        const now = this.clock.now();
+        const stored = input.messages.map((message) => {
+          conversation.lastSeq += 1;
+          return messageRowFor(conversation.id, conversation.lastSeq, message, now);
+        });
+        conversation.lastMessageAt = now;
+        conversation.updatedAt = now;
+        const events = [...stored.flatMap((row, index) => messageEvents(conversation, row, input.messages[index]!)), ...input.events].map(
+          (event) => this.outbox.prepare(event).row,
+        );
+        return {
+          value: { conversation, stored, events },
+          commit: [
+            ...(stored.length ? [this.bumpCounters([conversation], now), ...this.inserter.render(this.dataSource, MessageRow, stored)] : []),
+            ...input.last,
+            ...this.outbox.render(this.dataSource, events),
+          ],
+        };
+      });
+    } catch (error) {
+      this.logger.debug({ reason: (error as Error).message }, 'messages with statements declined to the general path');
+      return null;
+    }
+    this.signal.committed(outcome.events);
+    return { conversation: outcome.conversation, stored: outcome.stored };
   }
 
   append(request: AppendRequest): Promise<AppendOutcome> {

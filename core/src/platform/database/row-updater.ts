@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { EntityPlan, type Criteria } from './row-reader.js';
+import type { Statement } from './statement.js';
 
 /**
  * The update twin of `RowInserter` and `RowReader`: `UPDATE … SET … WHERE …` by property name, with the statement
@@ -21,6 +22,14 @@ export class RowUpdater<Entity extends ObjectLiteral> {
   async update(manager: EntityManager, where: Criteria<Entity>, set: Partial<Entity>): Promise<number> {
     const runner = manager.queryRunner;
     if (!runner) throw new Error('RowUpdater.update runs in a transaction');
+    const statement = this.render(where, set);
+    if (!statement) return 0;
+    const result = await runner.query(statement.sql, statement.params, true);
+    return result.affected ?? 0;
+  }
+
+  /** The statement `update` would send, without sending it (for a caller that pipelines its statements); null when it would change nothing. */
+  render(where: Criteria<Entity>, set: Partial<Entity>): Statement | null {
     const plan = EntityPlan.of(this.dataSource, this.target);
     const driver = this.dataSource.driver;
     const assignments: string[] = [];
@@ -36,9 +45,9 @@ export class RowUpdater<Entity extends ObjectLiteral> {
       assignments.push(`${driver.escape(column.databaseName)} = ?`);
       params.push(driver.preparePersistentValue(value, column));
     }
-    if (assignments.length === 0) return 0;
+    if (assignments.length === 0) return null;
     const { conditions, params: whereParams, none } = plan.conditions(driver, where);
-    if (none) return 0;
+    if (none) return null;
     if (!conditions) throw new Error('RowUpdater.update needs criteria');
     const shape = `${assignments.join(',')}|${conditions}`;
     let sql = this.statements.get(shape);
@@ -46,7 +55,6 @@ export class RowUpdater<Entity extends ObjectLiteral> {
       sql = `UPDATE ${plan.table} SET ${assignments.join(', ')} WHERE ${conditions}`;
       if (this.statements.size < 256) this.statements.set(shape, sql);
     }
-    const result = await runner.query(sql, [...params, ...whereParams], true);
-    return result.affected ?? 0;
+    return { sql, params: [...params, ...whereParams] };
   }
 }

@@ -5,6 +5,7 @@ import { ConversationsService } from '../../src/conversations/conversations.serv
 import { MessageBatchWriter } from '../../src/conversations/message-batch.writer.js';
 import { SYSTEM_ACTOR, type Actor } from '../../src/identity/actor.js';
 import { DATA_SOURCE } from '../../src/platform/database/database.tokens.js';
+import { ContactsService } from '../../src/contacts/contacts.service.js';
 import type { PostMessageResult } from '../../src/conversations/conversations.types.js';
 
 const agentA: Actor = { kind: 'user', id: 'agent-a', roles: ['agent'], teamIds: ['team-a'], scopes: [] };
@@ -144,5 +145,110 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('co
       text: 'new question',
     });
     expect(repeat).toMatchObject({ duplicate: true, message: { id: next.message.id } });
+  });
+
+  it("opens a first contact's conversation with its contact, identity, first message and events, once each", async () => {
+    // On MariaDB in one round trip (MessageBatchWriter.open); on SQLite through the unit of work.
+    const writer = app.app.get(MessageBatchWriter);
+    const openOnce = writer.open.bind(writer);
+    const pipelined: boolean[] = [];
+    const spy = jest.spyOn(writer, 'open').mockImplementation(async (input) => {
+      const stored = await openOnce(input);
+      pipelined.push(stored !== null);
+      return stored;
+    });
+    const opened = await conversations.ingestInbound({
+      inboxId: teamAInbox,
+      externalContact: { externalId: 'first-timer', verified: false },
+      idempotencyKey: 'first-1',
+      text: 'first words',
+    });
+    expect(opened).toMatchObject({ createdConversation: true, duplicate: false, message: { seq: 1, text: 'first words' } });
+    const [conversation] = (await db.query('SELECT contact_id, last_seq FROM conversations WHERE id = ?', [opened.conversation.id])) as Array<{
+      contact_id: string;
+      last_seq: number | string;
+    }>;
+    expect(conversation).toMatchObject({ contact_id: opened.contactId });
+    expect(Number(conversation!.last_seq)).toBe(1);
+    const identities = (await db.query('SELECT contact_id FROM contact_identities WHERE contact_id = ?', [opened.contactId])) as unknown[];
+    expect(identities).toHaveLength(1);
+    // The contact is found by its channel identifier.
+    const found = await app.app.get(ContactsService).search(SYSTEM_ACTOR, { identifier: 'first-timer', channel: 'api' });
+    expect(found.items.map((contact) => contact.id)).toEqual([opened.contactId]);
+    const events = (await db.query('SELECT subject FROM outbox WHERE event_id IN (?, ?, ?)', [
+      `contact.created:${opened.contactId}`,
+      `conversation.created:${opened.conversation.id}`,
+      `message:${opened.message.id}`,
+    ])) as Array<{ subject: string }>;
+    expect(events.map((event) => event.subject).sort()).toEqual([
+      'sb.evt.contact.created',
+      'sb.evt.conversation.created',
+      'sb.evt.conversation.message_created',
+    ]);
+    const again = await conversations.ingestInbound({
+      inboxId: teamAInbox,
+      externalContact: { externalId: 'first-timer', verified: false },
+      idempotencyKey: 'first-2',
+      text: 'second words',
+    });
+    expect(again).toMatchObject({ contactId: opened.contactId, createdConversation: false, message: { seq: 2 } });
+    spy.mockRestore();
+    expect(pipelined).toEqual(name === 'mariadb+nats' ? [true] : []);
+  });
+
+  it("posts messages together with a caller's statements in one transaction (MariaDB), all or nothing", async () => {
+    const id = await open(teamAInbox, 'with-statements');
+    const seqOf = async () =>
+      Number(((await db.query('SELECT last_seq FROM conversations WHERE id = ?', [id])) as Array<{ last_seq: number | string }>)[0]!.last_seq);
+    const priorityOf = async () => ((await db.query('SELECT priority FROM conversations WHERE id = ?', [id])) as Array<{ priority: string }>)[0]!.priority;
+    const post = (key: string, check: (results: unknown[]) => void, actor: Actor = SYSTEM_ACTOR) =>
+      conversations.postMessagesWith(
+        actor,
+        id,
+        [
+          { text: `${key} one`, idempotencyKey: `${key}-1`, authorId: 'bot' },
+          { text: `${key} two`, idempotencyKey: `${key}-2`, authorId: 'bot' },
+        ],
+        {
+          first: [{ sql: 'SELECT 7 AS seven', params: [] }],
+          check,
+          last: [{ sql: "UPDATE conversations SET priority = 'high' WHERE id = ?", params: [id] }],
+          events: [{ subject: 'sb.evt.conversation.probe_posted', id: `probe:${key}`, data: { key } }],
+        },
+      );
+    if (name !== 'mariadb+nats') {
+      // SQLite has no pipelined transactions: the caller is told to take its unit of work.
+      expect(await post('sqlite', () => undefined)).toBeNull();
+      return;
+    }
+    const before = await seqOf();
+
+    // A check that throws, and an actor who may not see the conversation: nothing is written.
+    expect(
+      await post('refused', () => {
+        throw new Error('no');
+      }),
+    ).toBeNull();
+    expect(await post('foreign', () => undefined, { ...agentA, teamIds: ['team-b'] })).toBeNull();
+    expect([await seqOf(), await priorityOf()]).toEqual([before, 'normal']);
+    expect(await db.query("SELECT 1 FROM outbox WHERE event_id IN ('probe:refused', 'probe:foreign')")).toEqual([]);
+
+    const seen: unknown[][] = [];
+    const posted = await post('ok', (results) => void seen.push(results));
+    expect(posted!.map((message) => [message.seq, message.text])).toEqual([
+      [before + 1, 'ok one'],
+      [before + 2, 'ok two'],
+    ]);
+    expect(seen).toEqual([[[{ seven: 7 }]]]);
+    expect([await seqOf(), await priorityOf()]).toEqual([before + 2, 'high']);
+    const events = (await db.query("SELECT subject FROM outbox WHERE event_id IN ('probe:ok', ?, ?)", [
+      `message:${posted![0]!.id}`,
+      `message:${posted![1]!.id}`,
+    ])) as Array<{ subject: string }>;
+    expect(events.map((event) => event.subject).sort()).toEqual([
+      'sb.evt.conversation.message_created',
+      'sb.evt.conversation.message_created',
+      'sb.evt.conversation.probe_posted',
+    ]);
   });
 });

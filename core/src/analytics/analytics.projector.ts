@@ -36,6 +36,8 @@ interface LoadedFact {
   fact: ConversationFactRow;
   /** The columns as stored, or null when the row does not exist yet. */
   stored: Record<string, unknown> | null;
+  /** Changed by an event of this transaction and not yet written (see `finish`). */
+  dirty?: boolean;
 }
 
 const factColumns = (fact: ConversationFactRow): Record<string, unknown> => {
@@ -111,20 +113,32 @@ export class AnalyticsProjector {
     return facts.get(conversationId)!.fact;
   }
 
-  /** Inserts a new fact, or updates the columns that changed since it was read (never the whole row). */
-  private async saveConversation(tx: Tx, fact: ConversationFactRow): Promise<void> {
-    const manager = tx.manager;
-    const loaded = this.loaded.get(tx)?.get(fact.conversationId);
-    const now = factColumns(fact);
-    if (!loaded?.stored) {
-      await tx.insert(ConversationFactRow, fact);
-    } else {
-      const changed: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(now)) if (loaded.stored[key] !== value) changed[key] = fact[key as keyof ConversationFactRow];
-      if (!Object.keys(changed).length) return;
-      await this.factUpdates.update(manager, { conversationId: fact.conversationId }, changed);
+  /** Marks a loaded fact changed; `finish` writes it once for the whole transaction. */
+  private saveConversation(tx: Tx, fact: ConversationFactRow): void {
+    this.factsOf(tx).get(fact.conversationId)!.dirty = true;
+  }
+
+  /**
+   * Writes the facts this transaction's events changed: new ones in one insert, the others by the columns that
+   * changed since they were read (never the whole row). A conversation's created event, its first message and the
+   * bot's reply usually share a batch, and so one insert.
+   */
+  async finish(tx: Tx): Promise<void> {
+    const inserts: ConversationFactRow[] = [];
+    for (const loaded of this.loaded.get(tx)?.values() ?? []) {
+      if (!loaded.dirty) continue;
+      loaded.dirty = false;
+      const now = factColumns(loaded.fact);
+      if (!loaded.stored) {
+        inserts.push(loaded.fact);
+      } else {
+        const changed: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(now)) if (loaded.stored[key] !== value) changed[key] = loaded.fact[key as keyof ConversationFactRow];
+        if (Object.keys(changed).length) await this.factUpdates.update(tx.manager, { conversationId: loaded.fact.conversationId }, changed);
+      }
+      loaded.stored = now;
     }
-    if (loaded) loaded.stored = now;
+    if (inserts.length) await tx.insert(ConversationFactRow, inserts);
   }
 
   private async conversation(event: string, data: ConversationEventData, at: Date, tx: Tx): Promise<void> {
@@ -161,7 +175,7 @@ export class AnalyticsProjector {
         break;
     }
     fact.createdAt ??= at;
-    await this.saveConversation(tx, fact);
+    this.saveConversation(tx, fact);
   }
 
   private async message(fact: ConversationFactRow, data: ConversationEventData, at: Date, manager: EntityManager): Promise<void> {
@@ -231,7 +245,7 @@ export class AnalyticsProjector {
       fact.csatRequested = true;
       fact.csatScore = data.rating;
     }
-    await this.saveConversation(tx, fact);
+    this.saveConversation(tx, fact);
   }
 
   private async handedOver(data: BotEventData, tx: Tx): Promise<void> {
@@ -239,6 +253,6 @@ export class AnalyticsProjector {
     const fact = await this.loadConversation(tx, data.conversationId);
     fact.handedOver = true;
     fact.botReplied = true;
-    await this.saveConversation(tx, fact);
+    this.saveConversation(tx, fact);
   }
 }

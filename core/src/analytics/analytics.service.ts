@@ -92,6 +92,7 @@ export class AnalyticsService implements OnModuleInit, OnApplicationBootstrap {
         handle: (event, tx) => this.projector.apply(event, tx),
         filter: (event) => this.projector.handles(event),
         prepare: (events, tx) => this.projector.prefetch(events, tx),
+        finish: (tx) => this.projector.finish(tx),
         // Projections only write through tx: many events per transaction keep up with busy desks.
         batch: 100,
         batchWaitMs: 50,

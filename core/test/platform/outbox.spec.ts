@@ -117,7 +117,8 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
         const handedOver = randomUUID();
         await emit(handedOver);
         await waitFor(() => deliveries.has(handedOver), 5_000, 'the event published at its commit');
-        expect(await relayed('commit')).toBeGreaterThanOrEqual(1);
+        // Counted once the publish is acknowledged, which may come after the delivery.
+        await waitFor(async () => (await relayed('commit')) >= 1, 5_000, 'the publish at commit counted');
         const polledBefore = await relayed('poll');
         await waitFor(async () => (await sentAt(handedOver)) !== null, 5_000, 'the row marked sent');
 
@@ -136,7 +137,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
           bus.publishEncoded = publishEncoded;
         }
         expect(attempts).toBe(2);
-        expect(await relayed('poll')).toBe(polledBefore + 1);
+        await waitFor(async () => (await relayed('poll')) > polledBefore, 5_000, 'the poll counted it');
         await waitFor(async () => (await sentAt(refused)) !== null, 5_000, 'the refused row marked sent');
         await sleep(300);
         expect(deliveries.get(handedOver)).toBe(1);
@@ -226,7 +227,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
     expect(await dataSource.manager.countBy(ProcessedEvent, { consumer, eventId: envelopes[9]!.id })).toBe(0);
   });
 
-  it('prepares each batch once in its transaction, waits for partial batches, and lets a precheck skip events, single or batched, without a transaction', async () => {
+  it('prepares and finishes each batch once in its transaction, waits for partial batches, and lets a precheck skip events, single or batched, without a transaction', async () => {
     const module = unique('prep');
     const subject = `sb.evt.${module}.happened`;
     const bus = cores[0]!.app.get<Bus>(BUS);
@@ -237,6 +238,8 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
     const prepared = new Map<unknown, number[]>();
     const seenByHandler: Array<{ n: number; preparedInTx: boolean }> = [];
     const precheckedBatches: number[][] = [];
+    const handledIn: unknown[] = [];
+    const finished: unknown[] = [];
     for (const core of cores)
       handles.push(
         await core.app.get(IdempotentConsumers).register<{ n: number; wanted: boolean }>({
@@ -256,7 +259,9 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
           },
           handle: async (event, tx) => {
             seenByHandler.push({ n: event.data.n, preparedInTx: prepared.get(tx)?.includes(event.data.n) ?? false });
+            handledIn.push(tx);
           },
+          finish: async (tx) => void finished.push(tx),
         }),
       );
     // Published one by one with pauses shorter than the wait: they still end up in few batches.
@@ -279,6 +284,10 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('ou
     await waitFor(() => [20, 21, 22].every((n) => precheckedBatches.flat().includes(n)), 10_000, 'the unwanted events prechecked');
     expect(seenByHandler.map((seen) => seen.n).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, n) => n));
     expect(await dataSource.manager.countBy(ProcessedEvent, { consumer: batchConsumer, eventId: In(unwantedIds) })).toBe(0);
+    // finish ran once in every transaction that handled events (batched or single), after them.
+    await waitFor(() => new Set(handledIn).size === finished.length, 5_000, 'every transaction finished');
+    expect(new Set(finished).size).toBe(finished.length);
+    expect(new Set(finished)).toEqual(new Set(handledIn));
     // Every event of a prepared batch was in its prepare call; single events are never prepared.
     const batched = seenByHandler.filter((seen) => seen.preparedInTx).length;
     expect([...prepared.values()].every((ns) => ns.length > 1)).toBe(true);

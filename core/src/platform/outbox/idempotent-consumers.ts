@@ -48,6 +48,11 @@ export interface IdempotentConsumerSpec<T> {
    * this `tx`. Not called for a single event.
    */
   prepare?: (events: Array<EventEnvelope<T>>, tx: Tx) => Promise<void>;
+  /**
+   * Runs once per transaction after its new events were handled (a batch, or a single event): a handler that
+   * folds several events into one row defers that row's write to here, one write per batch instead of per event.
+   */
+  finish?: (tx: Tx) => Promise<void>;
 }
 
 /**
@@ -116,6 +121,7 @@ export class IdempotentConsumers implements OnModuleDestroy {
     const duplicate = await this.uow.run(async (tx) => {
       if (!(await markProcessed(tx, spec.name, eventId, this.clock.now()))) return true;
       await spec.handle(event, tx);
+      await spec.finish?.(tx);
       return false;
     });
     if (duplicate) this.metrics.busConsumed.inc({ consumer: spec.name, outcome: 'duplicate' });
@@ -153,6 +159,7 @@ export class IdempotentConsumers implements OnModuleDestroy {
           tx,
         );
       for (const { event } of fresh) await spec.handle(event, tx);
+      if (fresh.length) await spec.finish?.(tx);
       return wanted.length - fresh.length;
     });
     if (duplicates > 0) this.metrics.busConsumed.inc({ consumer: spec.name, outcome: 'duplicate' }, duplicates);

@@ -149,19 +149,11 @@ export class ContactsService {
    * then takes `resolveContactIdInTx`, which finds the winner.
    */
   newContactStatements(input: ResolveIdentityInput): { contactId: string; statements: Statement[]; events: Array<EventToEmit<unknown>> } | null {
-    const { channel, externalId, identityHash, emailPoint, phonePoint } = this.identityOf(input);
-    if (input.verified && (emailPoint || phonePoint)) return null;
-    const profile: Profile = { name: input.name ?? null, emails: emailPoint ? [emailPoint] : [], phones: phonePoint ? [phonePoint] : [] };
+    const claimed = this.identityOf(input);
+    if (input.verified && (claimed.emailPoint || claimed.phonePoint)) return null;
+    const profile = profileOfIdentity(input, claimed);
     const contact = this.newContactRow(profile, { language: input.language ?? null });
-    const identity: ContactIdentityRow = Object.assign(new ContactIdentityRow(), {
-      id: randomUUID(),
-      contactId: contact.id,
-      channel,
-      externalIdEnc: this.cipher.encrypt(externalId),
-      externalIdHash: identityHash,
-      verified: input.verified,
-      createdAt: contact.createdAt,
-    });
+    const identity = this.newIdentityRow(contact.id, claimed, input.verified);
     const lookups = this.lookupRows(contact.id, profile);
     return {
       contactId: contact.id,
@@ -225,7 +217,7 @@ export class ContactsService {
     claimed: ReturnType<ContactsService['identityOf']>,
     present: (m: EntityManager, row: ContactRow) => Promise<R>,
   ): Promise<{ contact: R; created: boolean; createdHere: boolean }> {
-    const { channel, externalId, identityHash, emailPoint, phonePoint } = claimed;
+    const { channel, identityHash, emailPoint, phonePoint } = claimed;
     const m = tx.manager;
     const identity = await this.identityRows.findOneBy(m, { channel, externalIdHash: identityHash });
     let contact: ContactRow | null = null;
@@ -240,26 +232,10 @@ export class ContactsService {
       contact = owners[0] ?? null;
     }
     if (!contact) {
-      contact = await this.insertContact(
-        tx,
-        { name: input.name ?? null, emails: emailPoint ? [emailPoint] : [], phones: phonePoint ? [phonePoint] : [] },
-        {
-          language: input.language ?? null,
-        },
-      );
+      contact = await this.insertContact(tx, profileOfIdentity(input, claimed), { language: input.language ?? null });
       created = true;
     }
-    if (!identity) {
-      await tx.insert(ContactIdentityRow, {
-        id: randomUUID(),
-        contactId: contact.id,
-        channel,
-        externalIdEnc: this.cipher.encrypt(externalId),
-        externalIdHash: identityHash,
-        verified: input.verified,
-        createdAt: this.clock.now(),
-      });
-    }
+    if (!identity) await tx.insert(ContactIdentityRow, this.newIdentityRow(contact.id, claimed, input.verified));
     if (!created) {
       const { profile, changed, language } = this.filledProfile(contact, input, emailPoint, phonePoint);
       if (changed) {
@@ -756,6 +732,18 @@ export class ContactsService {
     return row;
   }
 
+  private newIdentityRow(contactId: string, claimed: ReturnType<ContactsService['identityOf']>, verified: boolean): ContactIdentityRow {
+    return Object.assign(new ContactIdentityRow(), {
+      id: randomUUID(),
+      contactId,
+      channel: claimed.channel,
+      externalIdEnc: this.cipher.encrypt(claimed.externalId),
+      externalIdHash: claimed.identityHash,
+      verified,
+      createdAt: this.clock.now(),
+    });
+  }
+
   private newContactRow(profile: Profile, rest: Partial<Pick<ContactRow, 'language' | 'vip' | 'tags' | 'attributes' | 'teamId'>>): ContactRow {
     const now = this.clock.now();
     return Object.assign(new ContactRow(), {
@@ -925,4 +913,9 @@ function defView(row: ContactAttributeDefRow): AttributeDefView {
 
 function contactCreatedEvent(contactId: string): EventToEmit<ContactCreatedEvent> {
   return { subject: CONTACT_CREATED, id: `contact.created:${contactId}`, data: { contactId } };
+}
+
+/** The profile a first message's identity brings: its name, and the email and phone it came with. */
+function profileOfIdentity(input: ResolveIdentityInput, claimed: { emailPoint: ContactPoint | null; phonePoint: ContactPoint | null }): Profile {
+  return { name: input.name ?? null, emails: claimed.emailPoint ? [claimed.emailPoint] : [], phones: claimed.phonePoint ? [claimed.phonePoint] : [] };
 }

@@ -20,9 +20,9 @@ interface PendingRow {
 }
 
 /**
- * Publishes committed outbox rows. On MySQL the instance that committed a row publishes it right after
- * the commit (handed over by `OutboxSignal.committed`) and marks it sent afterwards, one UPDATE per
- * event-loop turn. A poll catches whatever that missed (a publish that failed, a crash after the
+ * Publishes committed outbox rows. On MySQL + NATS the instance that committed a row publishes it right
+ * after the commit (handed over by `OutboxSignal.committed`) and marks it sent afterwards, one UPDATE for
+ * every row published within 100 ms. A poll catches whatever that missed (a publish that failed, a crash after the
  * commit): several instances poll at once, each claims a batch with `FOR UPDATE SKIP LOCKED`,
  * publishes it with the event id as `Nats-Msg-Id` and marks it sent in the same transaction. A row
  * published twice (a crash between publish and mark, a poll meeting another instance's row in
@@ -52,7 +52,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private lastRescanAt = 0;
   private toMark: PendingRow[] = [];
   private marking?: Promise<void>;
-  /** MySQL: event ids of rows handed over at commit whose publish or mark is not done; a poll leaves them alone. */
+  /** MySQL + NATS: event ids of rows handed over at commit whose publish or mark is not done; a poll leaves them alone. */
   private readonly handedOver = new Set<string>();
   private readonly handOffs = new Set<Promise<void>>();
 
@@ -69,7 +69,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     this.running = true;
     // Polling after every commit cost five statements per round, and each event waited for the round in progress.
-    if (this.mysql) this.signal.handCommittedTo((rows) => this.publishCommitted(rows));
+    // Not with the in-process bus, which keeps nothing for consumers that subscribe later in the boot (see `run`).
+    if (this.mysql && this.bus.kind !== 'inprocess') this.signal.handCommittedTo((rows) => this.publishCommitted(rows));
     this.loop = this.run();
   }
 
@@ -223,7 +224,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     return this.marking;
   }
 
-  /** MySQL: publishes rows a transaction of this instance has just committed. Rows not published stay pending for the poll. */
+  /** MySQL + NATS: publishes rows a transaction of this instance has just committed. Rows not published stay pending for the poll. */
   private publishCommitted(rows: readonly OutboxRow[]): void {
     const pending: PendingRow[] = rows.map((row) => ({
       seq: 0,

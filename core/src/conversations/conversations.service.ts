@@ -459,10 +459,8 @@ export class ConversationsService implements OnModuleInit, OnApplicationBootstra
   /**
    * Bumps the conversation's counter (locking its row until commit), inserts the message with the
    * new seq and emits `message_created`. A unique-key clash rolls everything back, counter included.
-   */
-  /**
-   * Appends a message to a conversation: by id, or a row this transaction has just inserted with the message
-   * already counted (`insertConversation` with `firstMessage`), which then needs no counter update of its own.
+   * The conversation is given by id, or as a row this transaction has just inserted with the message
+   * already counted (`insertConversation` with `firstMessage`), which then needs no counter update.
    */
   private async appendMessage(
     tx: Tx,

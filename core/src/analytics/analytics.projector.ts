@@ -114,7 +114,7 @@ export class AnalyticsProjector {
   }
 
   /** Marks a loaded fact changed; `finish` writes it once for the whole transaction. */
-  private saveConversation(tx: Tx, fact: ConversationFactRow): void {
+  private markChanged(tx: Tx, fact: ConversationFactRow): void {
     this.factsOf(tx).get(fact.conversationId)!.dirty = true;
   }
 
@@ -175,7 +175,7 @@ export class AnalyticsProjector {
         break;
     }
     fact.createdAt ??= at;
-    this.saveConversation(tx, fact);
+    this.markChanged(tx, fact);
   }
 
   private async message(fact: ConversationFactRow, data: ConversationEventData, at: Date, manager: EntityManager): Promise<void> {
@@ -245,7 +245,7 @@ export class AnalyticsProjector {
       fact.csatRequested = true;
       fact.csatScore = data.rating;
     }
-    this.saveConversation(tx, fact);
+    this.markChanged(tx, fact);
   }
 
   private async handedOver(data: BotEventData, tx: Tx): Promise<void> {
@@ -253,6 +253,6 @@ export class AnalyticsProjector {
     const fact = await this.loadConversation(tx, data.conversationId);
     fact.handedOver = true;
     fact.botReplied = true;
-    this.saveConversation(tx, fact);
+    this.markChanged(tx, fact);
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { DATA_SOURCE } from '../platform/database/database.tokens.js';
 import { UnitOfWork, type Tx } from '../platform/database/unit-of-work.js';
 import { RowReader } from '../platform/database/row-reader.js';
@@ -207,9 +207,7 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
       // Most conversations have no ticket: one read then, instead of a transaction.
       precheck: async (events) => {
         const ids = [...new Set(events.flatMap((event) => (event.data?.conversationId ? [event.data.conversationId] : [])))];
-        const linked = new Set(
-          ids.length ? (await this.linkRows.findBy(this.dataSource.manager, { kind: 'conversation', refId: ids })).map((link) => link.refId) : [],
-        );
+        const linked = new Set((await this.conversationLinksOf(this.dataSource.manager, ids)).map((link) => link.refId));
         return events.map((event) => !event.data?.conversationId || linked.has(event.data.conversationId));
       },
       batchWaitMs: 20,
@@ -689,21 +687,24 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap {
     if (escalation.note) await this.addComment(actor, fired.ticket.id, { body: escalation.note, private: true }, {}, tx);
   }
 
+  /** The ticket links of these conversations (none for an empty list). */
+  private conversationLinksOf(manager: EntityManager, conversationIds: string[]): Promise<TicketLinkRow[]> {
+    return this.linkRows.findBy(manager, { kind: 'conversation', refId: conversationIds });
+  }
+
   /** The ticket links of every conversation in a batch of messages, read at once (see `onConversationMessage`). */
   private async prefetchConversationLinks(events: Array<EventEnvelope<ConversationMessageEvent>>, tx: Tx): Promise<void> {
     const ids = [...new Set(events.map((event) => event.data?.conversationId).filter((id): id is string => typeof id === 'string'))];
     if (!ids.length) return;
     const byConversation = new Map<string, TicketLinkRow[]>(ids.map((id) => [id, []]));
-    for (const link of await tx.manager.find(TicketLinkRow, { where: { kind: 'conversation', refId: In(ids) } })) byConversation.get(link.refId)?.push(link);
+    for (const link of await this.conversationLinksOf(tx.manager, ids)) byConversation.get(link.refId)?.push(link);
     this.conversationLinks.set(tx, byConversation);
   }
 
   private async onConversationMessage(event: EventEnvelope<ConversationMessageEvent>, tx: Tx): Promise<void> {
     const message = event.data;
     if (!message?.conversationId) return;
-    const links =
-      this.conversationLinks.get(tx)?.get(message.conversationId) ??
-      (await tx.manager.find(TicketLinkRow, { where: { kind: 'conversation', refId: message.conversationId } }));
+    const links = this.conversationLinks.get(tx)?.get(message.conversationId) ?? (await this.conversationLinksOf(tx.manager, [message.conversationId]));
     for (const link of links) {
       const row = await tx.manager.findOne(TicketRow, { where: { id: link.ticketId }, lock: this.lock(tx.manager) });
       if (!row || row.status === 'closed') continue;
